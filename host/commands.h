@@ -1,0 +1,8 @@
+/* One entry point per sub-command: cltrain ACTION [args]. argv[0] is the action name.
+   Each returns the process exit code (see util.h). */
+#ifndef CLTRAIN_COMMANDS_H
+#define CLTRAIN_COMMANDS_H
+
+int cmd_devices(int argc, char **argv);
+
+#endif

@@ -1,0 +1,56 @@
+/* Process-level helpers: fatal errors, checked allocation, strict number parsing. */
+#ifndef CLTRAIN_UTIL_H
+#define CLTRAIN_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+/* Exit codes shared by every command. */
+enum {
+  EXIT_OK = 0,
+  EXIT_RUNTIME = 1,   /* OpenCL/CLBlast/IO failure while running */
+  EXIT_USAGE = 2,     /* bad input: option, value, file, model, device */
+  EXIT_SIGINT = 130,
+  EXIT_SIGTERM = 143,
+};
+
+/* Print "cltrain: error: ..." and exit with EXIT_USAGE (bad input). */
+_Noreturn void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print "cltrain: error: FILE:LINE: ..." and exit with EXIT_RUNTIME. */
+_Noreturn void die_at(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+#define DIE(...) die_at(__FILE__, __LINE__, __VA_ARGS__)
+/* Print "cltrain: warning: ..." on stderr. */
+void warnf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+void *xmalloc_at(size_t n, const char *file, int line);
+void *xcalloc_at(size_t count, size_t size, const char *file, int line);
+void *xrealloc_at(void *p, size_t n, const char *file, int line);
+char *xstrdup_at(const char *s, const char *file, int line);
+#define xmalloc(n) xmalloc_at((n), __FILE__, __LINE__)
+#define xcalloc(c, s) xcalloc_at((c), (s), __FILE__, __LINE__)
+#define xrealloc(p, n) xrealloc_at((p), (n), __FILE__, __LINE__)
+#define xstrdup(s) xstrdup_at((s), __FILE__, __LINE__)
+
+/* Strict parsers: the whole string must be a number in [lo, hi]. Return false otherwise. */
+bool parse_long(const char *s, long lo, long hi, long *out);
+bool parse_double(const char *s, double lo, double hi, double *out);
+/* Same, but exit with a usage error that names the option on failure. */
+long parse_long_opt(const char *option, const char *s, long lo, long hi);
+double parse_double_opt(const char *option, const char *s, double lo, double hi);
+
+/* Format into a caller buffer (truncating safely); returns -1 so callers can `return seterr(...)`. */
+int seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Whole-file read; NULL and errno set on failure. *len excludes the added NUL. */
+char *read_file(const char *path, size_t *len);
+
+/* Monotonic wall clock in seconds. */
+double now_seconds(void);
+
+/* 64-bit FNV-1a hash, used for checksums and cache keys. */
+uint64_t fnv1a64(const void *data, size_t n, uint64_t seed);
+#define FNV1A64_INIT 0xcbf29ce484222325ull
+
+#endif
