@@ -1,0 +1,55 @@
+/* Datasets: one interface for every source (the built-in jsc-synth generator, the real
+   JSC file as HDF5 or CSV). A loaded dataset is pre-processed as MASE does (duplicate
+   rows dropped, seeded 80/20 train/test split, standard scaling fitted on train only)
+   plus a real validation part held out of train, and is ready to upload to a device. */
+#ifndef CLTRAIN_DATA_H
+#define CLTRAIN_DATA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define JSC_N_FEATURES 16
+#define JSC_N_CLASSES 5
+
+/* Canonical order of the 16 features and of the 5 classes (g, q, W, Z, t: the order of
+   MASE's one-hot columns j_g j_q j_w j_z j_t). Every loader maps by name into it. */
+extern const char *const jsc_feature_names[JSC_N_FEATURES];
+extern const char *const jsc_class_names[JSC_N_CLASSES];
+
+typedef struct {
+  size_t rows;
+  float *x;     /* rows x JSC_N_FEATURES, row-major, already scaled */
+  int32_t *y;   /* rows labels in [0, JSC_N_CLASSES) */
+} data_split;
+
+typedef struct {
+  char name[128];      /* "jsc-synth", "jsc", or the file's base name */
+  char source[1024];   /* path, or a description of the generator and its options */
+  int n_features;      /* JSC_N_FEATURES */
+  int n_classes;       /* JSC_N_CLASSES */
+  data_split train, val, test;
+  float mean[JSC_N_FEATURES], std[JSC_N_FEATURES]; /* scaler fitted on train */
+  size_t raw_rows;           /* rows read before de-duplication */
+  size_t duplicates_dropped;
+} dataset;
+
+typedef struct {
+  uint64_t split_seed;   /* train/test and train/val split (default 42, as the hls4ml split) */
+  uint64_t synth_seed;   /* jsc-synth generator seed (default 0) */
+  double test_fraction;  /* default 0.2 */
+  double val_fraction;   /* default 0.1 of train */
+  size_t synth_size;     /* jsc-synth jets before the split (default 830000) */
+  const char *data_path; /* --data: the real file for DATASET "jsc" (NULL: default place) */
+  bool use_cache;        /* pre-processed binary cache next to the source (default true) */
+} data_options;
+
+void data_options_default(data_options *opt);
+
+/* SPEC: "jsc-synth", "jsc" (the real file: opt->data_path or the default download place),
+   or a path to a .h5/.hdf5 or .csv file. Returns 0, or -1 with one line in err naming the
+   problem (missing file, bad cell with row and column, unknown label, ...). */
+int dataset_load(const char *spec, const data_options *opt, dataset *out, char *err, size_t errlen);
+void dataset_free(dataset *d);
+
+#endif
