@@ -13,6 +13,7 @@ typedef struct {
 
 static const command commands[] = {
     {"devices", cmd_devices, "list OpenCL platforms and devices"},
+    {"models", cmd_models, "list the model zoo or describe a model file"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
