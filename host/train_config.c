@@ -366,7 +366,7 @@ int train_config_write_table(const char *path, const train_config *cfg, const ch
 }
 
 char *train_config_to_text(const train_config *cfg) {
-  size_t cap = TOPT_COUNT * (CELL + 32), n = 0;
+  size_t cap = (TOPT_COUNT + 1) * (CELL + 32), n = 0;
   char *text = xmalloc(cap);
   text[0] = '\0';
   char val[CELL];
@@ -374,13 +374,31 @@ char *train_config_to_text(const train_config *cfg) {
     train_config_value_text(cfg, (train_option)i, val, sizeof val);
     n += (size_t)snprintf(text + n, cap - n, "%s=%s\n", infos[i].name, val);
   }
+  n += (size_t)snprintf(text + n, cap - n, "given=");
+  for (int i = 0, first = 1; i < TOPT_COUNT; i++)
+    if (cfg->given[i]) {
+      n += (size_t)snprintf(text + n, cap - n, "%s%s", first ? "" : ",", infos[i].name);
+      first = 0;
+    }
+  snprintf(text + n, cap - n, "\n");
   return text;
 }
 
+/* "given=a,b,c": exactly these options count as given. */
+static int apply_given(train_config *cfg, char *list, char *err, size_t errlen) {
+  memset(cfg->given, 0, sizeof cfg->given);
+  char *save = NULL;
+  for (char *name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+    int opt = train_option_find(name);
+    if (opt < 0) return seterr(err, errlen, "stored configuration: unknown option '%s'", name);
+    cfg->given[opt] = true;
+  }
+  return 0;
+}
+
 int train_config_from_text(train_config *cfg, const char *text, char *err, size_t errlen) {
-  train_config defaults;
-  train_config_default(&defaults);
-  char line[CELL + 64], def[CELL];
+  char line[CELL + 64];
+  bool have_given = false;
   for (const char *p = text; *p;) {
     const char *eol = strchr(p, '\n');
     size_t len = eol ? (size_t)(eol - p) : strlen(p);
@@ -392,17 +410,30 @@ int train_config_from_text(train_config *cfg, const char *text, char *err, size_
     char *eq = strchr(line, '=');
     if (!eq) return seterr(err, errlen, "stored configuration: malformed line '%s'", line);
     *eq = '\0';
+    const char *value = eq + 1;
+    if (strcmp(line, "given") == 0) {
+      if (apply_given(cfg, eq + 1, err, errlen)) return -1;
+      have_given = true;
+      continue;
+    }
     int opt = train_option_find(line);
     if (opt < 0) return seterr(err, errlen, "stored configuration: unknown option '%s'", line);
-    const char *value = eq + 1;
-    train_config_value_text(&defaults, (train_option)opt, def, sizeof def);
-    if (strcmp(value, def) == 0) continue; /* default: leave as is, not given */
-    if (infos[opt].type == T_STRING && !value[0]) {
+    if ((infos[opt].type == T_STRING || infos[opt].type == T_POSITIONAL) && !value[0]) {
       size_t cap;
       string_field(cfg, (train_option)opt, &cap)[0] = '\0';
       continue;
     }
     if (train_config_set_opt(cfg, (train_option)opt, value, err, errlen)) return -1;
+  }
+  if (!have_given) { /* older text without the list: non-default values count as given */
+    train_config defaults;
+    train_config_default(&defaults);
+    char a[CELL], b[CELL];
+    for (int i = 0; i < TOPT_COUNT; i++) {
+      train_config_value_text(cfg, (train_option)i, a, sizeof a);
+      train_config_value_text(&defaults, (train_option)i, b, sizeof b);
+      cfg->given[i] = strcmp(a, b) != 0;
+    }
   }
   return 0;
 }

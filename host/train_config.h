@@ -117,8 +117,8 @@ void train_config_print_table(FILE *out, const train_config *cfg, const char *de
 int train_config_write_table(const char *path, const train_config *cfg, const char *device_name,
                              char *err, size_t errlen);
 
-/* key=value lines of every option (checkpoints); parsing them back marks as given the
-   options whose value differs from the default. */
+/* key=value lines of every option plus "given=NAME,..." (checkpoints); parsing them
+   back restores values and given flags. */
 char *train_config_to_text(const train_config *cfg);
 int train_config_from_text(train_config *cfg, const char *text, char *err, size_t errlen);
 
