@@ -91,6 +91,7 @@ static void put_progress(bytes *b, const train_progress *t) {
   put_u64(&r, t->epoch_count);
   put_f64(&r, t->epoch_seconds);
   put_f64(&r, t->train_seconds);
+  put_f64(&r, t->step_seconds);
   put_f64(&r, t->best_val_acc);
   put_u64(&r, t->best_epoch);
   put_f64(&r, t->best_val_loss);
@@ -104,7 +105,7 @@ static void put_progress(bytes *b, const train_progress *t) {
   put_record(b, TAG_PROGRESS, r.p, r.n);
   free(r.p);
 }
-#define PROGRESS_BYTES (22 * 8)
+#define PROGRESS_BYTES (23 * 8)
 
 static int write_all(int fd, const unsigned char *p, size_t n) {
   while (n) {
@@ -221,6 +222,7 @@ static void get_progress(cursor *r, train_progress *t) {
   t->epoch_count = get_u64(r);
   t->epoch_seconds = get_f64(r);
   t->train_seconds = get_f64(r);
+  t->step_seconds = get_f64(r);
   t->best_val_acc = get_f64(r);
   t->best_epoch = get_u64(r);
   t->best_val_loss = get_f64(r);

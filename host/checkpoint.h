@@ -29,7 +29,8 @@ typedef struct {
   double epoch_loss_sum;    /* train loss sum / correct / count of the unfinished epoch */
   uint64_t epoch_correct, epoch_count;
   double epoch_seconds;     /* wall time already spent in the unfinished epoch */
-  double train_seconds;     /* wall time of training so far (all sessions) */
+  double train_seconds;     /* wall time of training and validation so far (all sessions) */
+  double step_seconds;      /* the part of it spent in training steps */
   double best_val_acc;      /* -1 before the first validation */
   uint64_t best_epoch;      /* 1-based epoch of best_val_acc, 0 none */
   double best_val_loss;     /* early stopping: lowest validation loss so far */

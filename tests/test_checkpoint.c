@@ -61,6 +61,7 @@ int main(void) {
   t->epoch_count = 2176;
   t->epoch_seconds = 1.5;
   t->train_seconds = 42.25;
+  t->step_seconds = 40.125;
   t->best_val_acc = 0.7123456789;
   t->best_epoch = 2;
   t->best_val_loss = 0.81;
