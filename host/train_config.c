@@ -1,6 +1,7 @@
 #include "train_config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -299,7 +300,11 @@ void train_config_value_text(const train_config *cfg, train_option opt, char *bu
                  : opt == TOPT_WEIGHT_DECAY ? cfg->weight_decay
                  : cfg->val_fraction;
       snprintf(buf, len, "%.17g", v);
-      /* Shortest text that reads back to the same double. */
+      /* Shortest text that reads back to the same double ("10", not "1e+01"). */
+      if (v == (double)(long long)v && fabs(v) < 1e15) {
+        snprintf(buf, len, "%lld", (long long)v);
+        break;
+      }
       for (int prec = 1; prec <= 17; prec++) {
         char tmp[64];
         snprintf(tmp, sizeof tmp, "%.*g", prec, v);

@@ -130,7 +130,9 @@ static void parse_signal_hook(trainer *t) {
 static void setup_model(trainer *t, const checkpoint *ck) {
   char err[2048];
   if (ck) {
-    if (model_parse(ck->model_text, t->cfg->resume, ck->model_name, &t->model, err, sizeof err))
+    char origin[TRAIN_PATH_MAX + 32];
+    snprintf(origin, sizeof origin, "model stored in %s", t->cfg->resume);
+    if (model_parse(ck->model_text, origin, ck->model_name, &t->model, err, sizeof err))
       die_usage("train: %s", err);
   } else if (model_load(t->cfg->model, &t->model, err, sizeof err)) {
     die_usage("train: %s", err);
@@ -231,6 +233,7 @@ static void start_resumed(trainer *t, const checkpoint *ck) {
   restore_weights(t, ck, true);
   t->st = ck->progress;
   t->have_last = true;
+  t->saved_step = t->st.step;
   if (run_log_resume(&t->log, dir, t->st.step, t->st.epoch, err, sizeof err)) die_usage("train: %s", err);
 }
 
@@ -267,15 +270,14 @@ int train_run_with_data(const train_config *cfg, const dataset *ds, train_result
   int rc = trainer_loop(&t, out);
   interrupt_uninstall();
   out->wall_seconds = now_seconds() - call_start;
-  if (rc == EXIT_OK || rc == EXIT_RUNTIME || out->status == TRAIN_INTERRUPTED) {
-    const char *sep = cfg->quiet ? "" : "\n";
-    printf("%srun %s: %s after %llu epochs (%llu steps): val_acc %.4f, best %.4f (epoch %llu)", sep, out->run_dir,
-           train_status_name(out->status), (unsigned long long)out->epochs_run, (unsigned long long)out->steps,
-           out->final_val_acc, out->best_val_acc, (unsigned long long)out->best_epoch);
-    if (out->have_test) printf(", test_acc %.4f", out->test_acc);
-    printf("; %.1f s training, %.0f samples/s\n", out->train_seconds, out->samples_per_s);
-    fflush(stdout);
-  }
+  printf("%srun %s: %s after %llu epochs (%llu steps)", cfg->quiet ? "" : "\n", out->run_dir,
+         train_status_name(out->status), (unsigned long long)out->epochs_run, (unsigned long long)out->steps);
+  if (out->epochs_run > 0)
+    printf(": val_acc %.4f, best %.4f (epoch %llu)", out->final_val_acc, out->best_val_acc,
+           (unsigned long long)out->best_epoch + 1);
+  if (out->have_test) printf(", test_acc %.4f", out->test_acc);
+  printf("; %.1f s training, %.0f samples/s\n", out->train_seconds, out->samples_per_s);
+  fflush(stdout);
   run_log_close(&t.log);
   free(t.perm);
   rt_release(&t.perm_buf);
@@ -293,10 +295,22 @@ int train_run(const train_config *cfg_in, train_result *out) {
     train_resolve_resume(cfg_in, &resumed);
     cfg = &resumed;
   }
+  char err[2048];
+  /* Fail fast on a bad model or checkpoint, before the data set is generated or read. */
+  if (!cfg->resume[0]) {
+    model_spec m;
+    if (model_load(cfg->model, &m, err, sizeof err)) die_usage("train: %s", err);
+    if (cfg->load[0]) {
+      checkpoint ck;
+      if (checkpoint_read(cfg->load, &ck, err, sizeof err)) die_usage("train: %s", err);
+      if (checkpoint_check_model(&ck, &m, cfg->load, err, sizeof err)) die_usage("train: %s", err);
+      checkpoint_free(&ck);
+    }
+    model_free(&m);
+  }
   data_options opt;
   train_data_options(cfg, &opt);
   dataset ds;
-  char err[2048];
   if (!cfg->quiet) {
     printf("loading %s ...\n", cfg->dataset);
     fflush(stdout);

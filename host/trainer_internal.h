@@ -37,6 +37,7 @@ typedef struct {
   double session_epoch_s;   /* sum of the wall times of epochs finished in this session */
   uint64_t session_epochs;
   bool have_last;           /* the run directory holds a last.ckpt */
+  uint64_t saved_step;      /* ... written at this step */
 } trainer;
 
 /* Write NAME (last.ckpt, best.ckpt) into the run directory with the current state. */

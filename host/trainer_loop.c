@@ -24,17 +24,18 @@ static int diverged(trainer *t, const char *what, double value, uint64_t epoch, 
   progress_clear(&t->prog);
   char last[RUN_PATH_MAX];
   run_path(last, sizeof last, t->log.dir, "last.ckpt");
+  /* Console messages count epochs from 1 (the CSV files from 0). */
   if (t->have_last)
     fprintf(stderr,
-            "cltrain: error: training diverged: %s is %g at step %llu (epoch %llu); stopped, keeping the last good "
-            "checkpoint %s (epoch %llu)\n",
-            what, value, (unsigned long long)t->st.step, (unsigned long long)epoch, last,
-            (unsigned long long)t->st.epoch);
+            "cltrain: error: training diverged: %s is %g at step %llu (epoch %llu of %ld); stopped, keeping the "
+            "last good checkpoint %s (after epoch %llu, step %llu)\n",
+            what, value, (unsigned long long)t->st.step, (unsigned long long)epoch + 1, t->cfg->max_epochs, last,
+            (unsigned long long)t->st.epoch, (unsigned long long)t->saved_step);
   else
     fprintf(stderr,
-            "cltrain: error: training diverged: %s is %g at step %llu (epoch %llu); stopped before the first "
-            "checkpoint (try a lower --learning-rate)\n",
-            what, value, (unsigned long long)t->st.step, (unsigned long long)epoch);
+            "cltrain: error: training diverged: %s is %g at step %llu (epoch %llu of %ld); stopped before the "
+            "first checkpoint (try a lower --learning-rate)\n",
+            what, value, (unsigned long long)t->st.step, (unsigned long long)epoch + 1, t->cfg->max_epochs);
   trainer_fill_result(t, TRAIN_DIVERGED, out);
   trainer_write_summary(t, out, train_status_name(TRAIN_DIVERGED));
   return EXIT_RUNTIME;
@@ -57,7 +58,7 @@ static int interrupted(trainer *t, int sig, uint64_t epoch, uint64_t batches_don
   fprintf(stderr,
           "cltrain: interrupted by %s at step %llu (epoch %llu, batch %llu of %llu); saved %s/last.ckpt\n"
           "cltrain: continue with: cltrain train --resume %s/last.ckpt\n",
-          sig == SIGTERM ? "SIGTERM" : "SIGINT", (unsigned long long)t->st.step, (unsigned long long)epoch,
+          sig == SIGTERM ? "SIGTERM" : "SIGINT", (unsigned long long)t->st.step, (unsigned long long)epoch + 1,
           (unsigned long long)batches_done, (unsigned long long)t->steps_per_epoch, t->log.dir, t->log.dir);
   return interrupt_exit_code(sig);
 }
@@ -104,6 +105,7 @@ static int finish_epoch(trainer *t, uint64_t epoch, double lr, const rng_state *
   }
   trainer_save_checkpoint(t, "last.ckpt");
   t->have_last = true;
+  t->saved_step = s->step;
   if (best) trainer_save_checkpoint(t, "best.ckpt");
   t->session_epoch_s += row.epoch_s;
   t->session_epochs++;
@@ -116,7 +118,7 @@ static int finish_epoch(trainer *t, uint64_t epoch, double lr, const rng_state *
     out->signal = sig;
     trainer_write_summary(t, out, train_status_name(TRAIN_INTERRUPTED));
     fprintf(stderr, "cltrain: interrupted by %s after epoch %llu; saved %s/last.ckpt\n",
-            sig == SIGTERM ? "SIGTERM" : "SIGINT", (unsigned long long)epoch, t->log.dir);
+            sig == SIGTERM ? "SIGTERM" : "SIGINT", (unsigned long long)epoch + 1, t->log.dir);
     return interrupt_exit_code(sig);
   }
   return EPOCH_CONTINUE;
