@@ -247,7 +247,7 @@ static inline void ref_optim(const optim_config *o, uint64_t step, size_t n, dou
 
 /* float -> double copies */
 static inline double *ref_dup(const float *v, size_t n) {
-  double *d = malloc((n ? n : 1) * sizeof *d);
+  double *d = calloc(n ? n : 1, sizeof *d);
   for (size_t i = 0; i < n; i++) d[i] = v[i];
   return d;
 }
