@@ -45,6 +45,8 @@ void net_plan_stages(net *n) {
       j++;
     }
     s->has_epi = s->epi.act != ACT_NONE || dropout_threshold(s->epi.drop_p) != 0;
+    if (dropout_threshold(s->epi.drop_p) != 0)
+      s->epi.mask = rt_alloc(rt, (size_t)n->max_batch * (size_t)L->out); /* one byte per element */
     if (s->kind == STAGE_LINEAR) {
       s->w_off = L->param_offset;
       s->b_off = L->param_offset + (size_t)L->in * (size_t)L->out;
@@ -90,6 +92,7 @@ void net_free_stages(net *n) {
     rt_release(&s->own_saved);
     rt_release(&s->dout_buf);
     rt_release(&s->bn.batch_stats);
+    rt_release(&s->epi.mask);
   }
   n->n_stages = 0;
 }

@@ -17,22 +17,27 @@
 typedef enum { ACT_NONE = 0, ACT_RELU = 1, ACT_LEAKY_RELU = 2, ACT_SIGMOID = 3, ACT_TANH = 4 } act_kind;
 
 /* What a fused kernel applies to its output: the activation, then dropout.
-   drop_p == 0 means no dropout; the mask of element idx (row * width + column) at a step
-   is Philox4x32-10 of counter (idx, drop_layer, step low, step high) and key
-   (seed low, seed high): kept when word 0 >> 8 >= dropout_threshold(p), scaled by
-   dropout_scale(p) = float(1 / (1 - p)) as PyTorch. */
+   drop_p == 0 means no dropout. With dropout, op_dropout_mask fills `mask` (one byte per
+   element of the layer's rows x width block, 1 = keep) for the step, and the forward and
+   backward kernels read it; kept elements are scaled by dropout_scale(p) =
+   float(1 / (1 - p)) as PyTorch. Mask of element idx (row * width + column): word idx % 4
+   of Philox4x32-10 at counter (idx / 4, drop_layer, step low, step high) under key
+   (seed low, seed high); kept when that word >> 8 >= dropout_threshold(p). */
 typedef struct {
   act_kind act;
   float slope;          /* leaky_relu */
   float drop_p;
   uint32_t drop_layer;  /* model layer index of the dropout layer */
   uint64_t seed;
+  cl_mem mask;          /* max rows x width bytes; NULL without dropout */
 } op_epilogue;
 
 uint32_t dropout_threshold(float p);
 float dropout_scale(float p);
 /* Host reference of the device mask (tests, golden files). */
 bool dropout_keep(uint64_t seed, uint64_t step, uint32_t layer, uint32_t idx, uint32_t threshold);
+/* Whether the epilogue drops anything (p > 0 and a mask buffer). */
+bool op_epilogue_drops(const op_epilogue *e);
 /* Whether the epilogue's backward needs a buffer of its own (the output alone does not
    determine the activation's gradient: dropout follows it, or leaky_relu slope < 0). */
 bool op_epilogue_needs_saved(const op_epilogue *e);
@@ -43,7 +48,7 @@ typedef struct {
   cl_kernel bias_act_fwd, bias_act_bwd;
   cl_kernel bn_train_fwd, bn_eval_fwd, bn_train_bwd;
   cl_kernel pointwise_fwd, pointwise_bwd;
-  cl_kernel softmax_xent, optimizer_step, gather_rows;
+  cl_kernel dropout_mask, softmax_xent, optimizer_step, gather_rows;
   size_t col_wg;   /* per-column reductions (bias gradient, batch norm) */
   size_t loss_wg;  /* the single work-group of the loss */
   size_t ew_wg;    /* element-wise kernels */
@@ -64,12 +69,12 @@ void op_linear_backward(cl_runtime *rt, int rows, int in, int out, cl_mem dh, cl
    (NULL when op_epilogue_needs_saved is false) gets what the backward reads. */
 void op_bias_act_forward(cl_runtime *rt, const ops_kernels *k, int rows, int C, cl_mem h,
                          cl_mem params, size_t bias_off, cl_mem z, cl_mem saved,
-                         const op_epilogue *e, uint64_t step);
+                         const op_epilogue *e);
 /* dh = epilogue_backward(dz) written over dz when write_dh, and the bias gradient
    grads[db_off + c] = sum over rows of dh. saved: the forward's saved buffer, or z. */
 void op_bias_act_backward(cl_runtime *rt, const ops_kernels *k, int rows, int C, cl_mem dz,
                           cl_mem saved, bool write_dh, cl_mem grads, size_t db_off,
-                          const op_epilogue *e, uint64_t step);
+                          const op_epilogue *e);
 
 /* --- BatchNorm1d (ops_batchnorm.c) --- */
 typedef struct {
@@ -85,7 +90,7 @@ typedef struct {
 } op_bn;
 
 void op_bn_train_forward(cl_runtime *rt, const ops_kernels *k, const op_bn *bn, int rows, cl_mem x,
-                         cl_mem z, cl_mem saved, const op_epilogue *e, uint64_t step);
+                         cl_mem z, cl_mem saved, const op_epilogue *e);
 /* Evaluation: running statistics; the epilogue's dropout is ignored. */
 void op_bn_eval_forward(cl_runtime *rt, const ops_kernels *k, const op_bn *bn, int rows, cl_mem x,
                         cl_mem z, const op_epilogue *e);
@@ -94,13 +99,15 @@ void op_bn_eval_forward(cl_runtime *rt, const ops_kernels *k, const op_bn *bn, i
 void op_bn_train_backward(cl_runtime *rt, const ops_kernels *k, const op_bn *bn, int rows,
                           cl_mem x, cl_mem dz, cl_mem saved, cl_mem dx, cl_mem grads,
                           size_t dgamma_off, size_t dbeta_off, size_t dbias_off,
-                          const op_epilogue *e, uint64_t step);
+                          const op_epilogue *e);
 
 /* --- Stand-alone activation / dropout (ops_pointwise.c), n elements --- */
 void op_pointwise_forward(cl_runtime *rt, const ops_kernels *k, int n, cl_mem x, cl_mem z,
-                          cl_mem saved, const op_epilogue *e, uint64_t step);
+                          cl_mem saved, const op_epilogue *e);
 void op_pointwise_backward(cl_runtime *rt, const ops_kernels *k, int n, cl_mem dz, cl_mem saved,
-                           cl_mem dx, const op_epilogue *e, uint64_t step);
+                           cl_mem dx, const op_epilogue *e);
+/* The dropout mask of e for STEP over n elements (no-op without dropout). */
+void op_dropout_mask(cl_runtime *rt, const ops_kernels *k, const op_epilogue *e, int n, uint64_t step);
 
 /* --- Softmax cross-entropy (ops_loss.c) ---
    Adds the batch's loss sum and correct count to the metrics buffer (OPS_METRICS_WORDS
@@ -126,7 +133,7 @@ void op_optimizer_step(cl_runtime *rt, const ops_kernels *k, size_t n, cl_mem pa
 void op_gather(cl_runtime *rt, const ops_kernels *k, int rows, int W, cl_mem x_all, cl_mem y_all,
                cl_mem perm, size_t start, cl_mem x, cl_mem y);
 
-/* Internal to the ops_*.c files: set the 7 epilogue arguments from index first. */
+/* Internal to the ops_*.c files: set the 5 epilogue arguments from index first. */
 void ops_set_epilogue(cl_kernel kernel, cl_uint first, const op_epilogue *e);
 
 #endif

@@ -41,6 +41,7 @@ void ops_init(ops_kernels *k, cl_runtime *rt) {
   cl_program act = rt_program(rt, "activations.cl", "");
   k->pointwise_fwd = checked_kernel(rt, act, "pointwise_forward", k->ew_wg);
   k->pointwise_bwd = checked_kernel(rt, act, "pointwise_backward", k->ew_wg);
+  k->dropout_mask = checked_kernel(rt, rt_program(rt, "dropout.cl", ""), "dropout_mask", k->ew_wg);
   k->softmax_xent = checked_kernel(rt, rt_program(rt, "loss.cl", loss), "softmax_xent", k->loss_wg);
   k->optimizer_step = checked_kernel(rt, rt_program(rt, "optimizer.cl", ""), "optimizer_step", k->ew_wg);
   k->gather_rows = checked_kernel(rt, rt_program(rt, "gather.cl", ""), "gather_rows", k->ew_wg);
@@ -48,7 +49,7 @@ void ops_init(ops_kernels *k, cl_runtime *rt) {
 
 void ops_free(ops_kernels *k) {
   cl_kernel *all[] = {&k->bias_act_fwd, &k->bias_act_bwd, &k->bn_train_fwd, &k->bn_eval_fwd,
-                      &k->bn_train_bwd, &k->pointwise_fwd, &k->pointwise_bwd, &k->softmax_xent,
+                      &k->bn_train_bwd, &k->pointwise_fwd, &k->pointwise_bwd, &k->dropout_mask, &k->softmax_xent,
                       &k->optimizer_step, &k->gather_rows};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
     if (*all[i]) CL_CHECK(clReleaseKernel(*all[i]));
@@ -65,12 +66,14 @@ uint32_t dropout_threshold(float p) {
 float dropout_scale(float p) { return (float)(1.0 / (1.0 - (double)p)); }
 
 bool dropout_keep(uint64_t seed, uint64_t step, uint32_t layer, uint32_t idx, uint32_t threshold) {
-  const uint32_t ctr[4] = {idx, layer, (uint32_t)step, (uint32_t)(step >> 32)};
+  const uint32_t ctr[4] = {idx / 4, layer, (uint32_t)step, (uint32_t)(step >> 32)};
   const uint32_t key[2] = {(uint32_t)seed, (uint32_t)(seed >> 32)};
   uint32_t out[4];
   philox4x32(ctr, key, out);
-  return (out[0] >> 8) >= threshold;
+  return (out[idx % 4] >> 8) >= threshold;
 }
+
+bool op_epilogue_drops(const op_epilogue *e) { return e->mask && dropout_threshold(e->drop_p) != 0; }
 
 bool op_epilogue_needs_saved(const op_epilogue *e) {
   if (e->act == ACT_LEAKY_RELU && e->slope < 0.0f) return true;
@@ -88,17 +91,12 @@ act_kind act_of_layer(layer_kind kind) {
 }
 
 void ops_set_epilogue(cl_kernel kernel, cl_uint first, const op_epilogue *e) {
-  const cl_int act = (cl_int)e->act;
-  const cl_float slope = e->slope;
-  const cl_uint thr = dropout_threshold(e->drop_p);
-  const cl_float scale = thr ? dropout_scale(e->drop_p) : 1.0f;
-  const cl_uint layer = e->drop_layer;
-  const cl_uint seed_lo = (cl_uint)e->seed, seed_hi = (cl_uint)(e->seed >> 32);
+  const cl_int act = (cl_int)e->act, has_drop = op_epilogue_drops(e);
+  const cl_float slope = e->slope, scale = has_drop ? dropout_scale(e->drop_p) : 1.0f;
+  const cl_mem mask = has_drop ? e->mask : NULL;
   KARG(kernel, first + 0, act);
   KARG(kernel, first + 1, slope);
-  KARG(kernel, first + 2, thr);
+  KARG(kernel, first + 2, has_drop);
   KARG(kernel, first + 3, scale);
-  KARG(kernel, first + 4, layer);
-  KARG(kernel, first + 5, seed_lo);
-  KARG(kernel, first + 6, seed_hi);
+  KARG(kernel, first + 4, mask);
 }

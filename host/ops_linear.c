@@ -23,39 +23,35 @@ void op_linear_backward(cl_runtime *rt, int rows, int in, int out, cl_mem dh, cl
 
 void op_bias_act_forward(cl_runtime *rt, const ops_kernels *k, int rows, int C, cl_mem h,
                          cl_mem params, size_t bias_off, cl_mem z, cl_mem saved,
-                         const op_epilogue *e, uint64_t step) {
+                         const op_epilogue *e) {
   cl_kernel kk = k->bias_act_fwd;
   const cl_int r = rows, c = C, store = saved != NULL;
-  const cl_ulong st = step;
   const cl_uint boff = (cl_uint)bias_off;
   KARG(kk, 0, r);
-  KARG(kk, 1, st);
-  KARG(kk, 2, h);
-  KARG(kk, 3, params);
-  KARG(kk, 4, boff);
-  KARG(kk, 5, c);
-  KARG(kk, 6, z);
-  KARG(kk, 7, saved);
-  KARG(kk, 8, store);
-  ops_set_epilogue(kk, 9, e);
+  KARG(kk, 1, h);
+  KARG(kk, 2, params);
+  KARG(kk, 3, boff);
+  KARG(kk, 4, c);
+  KARG(kk, 5, z);
+  KARG(kk, 6, saved);
+  KARG(kk, 7, store);
+  ops_set_epilogue(kk, 8, e);
   rt_launch1d(rt, kk, (size_t)rows * (size_t)C, k->ew_wg);
 }
 
 void op_bias_act_backward(cl_runtime *rt, const ops_kernels *k, int rows, int C, cl_mem dz,
                           cl_mem saved, bool write_dh, cl_mem grads, size_t db_off,
-                          const op_epilogue *e, uint64_t step) {
+                          const op_epilogue *e) {
   cl_kernel kk = k->bias_act_bwd;
   const cl_int r = rows, c = C, wdh = write_dh;
-  const cl_ulong st = step;
   const cl_uint off = (cl_uint)db_off;
   KARG(kk, 0, r);
-  KARG(kk, 1, st);
-  KARG(kk, 2, dz);
-  KARG(kk, 3, saved);
-  KARG(kk, 4, c);
-  KARG(kk, 5, wdh);
-  KARG(kk, 6, grads);
-  KARG(kk, 7, off);
-  ops_set_epilogue(kk, 8, e);
+  KARG(kk, 1, dz);
+  KARG(kk, 2, saved);
+  KARG(kk, 3, c);
+  KARG(kk, 4, wdh);
+  KARG(kk, 5, grads);
+  KARG(kk, 6, off);
+  ops_set_epilogue(kk, 7, e);
   rt_launch1d(rt, kk, (size_t)C * k->col_wg, k->col_wg);
 }

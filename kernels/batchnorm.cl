@@ -8,7 +8,7 @@
    variance), batch_stats[2c] = mean, [2c+1] = 1/sqrt(var + eps) for the backward, and
    z = epilogue(gamma * xhat + beta). */
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
-void bn_train_forward(const int rows, const ulong step, __global const float *x,
+void bn_train_forward(const int rows, __global const float *x,
                       __global const float *params, const uint gamma_off, const uint beta_off,
                       const int has_bias, const uint bias_off, __global float *stats,
                       const uint rm_off, const uint rv_off, __global float *batch_stats,
@@ -41,14 +41,14 @@ void bn_train_forward(const int rows, const ulong step, __global const float *x,
   for (uint i = lid; i < (uint)rows; i += WG) {
     const uint idx = i * (uint)C + c;
     float xhat = (x[idx] + b - mean) * invstd, s;
-    z[idx] = epilogue_forward(xhat * gamma + beta, idx, step, &s, EPILOGUE_ARGS);
+    z[idx] = epilogue_forward(xhat * gamma + beta, idx, &s, EPILOGUE_ARGS);
     if (store_saved) saved[idx] = s;
   }
 }
 
 /* Evaluation: running statistics, element-wise. Dropout is off in evaluation (the host
-   passes drop_thr = 0). */
-__kernel void bn_eval_forward(const int rows, const ulong step, __global const float *x,
+   passes has_drop = 0). */
+__kernel void bn_eval_forward(const int rows, __global const float *x,
                               __global const float *params, const uint gamma_off,
                               const uint beta_off, const int has_bias, const uint bias_off,
                               __global const float *stats, const uint rm_off, const uint rv_off,
@@ -59,7 +59,7 @@ __kernel void bn_eval_forward(const int rows, const ulong step, __global const f
   const float b = has_bias ? params[bias_off + c] : 0.0f;
   const float invstd = 1.0f / sqrt(stats[rv_off + c] + eps);
   float xhat = (x[idx] + b - stats[rm_off + c]) * invstd, s;
-  z[idx] = epilogue_forward(xhat * params[gamma_off + c] + params[beta_off + c], idx, step, &s,
+  z[idx] = epilogue_forward(xhat * params[gamma_off + c] + params[beta_off + c], idx, &s,
                             EPILOGUE_ARGS);
 }
 
@@ -67,7 +67,7 @@ __kernel void bn_eval_forward(const int rows, const ulong step, __global const f
    dbeta = sum(g), dx = gamma * invstd * (g - dbeta/N - xhat * dgamma/N) (written when
    write_dx) and the preceding Linear's bias gradient sum(dx) (when has_bias). */
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
-void bn_train_backward(const int rows, const ulong step, __global const float *x,
+void bn_train_backward(const int rows, __global const float *x,
                        __global const float *params, const uint gamma_off, const int has_bias,
                        const uint bias_off, __global const float *batch_stats, const int C,
                        __global float *dz, __global const float *saved, __global float *dx,
@@ -81,7 +81,7 @@ void bn_train_backward(const int rows, const ulong step, __global const float *x
   float2 acc = (float2)(0.0f, 0.0f);
   for (uint i = lid; i < (uint)rows; i += WG) {
     const uint idx = i * (uint)C + c;
-    float g = epilogue_backward(dz[idx], saved[idx], idx, step, EPILOGUE_ARGS);
+    float g = epilogue_backward(dz[idx], saved[idx], idx, EPILOGUE_ARGS);
     dz[idx] = g;
     float xhat = (x[idx] + b - mean) * invstd;
     acc += (float2)(g, g * xhat);

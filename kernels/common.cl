@@ -1,6 +1,6 @@
-/* Helpers shared by the layer kernels (pulled in with #include "common.cl"):
-   activations, the Philox4x32-10 dropout mask, the "epilogue" (activation then dropout)
-   that fused kernels apply to their output, and fixed-order work-group sums.
+/* Helpers shared by the layer kernels (pulled in with an include of common.cl):
+   activations, the "epilogue" (activation then dropout with a precomputed mask) that
+   fused kernels apply to their output, and fixed-order work-group sums.
    Host mirror of the constants: host/ops.h. */
 
 #define ACT_NONE 0
@@ -9,12 +9,12 @@
 #define ACT_SIGMOID 3
 #define ACT_TANH 4
 
-/* Epilogue parameters, passed to every kernel that applies one. drop_thr == 0 means no
-   dropout; an element is kept when the top 24 bits of Philox word 0 are >= drop_thr. */
+/* Epilogue parameters, passed to every kernel that applies one. drop_mask (one byte per
+   element, 1 = keep; written by kernels/dropout.cl) is read only when has_drop. */
 #define EPILOGUE_PARAMS                                                              \
-  const int act, const float slope, const uint drop_thr, const float drop_scale,     \
-      const uint drop_layer, const uint seed_lo, const uint seed_hi
-#define EPILOGUE_ARGS act, slope, drop_thr, drop_scale, drop_layer, seed_lo, seed_hi
+  const int act, const float slope, const int has_drop, const float drop_scale,      \
+      __global const uchar *drop_mask
+#define EPILOGUE_ARGS act, slope, has_drop, drop_scale, drop_mask
 
 inline float act_forward(int act, float slope, float v) {
   switch (act) {
@@ -42,39 +42,18 @@ inline float act_backward(int act, float slope, float s, float g) {
 /* Whether the forward must keep the pre-activation input rather than the output. */
 inline bool act_saves_input(int act, float slope) { return act == ACT_LEAKY_RELU && slope < 0.0f; }
 
-/* Philox4x32-10 (Salmon et al. 2011); bit-identical to philox4x32 in host/rng.c. */
-inline uint4 philox4x32_10(uint4 c, uint2 k) {
-  for (int round = 0; round < 10; round++) {
-    uint lo0 = 0xD2511F53u * c.x, hi0 = mul_hi(0xD2511F53u, c.x);
-    uint lo1 = 0xCD9E8D57u * c.z, hi1 = mul_hi(0xCD9E8D57u, c.z);
-    c = (uint4)(hi1 ^ c.y ^ k.x, lo1, hi0 ^ c.w ^ k.y, lo0);
-    k += (uint2)(0x9E3779B9u, 0xBB67AE85u);
-  }
-  return c;
-}
-
-/* Dropout mask of element idx (row * width + column) of layer drop_layer at STEP:
-   counter (idx, layer, step low, step high), key (seed low, seed high). */
-inline bool dropout_keep(uint idx, uint drop_layer, ulong step, uint seed_lo, uint seed_hi,
-                         uint drop_thr) {
-  uint4 r = philox4x32_10((uint4)(idx, drop_layer, (uint)step, (uint)(step >> 32)),
-                          (uint2)(seed_lo, seed_hi));
-  return (r.x >> 8) >= drop_thr;
-}
-
 /* Output of the epilogue for pre-activation v at element idx; *saved gets what the
    backward needs for the activation (see act_backward). */
-inline float epilogue_forward(float v, uint idx, ulong step, float *saved, EPILOGUE_PARAMS) {
+inline float epilogue_forward(float v, uint idx, float *saved, EPILOGUE_PARAMS) {
   float a = act_forward(act, slope, v);
   *saved = act_saves_input(act, slope) ? v : a;
-  if (drop_thr == 0u) return a;
-  return dropout_keep(idx, drop_layer, step, seed_lo, seed_hi, drop_thr) ? a * drop_scale : 0.0f;
+  if (!has_drop) return a;
+  return drop_mask[idx] ? a * drop_scale : 0.0f;
 }
 
 /* Gradient at the epilogue input from the gradient g at its output. */
-inline float epilogue_backward(float g, float saved, uint idx, ulong step, EPILOGUE_PARAMS) {
-  if (drop_thr != 0u)
-    g = dropout_keep(idx, drop_layer, step, seed_lo, seed_hi, drop_thr) ? g * drop_scale : 0.0f;
+inline float epilogue_backward(float g, float saved, uint idx, EPILOGUE_PARAMS) {
+  if (has_drop) g = drop_mask[idx] ? g * drop_scale : 0.0f;
   return act_backward(act, slope, saved, g);
 }
 

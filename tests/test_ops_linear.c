@@ -11,8 +11,8 @@
 #include "refops.h"
 
 static const op_epilogue epis[] = {
-    {ACT_NONE, 0, 0, 0, 0},     {ACT_RELU, 0, 0, 0, 0},        {ACT_RELU, 0, 0.5f, 4, 77},
-    {ACT_TANH, 0, 0, 0, 0},     {ACT_SIGMOID, 0, 0.25f, 9, 5}, {ACT_LEAKY_RELU, -0.2f, 0, 0, 0},
+    {ACT_NONE, 0, 0, 0, 0, NULL},  {ACT_RELU, 0, 0, 0, 0, NULL},        {ACT_RELU, 0, 0.5f, 4, 77, NULL},
+    {ACT_TANH, 0, 0, 0, 0, NULL},  {ACT_SIGMOID, 0, 0.25f, 9, 5, NULL}, {ACT_LEAKY_RELU, -0.2f, 0, 0, 0, NULL},
 };
 #define N_EPIS ((int)(sizeof epis / sizeof epis[0]))
 
@@ -56,7 +56,8 @@ static void finite_differences(void) {
 }
 
 static void device_case(cl_runtime *rt, const ops_kernels *k, int rows, int in, int out,
-                        const op_epilogue *e) {
+                        const op_epilogue *epi) {
+  op_epilogue ed = *epi, *e = &ed;
   const uint64_t step = 3;
   const size_t off = 11; /* W and b live at an offset inside a flat buffer */
   const size_t nx = (size_t)rows * in, nh = (size_t)rows * out, nw = (size_t)out * in;
@@ -79,9 +80,11 @@ static void device_case(cl_runtime *rt, const ops_kernels *k, int rows, int in, 
   cl_mem grads = rt_alloc(rt, (off + nw + out) * 4);
   cl_mem saved = op_epilogue_needs_saved(e) ? rt_alloc(rt, nh * 4) : NULL;
   bool has_epi = e->act != ACT_NONE || e->drop_p > 0;
+  if (e->drop_p > 0) e->mask = rt_alloc(rt, nh);
+  op_dropout_mask(rt, k, e, (int)nh, step);
   op_linear_forward(rt, rows, in, out, dxin, dflat, off, zb);
-  op_bias_act_forward(rt, k, rows, out, zb, dflat, off + nw, zb, saved, e, step);
-  op_bias_act_backward(rt, k, rows, out, dzb, saved ? saved : zb, has_epi, grads, off + nw, e, step);
+  op_bias_act_forward(rt, k, rows, out, zb, dflat, off + nw, zb, saved, e);
+  op_bias_act_backward(rt, k, rows, out, dzb, saved ? saved : zb, has_epi, grads, off + nw, e);
   op_linear_backward(rt, rows, in, out, dzb, dxin, dflat, off, grads, off, dxb);
   float *zg = dev_download(rt, zb, nh), *gg = dev_download(rt, grads, off + nw + out);
   float *dxg = dev_download(rt, dxb, nx);
@@ -92,12 +95,12 @@ static void device_case(cl_runtime *rt, const ops_kernels *k, int rows, int in, 
         rows, in, out, e->act, e->drop_p, ew, eb, ex);
   if (has_epi) { /* dh written over dz */
     float *dhg = dev_download(rt, dzb, nh);
-    double ed = ref_max_err(dhg, dh, nh, 1e-2);
-    CHECK(ed < 1e-4, "dh rows=%d out=%d act=%d: %g", rows, out, e->act, ed);
+    double edh = ref_max_err(dhg, dh, nh, 1e-2);
+    CHECK(edh < 1e-4, "dh rows=%d out=%d act=%d: %g", rows, out, e->act, edh);
     free(dhg);
   }
   rt_release(&dxin); rt_release(&dflat); rt_release(&dzb); rt_release(&zb); rt_release(&dxb);
-  rt_release(&grads); rt_release(&saved);
+  rt_release(&grads); rt_release(&saved); rt_release(&e->mask);
   free(x); free(flat); free(dz); free(h); free(z); free(dh); free(dW); free(db); free(dx);
   free(zg); free(gg); free(dxg);
 }

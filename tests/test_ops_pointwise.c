@@ -46,7 +46,7 @@ static void finite_differences(void) {
   for (int i = 0; i < n; i++) dz[i] = 0.5 + 0.01 * i;
   for (int a = 0; a < N_ACTS; a++)
     for (int d = 0; d < 2; d++) {
-      op_epilogue e = {acts[a].act, acts[a].slope, d ? 0.5f : 0.0f, 3, 99};
+      op_epilogue e = {acts[a].act, acts[a].slope, d ? 0.5f : 0.0f, 3, 99, NULL};
       double want[64], got[64];
       for (int i = 0; i < n; i++) {
         const double h = 1e-6;
@@ -61,7 +61,7 @@ static void finite_differences(void) {
 static void device_case(cl_runtime *rt, const ops_kernels *k, int rows, int width, int a, float p) {
   const int n = rows * width;
   const uint64_t step = 5 + (uint64_t)rows;
-  op_epilogue e = {acts[a].act, acts[a].slope, p, 2, 0x1234567890abcdefull};
+  op_epilogue e = {acts[a].act, acts[a].slope, p, 2, 0x1234567890abcdefull, NULL};
   float *x = xmalloc((size_t)n * sizeof *x), *dz = xmalloc((size_t)n * sizeof *dz);
   ref_fill(x, (size_t)n, (uint64_t)n * 7 + (uint64_t)a, -3.0, 3.0);
   ref_fill(dz, (size_t)n, (uint64_t)n * 13 + (uint64_t)a, -1.0, 1.0);
@@ -73,8 +73,19 @@ static void device_case(cl_runtime *rt, const ops_kernels *k, int rows, int widt
   cl_mem dx_in = dev_upload(rt, x, (size_t)n * 4), dz_in = dev_upload(rt, dz, (size_t)n * 4);
   cl_mem z = rt_alloc(rt, (size_t)n * 4), dx = rt_alloc(rt, (size_t)n * 4);
   cl_mem saved = op_epilogue_needs_saved(&e) ? rt_alloc(rt, (size_t)n * 4) : NULL;
-  op_pointwise_forward(rt, k, n, dx_in, z, saved, &e, step);
-  op_pointwise_backward(rt, k, n, dz_in, saved ? saved : z, dx, &e, step);
+  if (p > 0) e.mask = rt_alloc(rt, (size_t)n);
+  op_dropout_mask(rt, k, &e, n, step);
+  op_pointwise_forward(rt, k, n, dx_in, z, saved, &e);
+  op_pointwise_backward(rt, k, n, dz_in, saved ? saved : z, dx, &e);
+  if (p > 0) { /* the device mask, byte for byte, against the host Philox reference */
+    unsigned char *mask = xmalloc((size_t)n);
+    rt_read(rt, e.mask, 0, (size_t)n, mask);
+    uint32_t thr = dropout_threshold(p);
+    int bad = 0;
+    for (int i = 0; i < n; i++) bad += mask[i] != (unsigned char)dropout_keep(e.seed, step, e.drop_layer, (uint32_t)i, thr);
+    CHECK(bad == 0, "dropout mask p=%g n=%d: %d of %d bytes differ", p, n, bad, n);
+    free(mask);
+  }
   float *zg = dev_download(rt, z, (size_t)n), *dxg = dev_download(rt, dx, (size_t)n);
   double ef = ref_max_err(zg, zw, (size_t)n, 1e-6), eb = ref_max_err(dxg, dxw, (size_t)n, 1e-6);
   CHECK(ef < 1e-5, "forward %s p=%g rows=%d width=%d: max rel err %g", acts[a].name, p, rows, width, ef);
@@ -87,6 +98,7 @@ static void device_case(cl_runtime *rt, const ops_kernels *k, int rows, int widt
     CHECK(fabs(frac - (1 - p)) < 0.01, "kept fraction %g for p=%g over %d elements", frac, p, n);
   }
   rt_release(&dx_in); rt_release(&dz_in); rt_release(&z); rt_release(&dx); rt_release(&saved);
+  rt_release(&e.mask);
   free(x); free(dz); free(zw); free(dxw); free(zg); free(dxg);
 }
 

@@ -63,8 +63,9 @@ W0, W1 = 0x9E3779B9, 0xBB67AE85
 MASK32 = np.uint64(0xFFFFFFFF)
 
 
-def philox_word0(idx, layer, step, seed):
-    c0 = idx.astype(np.uint64)
+def philox(ctr0, layer, step, seed):
+    """Philox4x32-10 of counters (ctr0[i], layer, step low, step high), key (seed low, high)."""
+    c0 = ctr0.astype(np.uint64)
     c1 = np.full_like(c0, layer)
     c2 = np.full_like(c0, step & 0xFFFFFFFF)
     c3 = np.full_like(c0, step >> 32)
@@ -75,13 +76,15 @@ def philox_word0(idx, layer, step, seed):
         c0, c1, c2, c3 = ((p1 >> np.uint64(32)) ^ c1 ^ np.uint64(k0), p1 & MASK32,
                           (p0 >> np.uint64(32)) ^ c3 ^ np.uint64(k1), p0 & MASK32)
         k0, k1 = (k0 + W0) & 0xFFFFFFFF, (k1 + W1) & 0xFFFFFFFF
-    return c0
+    return np.stack([c0, c1, c2, c3], axis=1)  # [counter][word]
 
 
 def dropout_mask(rows, width, p, layer, step, seed):
+    """Element idx takes word idx % 4 of the Philox output at counter idx / 4."""
     thr = 0 if p <= 0 else max(1, int(np.floor(np.float64(np.float32(p)) * 16777216.0 + 0.5)))
-    r = philox_word0(np.arange(rows * width, dtype=np.uint64), layer, step, seed)
-    return ((r >> np.uint64(8)) >= np.uint64(thr)).reshape(rows, width)
+    n = rows * width
+    words = philox(np.arange((n + 3) // 4, dtype=np.uint64), layer, step, seed).reshape(-1)[:n]
+    return ((words >> np.uint64(8)) >= np.uint64(thr)).reshape(rows, width)
 
 
 class MaskedDropout(torch.nn.Module):
