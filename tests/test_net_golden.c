@@ -2,13 +2,14 @@
    tests/golden/make_golden.py, holds a fixed batch, fixed weights and running statistics,
    and what PyTorch computed from them: evaluation and training logits, loss, correct
    count, every gradient, running statistics, and parameters / statistics / optimizer state
-   after 3 Adam, AdamW and SGD steps. The whole OpenCL path (net.h) replays it.
+   after 3 Adam, AdamW and SGD steps. The whole OpenCL path (net.h) replays it, for
+   jsc-toy, jsc-trt and tests/golden/mixed.model (every layer kind and fusion case).
    Dropout: the file carries the masks PyTorch used (cltrain's Philox mask reimplemented in
    numpy); they must equal the C mask bit for bit, so the device drops the same elements.
    Tolerance: max relative error 1e-4 with an absolute floor of 1e-2 * max|want| per
    tensor (entries far below the tensor's scale carry only cancellation noise); counts
-   exact. Exception, explained at noise_driven: after Adam/AdamW steps, the biases of
-   Linear layers that feed a BatchNorm, and that BatchNorm's running means. */
+   exact. Exception, explained at noise_driven: the biases of Linear layers that feed a
+   BatchNorm (their gradients are rounding noise) and what depends on them. */
 #include <string.h>
 
 #include "net.h"
@@ -113,11 +114,16 @@ static void expect_close(const char *model, const char *what, const float *got, 
 }
 
 /* A Linear layer that feeds a BatchNorm has a bias whose gradient is mathematically 0 (the
-   batch mean removes any shift), so PyTorch and cltrain both compute pure rounding noise
-   for it (~1e-9, checked below). SGD turns that noise into nothing, but Adam and AdamW
-   normalise it into steps of up to lr in an arbitrary direction, and the BatchNorm's
-   running mean sees the bias. Those entries (flagged here) cannot match to 1e-4 and are
-   bounded instead: params within 2 * steps * lr, running means within steps * lr. */
+   batch mean removes any shift), so PyTorch and cltrain both compute rounding noise for
+   it (below 1e-5 of the largest gradient, checked). These entries are held to bounds
+   instead of the relative tolerance: gradients within 2e-5 of the largest gradient,
+   optimizer state (moments, momentum: sums of that noise) within 1e-4 of it. SGD turns
+   the noise into nothing, but Adam and AdamW normalise it into steps of up to lr in an
+   arbitrary direction, and the BatchNorm's running mean sees the bias. Adam moves a
+   parameter by at most 1.000, 1.0014, 1.0036 * lr in steps 1, 2, 3 (Cauchy-Schwarz on the
+   bias-corrected moments), so after 3 steps two runs differ by at most 6.02 * lr in those
+   params, and by 0.1 * (0.9 * 2 + 4.003) * lr < 0.6 * lr in the running means (forward t
+   sees the bias after t - 1 steps). */
 static void noise_driven(const model_spec *m, bool *params, bool *stats) {
   memset(params, 0, m->n_params * sizeof *params);
   memset(stats, 0, (m->n_stats ? m->n_stats : 1) * sizeof *stats);
@@ -131,16 +137,20 @@ static void noise_driven(const model_spec *m, bool *params, bool *stats) {
   }
 }
 
+/* MODEL_NAME: a zoo name, or a model file under tests/golden/ (NAME.model). */
 static void replay(cl_runtime *rt, const char *model_name) {
-  char path[1024], err[256];
+  char path[1024], err[256], model_path[1024];
   snprintf(path, sizeof path, "%s/tests/golden/%s.bin", CLTRAIN_SOURCE_DIR, model_name);
+  snprintf(model_path, sizeof model_path, "%s/tests/golden/%s.model", CLTRAIN_SOURCE_DIR, model_name);
   golden g;
   if (golden_load(path, &g) != 0) {
     CHECK(0, "cannot read golden file %s", path);
     return;
   }
   model_spec m;
-  if (model_load(model_name, &m, err, sizeof err) != 0) DIE("%s", err);
+  FILE *local = fopen(model_path, "r");
+  if (local) fclose(local);
+  if (model_load(local ? model_path : model_name, &m, err, sizeof err) != 0) DIE("%s", err);
   const int B = (int)recq(&g, "batch", 0);
   const uint64_t seed = (uint64_t)recq(&g, "seed", 0);
   const size_t P = m.n_params, S = m.n_stats, O = (size_t)m.output_width;
@@ -201,17 +211,20 @@ static void replay(cl_runtime *rt, const char *model_name) {
   free(wl);
   net_read_grads(n, pg);
   want = recf(&g, "grads", P);
-  expect_close(model_name, "gradients", pg, want, P);
   bool *noisy_p = xmalloc(P * sizeof *noisy_p), *noisy_s = xmalloc((S ? S : 1) * sizeof *noisy_s);
+  bool *noisy_o = xmalloc(2 * P * sizeof *noisy_o);
   noise_driven(&m, noisy_p, noisy_s);
+  memcpy(noisy_o, noisy_p, P * sizeof *noisy_o);
+  memcpy(noisy_o + P, noisy_p, P * sizeof *noisy_o);
   double gmax = 0, noise_got = 0, noise_want = 0;
   for (size_t i = 0; i < P; i++) {
     gmax = fmax(gmax, fabs(want[i]));
     if (noisy_p[i]) { noise_got = fmax(noise_got, fabs(pg[i])); noise_want = fmax(noise_want, fabs(want[i])); }
   }
-  CHECK(noise_got < 1e-6 * gmax && noise_want < 1e-6 * gmax,
+  CHECK(noise_got < 1e-5 * gmax && noise_want < 1e-5 * gmax,
         "%s: gradients of biases feeding a BatchNorm are not noise: %g (PyTorch %g), largest gradient %g",
         model_name, noise_got, noise_want, gmax);
+  expect_close_except(model_name, "gradients", pg, want, P, noisy_p, 2e-5 * gmax);
   free(want);
   net_read_state(n, NULL, sg, NULL);
   want = recf(&g, "train.stats", S);
@@ -241,17 +254,17 @@ static void replay(cl_runtime *rt, const char *model_name) {
     want = recf(&g, key, P);
     snprintf(what, sizeof what, "%s params", opts[o]);
     const bool adam_like = kinds[o] != OPTIM_SGD;
-    expect_close_except(model_name, what, pg, want, P, adam_like ? noisy_p : NULL, 2 * 3 * oc.lr);
+    expect_close_except(model_name, what, pg, want, P, adam_like ? noisy_p : NULL, 6.02 * oc.lr);
     free(want);
     snprintf(key, sizeof key, "%s.stats", opts[o]);
     want = recf(&g, key, S);
     snprintf(what, sizeof what, "%s stats", opts[o]);
-    expect_close_except(model_name, what, sg, want, S, adam_like ? noisy_s : NULL, 3 * oc.lr);
+    expect_close_except(model_name, what, sg, want, S, adam_like ? noisy_s : NULL, 0.6 * oc.lr);
     free(want);
     snprintf(key, sizeof key, "%s.state", opts[o]);
     want = recf(&g, key, 2 * P);
     snprintf(what, sizeof what, "%s state", opts[o]);
-    expect_close(model_name, what, og, want, kinds[o] == OPTIM_SGD ? P : 2 * P);
+    expect_close_except(model_name, what, og, want, kinds[o] == OPTIM_SGD ? P : 2 * P, noisy_o, 1e-4 * gmax);
     free(want);
     free(hp);
     free(losses);
@@ -259,7 +272,7 @@ static void replay(cl_runtime *rt, const char *model_name) {
   net_free(n);
   model_free(&m);
   free(g.buf); free(x); free(p0); free(s0); free(y); free(zeros); free(out); free(pg); free(sg); free(og);
-  free(conf); free(noisy_p); free(noisy_s);
+  free(conf); free(noisy_p); free(noisy_s); free(noisy_o);
 }
 
 int main(void) {
@@ -267,6 +280,7 @@ int main(void) {
   rt_open(&rt, NULL, NULL);
   replay(&rt, "jsc-toy");
   replay(&rt, "jsc-trt");
+  replay(&rt, "mixed"); /* every stage kind of host/net_plan.c */
   rt_close(&rt);
   return test_summary("test_net_golden");
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Golden files for tests/test_net_golden.c, in the style of llm.c's test dumps.
 
-For each model (default: jsc-toy and jsc-trt from models/), builds the same network in
+For each model (default: jsc-toy and jsc-trt from models/, and tests/golden/mixed.model,
+which exercises every layer kind and fusion case), builds the same network in
 PyTorch with fixed, non-default weights and BatchNorm running statistics and a fixed
 batch, and records: the inputs, the training-mode logits, loss and correct count, every
 parameter gradient (flat layout of host/model.h), the running statistics after that
@@ -12,7 +13,8 @@ Dropout uses cltrain's own mask (Philox4x32-10 keyed by seed, step and layer ind
 kernels/common.cl), reimplemented here in numpy, so both sides drop the same elements.
 
 Needs torch and numpy; not run by the build or by ctest. Usage:
-    python3 tests/golden/make_golden.py [MODEL ...]
+    python3 tests/golden/make_golden.py [ZOO_NAME | PATH.model ...]
+writes tests/golden/<name>.bin for each.
 
 File format (little-endian): b"CLTGOLD1", u32 record count, then per record: u8 type
 (b"f" float32 or b"q" int64), u32 name length, name (ASCII), u32 element count, data.
@@ -193,9 +195,11 @@ def optimizer_state(opt, params, name):
 
 def main():
     torch.set_num_threads(1)
-    names = sys.argv[1:] or ["jsc-toy", "jsc-trt"]
-    for name in names:
-        width, layers = parse_model(os.path.join(ROOT, "models", name + ".model"))
+    names = sys.argv[1:] or ["jsc-toy", "jsc-trt", os.path.join(HERE, "mixed.model")]
+    for spec in names:
+        path = spec if spec.endswith(".model") else os.path.join(ROOT, "models", spec + ".model")
+        name = os.path.basename(path)[:-len(".model")]
+        width, layers = parse_model(path)
         rng = np.random.default_rng(20240607)
         net = build(width, layers)
         init_fixed(net, rng)
@@ -227,11 +231,11 @@ def main():
         rec += [("train.logits", "f", z.detach().numpy()), ("train.loss", "f", [loss.item()]),
                 ("train.correct", "q", [int((z.argmax(1) == yt).sum())]),
                 ("grads", "f", flat([p.grad for p in params])), ("train.stats", "f", stats_of(net))]
+        cols = width
         for i, (kind, arg) in enumerate(layers):
+            if kind == "linear":
+                cols = arg
             if kind == "dropout":
-                w = next(m for m in net if isinstance(m, MaskedDropout) and m.layer == i)
-                k = [j for j, m in enumerate(net) if m is w][0]
-                cols = net[:k](xt).shape[1] if k else width
                 for step in range(1, STEPS + 1):
                     mask = dropout_mask(BATCH, cols, arg, i, step, SEED).astype(np.float32)
                     rec.append((f"mask.{i}.{step}", "f", mask))
