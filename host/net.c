@@ -45,6 +45,7 @@ net *net_create(cl_runtime *rt, const model_spec *m, int max_batch, uint64_t see
 void net_free(net *n) {
   if (!n) return;
   rt_finish(n->rt);
+  if (n->marker) CL_CHECK(clReleaseEvent(n->marker));
   net_free_stages(n);
   cl_mem *bufs[] = {&n->params, &n->grads, &n->optim_state, &n->stats, &n->x,
                     &n->labels, &n->metrics, &n->confusion};

@@ -1,5 +1,6 @@
 /* Forward, loss, backward and the optimizer step over the net's fused stages. Everything
-   here only enqueues work on the in-order queue: no host wait. */
+   here only enqueues work on the in-order queue; the one host wait is the queue-depth
+   bound of throttle(), which never drains the queue. */
 #include "net_internal.h"
 #include "util.h"
 
@@ -80,11 +81,24 @@ void net_optimizer_step(net *n, const optim_config *opt, uint64_t step) {
   op_optimizer_step(n->rt, &n->k, n->m.n_params, n->params, n->grads, n->optim_state, opt, step);
 }
 
+/* Bound the queue (see NET_QUEUE_STEPS): wait for the previous marker, leave a new one. */
+static void throttle(net *n) {
+  if (++n->since_marker < NET_QUEUE_STEPS) return;
+  n->since_marker = 0;
+  if (n->marker) {
+    CL_CHECK(clWaitForEvents(1, &n->marker));
+    CL_CHECK(clReleaseEvent(n->marker));
+    n->marker = NULL;
+  }
+  CL_CHECK(clEnqueueMarkerWithWaitList(n->rt->queue, 0, NULL, &n->marker));
+}
+
 void net_train_step(net *n, int batch, const optim_config *opt, uint64_t step) {
   net_forward(n, batch, true, step);
   net_loss(n, batch);
   net_backward(n, batch, step);
   net_optimizer_step(n, opt, step);
+  throttle(n);
 }
 
 void net_eval_batch(net *n, int batch) {
@@ -93,4 +107,5 @@ void net_eval_batch(net *n, int batch) {
                   n->confusion);
   n->count += batch;
   n->last_batch = batch;
+  throttle(n);
 }
