@@ -4,5 +4,6 @@
 #define CLTRAIN_COMMANDS_H
 
 int cmd_devices(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 
 #endif

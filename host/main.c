@@ -13,6 +13,7 @@ typedef struct {
 
 static const command commands[] = {
     {"devices", cmd_devices, "list OpenCL platforms and devices"},
+    {"plot", cmd_plot, "draw figures (gnuplot) from existing run, sweep or compare directories"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
