@@ -103,10 +103,13 @@ static bool has_finite(const series *s) {
   return false;
 }
 
+/* Runs with fewer logged points are drawn as they are. */
+#define SMOOTH_MIN_POINTS 80
+
 /* Exponential moving average with start-up bias correction (as TensorBoard's smoothing);
    the window is 1/40 of the run, so runs of any length look equally smooth. */
 static void moving_average(const series *s, double *out) {
-  double window = (double)s->n / 40.0;
+  double window = s->n >= SMOOTH_MIN_POINTS ? (double)s->n / 40.0 : 1;
   double alpha = window > 1 ? 2.0 / (window + 1.0) : 1.0;
   double num = 0, den = 0;
   for (size_t i = 0; i < s->n; i++) {
@@ -126,15 +129,18 @@ static int curve_figure(plotter *p, const char *out_dir, const char *prefix, con
                         const curve_spec *spec, const char *const *labels, series *const *s,
                         size_t n, char *err, size_t errlen) {
   size_t used = 0;
-  double ymax = -INFINITY, ymin = INFINITY, xmax = 0;
+  double ymax = -INFINITY, ymin = INFINITY, xmax = -INFINITY, xmin = INFINITY;
+  bool smooth = false;
   for (size_t i = 0; i < n; i++) {
     if (!has_finite(s[i])) continue;
     used++;
+    smooth |= spec->smooth && s[i]->n >= SMOOTH_MIN_POINTS;
     for (size_t k = 0; k < s[i]->n; k++)
       if (isfinite(s[i]->y[k]) && isfinite(s[i]->x[k])) {
         ymax = fmax(ymax, s[i]->y[k]);
         ymin = fmin(ymin, s[i]->y[k]);
         xmax = fmax(xmax, s[i]->x[k]);
+        xmin = fmin(xmin, s[i]->x[k]);
       }
   }
   if (used == 0) return PLOT_OK;
@@ -180,8 +186,9 @@ static int curve_figure(plotter *p, const char *out_dir, const char *prefix, con
   gp_set_string(f.gp, "x_label", spec->x_label);
   gp_set_string(f.gp, "y_label", spec->y_label);
   fprintf(f.gp, "n_runs = %zu\nsmoothed = %d\nlog_y = %d\nx_max = %.9g\nper_epoch = %d\n", used,
-          spec->smooth, log_y, xmax, !spec->smooth);
-  fprintf(f.gp, "percent = %d\n", spec->accuracy);
+          smooth, log_y, xmax, !spec->smooth);
+  fprintf(f.gp, "percent = %d\nx_min = %.9g\ny_min = %.9g\ny_max = %.9g\n", spec->accuracy, xmin,
+          ymin * scale, ymax * scale);
   gp_string_array(f.gp, "labels", used_labels, used);
   free(used_labels);
   return figure_finish(p, &f, "learning_curve", 1100, 620, err, errlen);

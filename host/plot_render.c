@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -193,21 +194,32 @@ static char *gnuplot_program(const figure *f, const char *script, int width, int
   return text;
 }
 
-/* Run gnuplot on PROGRAM. SIGPIPE is held back while writing so that a gnuplot dying early
-   shows up as its exit status, not as our death. Returns the wait status, or -1. */
-static int run_gnuplot(const char *gnuplot, const char *program, size_t len) {
-  char cmd[sizeof ((plotter *)0)->gnuplot * 4 + 64];
-  size_t n = 0;
-  cmd[n++] = '\'';
-  for (const char *s = gnuplot; *s && n + 8 < sizeof cmd; s++) {
+/* Append S to CMD (capacity N, used *len) as a single-quoted shell word. */
+static void shell_word(char *cmd, size_t n, size_t *len, const char *s) {
+  size_t i = *len;
+  if (i + 1 < n) cmd[i++] = '\'';
+  for (; *s && i + 6 < n; s++) {
     if (*s == '\'') {
-      memcpy(cmd + n, "'\\''", 4);
-      n += 4;
+      memcpy(cmd + i, "'\\''", 4);
+      i += 4;
     } else {
-      cmd[n++] = *s;
+      cmd[i++] = *s;
     }
   }
-  snprintf(cmd + n, sizeof cmd - n, "' -d >/dev/null");
+  if (i + 1 < n) cmd[i++] = '\'';
+  cmd[i] = '\0';
+  *len = i;
+}
+
+/* Run gnuplot on PROGRAM with its messages going to the file MESSAGES. SIGPIPE is held
+   back while writing so that a gnuplot dying early shows up as its exit status, not as our
+   death. Returns the wait status, or -1 with errno. */
+static int run_gnuplot(const char *gnuplot, const char *messages, const char *program, size_t len) {
+  char cmd[3 * 4096 + 64];
+  size_t n = 0;
+  shell_word(cmd, sizeof cmd, &n, gnuplot);
+  n += (size_t)snprintf(cmd + n, sizeof cmd - n, " -d >/dev/null 2>");
+  shell_word(cmd, sizeof cmd, &n, messages);
 
   sigset_t pipe_set, old;
   sigemptyset(&pipe_set);
@@ -221,12 +233,29 @@ static int run_gnuplot(const char *gnuplot, const char *program, size_t len) {
     fflush(g);
     status = pclose(g);
   }
+  int saved = errno;
   sigset_t pending;
   struct timespec zero = {0, 0};
   sigpending(&pending);
   if (sigismember(&pending, SIGPIPE)) sigtimedwait(&pipe_set, NULL, &zero);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
+  errno = saved;
   return status;
+}
+
+/* The line of gnuplot's messages that says what went wrong ("line 12: undefined variable:
+   x"), else its last non-blank line; "" when it said nothing. */
+static void first_error(const char *messages, char *out, size_t n) {
+  out[0] = '\0';
+  char *text = read_file(messages, NULL);
+  if (!text) return;
+  for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+    while (*l == ' ' || *l == '\t') l++;
+    if (!*l || *l == '^' || strncmp(l, "gnuplot>", 8) == 0) continue; /* echo of the input */
+    snprintf(out, n, "%s", l);
+    if (strncmp(l, "line ", 5) == 0) break;
+  }
+  free(text);
 }
 
 static bool file_starts_with(const char *path, const char *magic, size_t n) {
@@ -242,17 +271,33 @@ static int draw(plotter *p, figure *f, const char *script, int width, int height
                 size_t errlen) {
   size_t len;
   char *program = gnuplot_program(f, script, width, height, &len);
-  int status = run_gnuplot(p->gnuplot, program, len);
+  /* gnuplot's chatter (e.g. range warnings) is kept out of our output; on failure its
+     first error becomes part of our one-line message. */
+  const char *tmpdir = getenv("TMPDIR");
+  char messages[4096];
+  snprintf(messages, sizeof messages, "%s/cltrain-gnuplot-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+  int fd = mkstemp(messages);
+  if (fd < 0) {
+    free(program);
+    seterr(err, errlen, "cannot create a temporary file %s: %s", messages, strerror(errno));
+    return PLOT_FAILED;
+  }
+  close(fd);
+  int status = run_gnuplot(p->gnuplot, messages, program, len);
   free(program);
+  char said[512];
+  first_error(messages, said, sizeof said);
+  remove(messages);
   char png[sizeof f->base + 8], svg[sizeof f->base + 8];
   snprintf(png, sizeof png, "%s.png", f->base);
   snprintf(svg, sizeof svg, "%s.svg", f->base);
   const char *why = NULL;
-  char buf[64];
+  char buf[700];
   if (status == -1) {
     why = strerror(errno);
   } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    if (WIFEXITED(status)) snprintf(buf, sizeof buf, "exit status %d", WEXITSTATUS(status));
+    if (WIFEXITED(status)) snprintf(buf, sizeof buf, "exit status %d%s%s", WEXITSTATUS(status),
+                                    said[0] ? ": " : "", said);
     else snprintf(buf, sizeof buf, "killed by signal %d", WTERMSIG(status));
     why = buf;
   } else if (!file_starts_with(png, "\x89PNG\r\n\x1a\n", 8) || !file_starts_with(svg, "<?xml", 5)) {
