@@ -107,7 +107,8 @@ int cmd_plot(int argc, char **argv) {
   }
   int n = argc - optind;
   char **dirs = argv + optind;
-  if (n < 1) die_usage("plot: give at least one run, sweep or compare directory (see 'cltrain plot --help')");
+  if (n < 1)
+    die_usage("plot: give at least one run, sweep or compare directory (see 'cltrain plot --help')");
   if (out && !*out) die_usage("plot: --out: empty directory name");
   if (label_keys && !*label_keys) die_usage("plot: --label: empty setting name");
   for (int i = 0; i < n; i++)
@@ -119,19 +120,20 @@ int cmd_plot(int argc, char **argv) {
   char err[1024];
   bool single = n == 1 && !has_file(dirs[0], "metrics.csv");
   if (single && has_file(dirs[0], "sweep.csv")) {
-    if (label_keys) die_usage("plot: --label is for run directories; a sweep labels its runs by the values it varies");
+    if (label_keys)
+      die_usage("plot: --label is for run directories; a sweep labels its runs by what it varies");
     return check(plot_sweep(&p, dirs[0], out, prefix, err, sizeof err), err);
   }
   if (single && has_file(dirs[0], "compare.csv")) {
     char path[4096];
     snprintf(path, sizeof path, "%s/compare.csv", dirs[0]);
-    return check(plot_device_bars(&p, out ? out : dirs[0], prefix, title, path, err, sizeof err), err);
+    int rc = plot_device_bars(&p, out ? out : dirs[0], prefix, title, path, err, sizeof err);
+    return check(rc, err);
   }
 
   /* Run directories. */
-  plot_run *runs = calloc((size_t)n, sizeof *runs);
-  char (*labels)[512] = calloc((size_t)n, sizeof *labels);
-  if (!runs || !labels) DIE("out of host memory");
+  plot_run *runs = xcalloc((size_t)n, sizeof *runs);
+  char (*labels)[512] = xcalloc((size_t)n, sizeof *labels);
   for (int i = 0; i < n; i++) {
     if (!has_file(dirs[i], "metrics.csv"))
       die_usage("plot: %s: not a run directory (no metrics.csv)%s", dirs[i],
@@ -141,7 +143,8 @@ int cmd_plot(int argc, char **argv) {
     runs[i] = (plot_run){dirs[i], label_keys ? labels[i] : NULL};
   }
   if (!out) out = n == 1 ? dirs[0] : "figures";
-  int rc = check(plot_learning_curves(&p, out, prefix, title, runs, (size_t)n, err, sizeof err), err);
+  int rc = plot_learning_curves(&p, out, prefix, title, runs, (size_t)n, err, sizeof err);
+  check(rc, err);
   for (int i = 0; rc == PLOT_OK && i < n; i++) {
     if (!has_file(dirs[i], "confusion.csv")) continue;
     char path[4096], run_prefix[512];
@@ -149,10 +152,11 @@ int cmd_plot(int argc, char **argv) {
     /* Several runs share OUT: name each matrix after its run. */
     char base[256];
     base_name(dirs[i], base, sizeof base);
-    if (n > 1) snprintf(run_prefix, sizeof run_prefix, "%s%s%s", prefix ? prefix : "", prefix ? "_" : "", base);
-    else snprintf(run_prefix, sizeof run_prefix, "%s", prefix ? prefix : "");
-    rc = check(plot_confusion(&p, out, run_prefix, runs[i].label ? runs[i].label : title, path,
-                              err, sizeof err), err);
+    if (n > 1 && prefix) snprintf(run_prefix, sizeof run_prefix, "%s_%s", prefix, base);
+    else snprintf(run_prefix, sizeof run_prefix, "%s", n > 1 ? base : prefix ? prefix : "");
+    rc = plot_confusion(&p, out, run_prefix, runs[i].label ? runs[i].label : base, path, err,
+                        sizeof err);
+    check(rc, err);
   }
   free(runs);
   free(labels);

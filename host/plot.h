@@ -46,7 +46,7 @@ typedef struct {
      train_acc, train_loss  per-batch values of metrics.csv vs optimizer step; a bold
                             moving average over the faint raw values when runs are long;
      val_acc, val_loss      epochs.csv vs epoch (skipped when no run has a finished epoch).
-   Accuracy is shown in percent (fractions in [0,1] are scaled). TITLE (may be NULL) is
+   Accuracy is shown in percent (fractions are scaled). TITLE (may be NULL) is
    appended to each figure's title, e.g. "jsc-tiny, batch-size sweep". */
 int plot_learning_curves(plotter *p, const char *out_dir, const char *prefix, const char *title,
                          const plot_run *runs, size_t n, char *err, size_t errlen);

@@ -105,6 +105,9 @@ static bool has_finite(const series *s) {
 
 /* Runs with fewer logged points are drawn as they are. */
 #define SMOOTH_MIN_POINTS 80
+/* At most this many points of a run go to gnuplot (every k-th, after averaging over all of
+   them) so that figures of long runs logged every step stay small; NAME.csv has them all. */
+#define DRAW_MAX_POINTS 5000
 
 /* Exponential moving average with start-up bias correction (as TensorBoard's smoothing);
    the window is 1/40 of the run, so runs of any length look equally smooth. */
@@ -144,7 +147,9 @@ static int curve_figure(plotter *p, const char *out_dir, const char *prefix, con
       }
   }
   if (used == 0) return PLOT_OK;
-  double scale = spec->accuracy && ymax <= 1.0 + 1e-9 ? 100.0 : 1.0;
+  /* Fractions are shown in percent. Accuracies logged in percent are never all below 1.5 %
+     (chance on 5 classes is 20 %), so the largest value tells the two apart. */
+  double scale = spec->accuracy && ymax <= 1.5 ? 100.0 : 1.0;
   bool log_y = !spec->accuracy && ymin > 0 && ymax / ymin > 30;
 
   figure f;
@@ -161,19 +166,21 @@ static int curve_figure(plotter *p, const char *out_dir, const char *prefix, con
     used_labels[k++] = labels[i];
     double *avg = xmalloc(s[i]->n * sizeof *avg + 1);
     if (spec->smooth) moving_average(s[i], avg);
+    size_t stride = (s[i]->n + DRAW_MAX_POINTS - 1) / DRAW_MAX_POINTS;
     for (size_t j = 0; j < s[i]->n; j++) {
       double x = s[i]->x[j], y = s[i]->y[j] * scale;
       csv_put_field(f.csv, labels[i]);
       fprintf(f.csv, ",%.9g,%.9g", x, y);
+      if (spec->smooth) fprintf(f.csv, ",%.9g", avg[j] * scale);
+      fputc('\n', f.csv);
+      if (j % stride != 0 && j + 1 != s[i]->n) continue;
       gp_number(f.gp, x);
       fputc(' ', f.gp);
       gp_number(f.gp, y);
       if (spec->smooth) {
-        fprintf(f.csv, ",%.9g", avg[j] * scale);
         fputc(' ', f.gp);
         gp_number(f.gp, avg[j] * scale);
       }
-      fputc('\n', f.csv);
       fputc('\n', f.gp);
     }
     free(avg);

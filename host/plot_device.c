@@ -45,7 +45,7 @@ int plot_device_bars(plotter *p, const char *out_dir, const char *prefix, const 
   /* Accuracy as a fraction or already in percent: show percent. */
   double acc_scale = 100, max_diff = 0;
   for (size_t r = 0; acc && r < t.nrows; r++)
-    if (acc[r] > 1.0 + 1e-9) acc_scale = 1;
+    if (acc[r] > 1.5) acc_scale = 1;
   for (size_t r = 0; diff && r < t.nrows; r++)
     if (isfinite(diff[r])) max_diff = fmax(max_diff, diff[r]);
 

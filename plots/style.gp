@@ -22,6 +22,6 @@ set title font ',13' noenhanced
 # Seconds as a short readable duration.
 fmt_time(s) = s < 120 ? sprintf('%.3g s', s) : s < 7200 ? sprintf('%.3g min', s / 60) \
             : sprintf('%.3g h', s / 3600)
-# Large counts with a thousands separator-free short form: 12.3k, 4.56M.
+# Large counts in short form: 950, 12.3k, 4.56M.
 fmt_count(v) = v < 1e4 ? sprintf('%.0f', v) : v < 1e6 ? sprintf('%.3gk', v / 1e3) \
              : sprintf('%.3gM', v / 1e6)
