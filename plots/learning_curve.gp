@@ -28,6 +28,11 @@ if (smoothed) {
        for [i=1:n_runs] $curves index (i-1) using 1:3 with lines lt i lw 2.5 dt dash(i) \
            title labels[i]
 } else {
-  plot for [i=1:n_runs] $curves index (i-1) using 1:2 with linespoints lt i lw 2 dt dash(i) \
-           title labels[i]
+  if (per_epoch) {
+    plot for [i=1:n_runs] $curves index (i-1) using 1:2 with linespoints lt i lw 2 dt dash(i) \
+             title labels[i]
+  } else {
+    plot for [i=1:n_runs] $curves index (i-1) using 1:2 with lines lt i lw 2 dt dash(i) \
+             title labels[i]
+  }
 }
