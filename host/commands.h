@@ -4,5 +4,6 @@
 #define CLTRAIN_COMMANDS_H
 
 int cmd_devices(int argc, char **argv);
+int cmd_data(int argc, char **argv);
 
 #endif

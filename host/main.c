@@ -13,6 +13,7 @@ typedef struct {
 
 static const command commands[] = {
     {"devices", cmd_devices, "list OpenCL platforms and devices"},
+    {"data", cmd_data, "inspect a dataset, export it as CSV, download the real JSC file"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
