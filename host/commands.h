@@ -6,5 +6,6 @@
 int cmd_devices(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
+int cmd_data(int argc, char **argv);
 
 #endif
