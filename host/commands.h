@@ -4,5 +4,8 @@
 #define CLTRAIN_COMMANDS_H
 
 int cmd_devices(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
+int cmd_data(int argc, char **argv);
 
 #endif

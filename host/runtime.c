@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "embedded.h"
+#include "tuning.h"
 #include "util.h"
 
 static void device_string(cl_device_id d, cl_device_info what, char *buf, size_t n) {
@@ -136,6 +137,8 @@ void rt_open(cl_runtime *rt, const char *device_spec, const char *kernels_dir) {
   CL_CHECK_STATUS(st, "clCreateContext");
   rt->queue = clCreateCommandQueue(rt->context, rt->info.device, 0, &st);
   CL_CHECK_STATUS(st, "clCreateCommandQueue");
+  /* Stored CLBlast parameters from 'cltrain tune' take effect before the first GEMM. */
+  rt->tuned = tuning_apply_stored(rt) == 1;
 }
 
 void rt_close(cl_runtime *rt) {
