@@ -55,6 +55,8 @@ struct net {
    NET_QUEUE_STEPS steps earlier; the device always has that many steps of work left. */
 #define NET_QUEUE_STEPS 16
 
+/* net.c: exit with a message naming WHAT unless 1 <= batch <= max_batch. */
+void net_check_batch(const net *n, int batch, const char *what);
 /* net_plan.c: group layers into stages and allocate their buffers. */
 void net_plan_stages(net *n);
 void net_free_stages(net *n);

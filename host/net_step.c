@@ -4,11 +4,6 @@
 #include "net_internal.h"
 #include "util.h"
 
-static void check_batch(const net *n, int batch, const char *what) {
-  if (batch < 1 || batch > n->max_batch)
-    DIE("%s: batch %d outside [1, %d] of this net", what, batch, n->max_batch);
-}
-
 static void stage_forward(net *n, net_stage *s, int batch, bool training, uint64_t step) {
   cl_runtime *rt = n->rt;
   /* In evaluation dropout is the identity and nothing is saved for a backward. */
@@ -59,12 +54,12 @@ static void stage_backward(net *n, net_stage *s, int batch) {
 }
 
 void net_forward(net *n, int batch, bool training, uint64_t step) {
-  check_batch(n, batch, "net_forward");
+  net_check_batch(n, batch, "net_forward");
   for (int i = 0; i < n->n_stages; i++) stage_forward(n, &n->stages[i], batch, training, step);
 }
 
 void net_loss(net *n, int batch) {
-  check_batch(n, batch, "net_loss");
+  net_check_batch(n, batch, "net_loss");
   op_softmax_xent(n->rt, &n->k, batch, n->m.output_width, n->logits, n->labels, n->dlogits,
                   n->metrics, NULL);
   n->count += batch;
@@ -72,7 +67,7 @@ void net_loss(net *n, int batch) {
 }
 
 void net_backward(net *n, int batch, uint64_t step) {
-  check_batch(n, batch, "net_backward");
+  net_check_batch(n, batch, "net_backward");
   (void)step; /* the masks of this step are already on the device */
   for (int i = n->n_stages - 1; i >= 0; i--) stage_backward(n, &n->stages[i], batch);
 }
