@@ -228,6 +228,11 @@ int cmd_bench(int argc, char **argv) {
     if (model_load(a.epoch_model, &m, err, sizeof err) != 0) die_usage("bench: --epoch-model: %s", err);
     model_free(&m);
   }
+  device_list devs;
+  device_list_get(&devs);
+  int dev = device_select(&devs, a.device, err, sizeof err);
+  device_list_free(&devs);
+  if (dev < 0) die_usage("bench: %s", err);
   if (make_dirs(a.out, err, sizeof err) != 0) die_usage("bench: %s", err);
   bench_steps(&a, models);
   if (!a.no_epoch) bench_epoch(&a);

@@ -11,5 +11,6 @@ int cmd_plot(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
 int cmd_data(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 #endif

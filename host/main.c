@@ -17,6 +17,7 @@ static const command commands[] = {
     {"plot", cmd_plot, "draw figures (gnuplot) from existing run, sweep or compare directories"},
     {"tune", cmd_tune, "search CLBlast GEMM parameters for this device and store them"},
     {"data", cmd_data, "inspect a dataset, export it as CSV, download the real JSC file"},
+    {"compare", cmd_compare, "the same training on several devices: time, samples/s, accuracy, figure"},
     {"bench", cmd_bench, "steady-state training throughput per model and batch size, epoch time"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
