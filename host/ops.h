@@ -49,16 +49,22 @@ typedef struct {
   cl_kernel bn_train_fwd, bn_eval_fwd, bn_train_bwd;
   cl_kernel pointwise_fwd, pointwise_bwd;
   cl_kernel dropout_mask, softmax_xent, optimizer_step, gather_rows;
-  size_t col_wg;   /* per-column reductions (bias gradient, batch norm) */
+  bool col_items;  /* column kernels in items form (one work-item per column, CPUs) rather
+                      than one work-group per column (GPUs); see kernels/common.cl */
+  size_t col_wg;   /* per-column reductions (bias gradient, batch norm): local size */
   size_t loss_wg;  /* the single work-group of the loss */
   size_t ew_wg;    /* element-wise kernels */
 } ops_kernels;
 
 void ops_init(ops_kernels *k, cl_runtime *rt);
-/* Same with chosen local sizes for the reductions (0: the device's default, 16 on a CPU,
-   64 / 256 on a GPU); the tests use it to cover both configurations on one device. */
+/* Same with chosen local sizes for the reductions. col_wg 0: the device's default (a CPU:
+   items form, 16 columns per work-group; a GPU: a work-group of 64 per column); col_wg > 0:
+   a work-group of col_wg per column. loss_wg 0: 16 on a CPU, 256 on a GPU. The tests use
+   it to cover both configurations on one device. */
 void ops_init_local(ops_kernels *k, cl_runtime *rt, size_t col_wg, size_t loss_wg);
 void ops_free(ops_kernels *k);
+/* Enqueue column kernel KK over C columns in the form ops_init chose. */
+void ops_launch_cols(cl_runtime *rt, const ops_kernels *k, cl_kernel kk, int C);
 
 /* --- Linear (ops_linear.c) ---
    h = x W^T with W at params[w_off] ([out][in] row-major); bias added by

@@ -53,5 +53,5 @@ void op_bias_act_backward(cl_runtime *rt, const ops_kernels *k, int rows, int C,
   KARG(kk, 5, grads);
   KARG(kk, 6, off);
   ops_set_epilogue(kk, 7, e);
-  rt_launch1d(rt, kk, (size_t)C * k->col_wg, k->col_wg);
+  ops_launch_cols(rt, k, kk, C);
 }
