@@ -7,6 +7,7 @@ int cmd_devices(int argc, char **argv);
 int cmd_models(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_test(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
 
 #endif

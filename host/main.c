@@ -14,6 +14,7 @@ typedef struct {
 static const command commands[] = {
     {"devices", cmd_devices, "list OpenCL platforms and devices"},
     {"models", cmd_models, "list the model zoo or describe a model file"},
+    {"plot", cmd_plot, "draw figures (gnuplot) from existing run, sweep or compare directories"},
     {"tune", cmd_tune, "search CLBlast GEMM parameters for this device and store them"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
