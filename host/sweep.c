@@ -129,9 +129,9 @@ int sweep_execute(const sweep_spec *s, sweep_data *data, plotter *p, sweep_resul
              s->label ? " " : "", i + 1, n, label, found.status, found.dir);
       fflush(stdout);
     } else {
-      if (!quiet) {
-        printf("\n%s: %s%srun %zu of %zu (%s)%s%s\n", s->cmd, s->label ? s->label : "", s->label ? " " : "", i + 1,
-               n, label, have ? ": continuing " : "", have ? found.dir : "");
+      if (!quiet || s->announce) {
+        printf("%s%s: %s%srun %zu of %zu (%s)%s%s\n", quiet ? "" : "\n", s->cmd, s->label ? s->label : "",
+               s->label ? " " : "", i + 1, n, label, have ? ": continuing " : "", have ? found.dir : "");
         fflush(stdout);
       }
       int code = train_point(s, data, &cfg, have ? &found : NULL, &results[i]);
@@ -148,8 +148,8 @@ int sweep_execute(const sweep_spec *s, sweep_data *data, plotter *p, sweep_resul
     if (rc != EXIT_OK) break;
   }
   if (rc == EXIT_SIGINT || rc == EXIT_SIGTERM) {
-    fprintf(stderr, "cltrain: %s: stopped; run the same command again (same --out) to continue where it left off\n",
-            s->cmd);
+    fprintf(stderr, "cltrain: %s: stopped; %s\n", s->cmd,
+            s->stop_hint ? s->stop_hint : "run the same command again (same --out) to continue where it left off");
   } else if (rc == EXIT_OK) {
     char csv[RUN_PATH_MAX];
     run_path(csv, sizeof csv, s->dir, "sweep.csv");

@@ -47,6 +47,8 @@ typedef struct {
   const char *figure_prefix;  /* figure names PREFIX_train_acc, ... (NULL: none) */
   const char *label;          /* shown in the per-run headers, e.g. "batch-size sweep" */
   bool no_plot;
+  bool announce;              /* one line per run even when base->quiet */
+  const char *stop_hint;      /* after an interruption: how to continue (NULL: generic) */
 } sweep_spec;
 
 /* What became of one point. */
