@@ -54,8 +54,9 @@ static void observe_batch(FILE *f, const lab1_outcome *o, const lab1_run_info *r
   }
   if (isfinite(r[0].acc_std) && isfinite(r[n - 1].acc_std))
     fprintf(f, "- Per-batch training accuracy in the second half of each run varies with a standard deviation of "
-               "%.1f points at batch %s and %.1f points at batch %s: smaller batches give noisier curves.\n",
-            100.0 * r[0].acc_std, r[0].value, 100.0 * r[n - 1].acc_std, r[n - 1].value);
+               "%.1f points at batch %s and %.1f points at batch %s%s.\n",
+            100.0 * r[0].acc_std, r[0].value, 100.0 * r[n - 1].acc_std, r[n - 1].value,
+            r[0].acc_std > r[n - 1].acc_std ? ": the smaller batch gives the noisier curve" : "");
 }
 
 static void observe_epochs(FILE *f, const lab1_outcome *o, const lab1_run_info *r) {
@@ -73,13 +74,13 @@ static void observe_epochs(FILE *f, const lab1_outcome *o, const lab1_run_info *
   int fell = 0;
   for (size_t i = 0; i < n; i++) {
     double drop = points(r[i].r->best_val_acc, r[i].r->final_val_acc);
-    if (drop > 0.2) {
+    if (drop > 0.5) {
       fprintf(f, "- The %s-epoch run peaked at epoch %.0f; its last epoch is %.1f points below that peak.\n",
               r[i].value, r[i].best_epoch, drop);
       fell++;
     }
   }
-  if (!fell) fprintf(f, "- No run ended more than 0.2 points below its best validation accuracy: no sign of overfitting.\n");
+  if (!fell) fprintf(f, "- No run ended more than 0.5 points below its best validation accuracy: no sign of overfitting.\n");
   if (isfinite(r[n - 1].val_rise))
     fprintf(f, "- Over the second half of the %s-epoch run validation accuracy changed by %+.1f points.\n",
             r[n - 1].value, 100.0 * r[n - 1].val_rise);
@@ -105,6 +106,11 @@ static void observe_lr(FILE *f, const lab1_outcome *o, const lab1_run_info *r) {
       fprintf(f, " (%.1f points below lr %s)", points(r[hi].r->final_val_acc, big->r->final_val_acc), r[hi].value);
     fprintf(f, ".\n");
   }
+  if (hi >= 0 && big != &r[hi] && isfinite(big->first_val) && isfinite(r[hi].first_val))
+    fprintf(f, "- After the first epoch lr %s was at %s against %s at lr %s; from there to the end it changed by "
+               "%+.1f points, lr %s by %+.1f.\n",
+            big->value, lab1_pct(big->first_val, a), lab1_pct(r[hi].first_val, b), r[hi].value,
+            points(big->r->final_val_acc, big->first_val), r[hi].value, points(r[hi].r->final_val_acc, r[hi].first_val));
   if (hi >= 0 && big != &r[hi] && isfinite(big->acc_std) && isfinite(r[hi].acc_std))
     fprintf(f, "- Per-batch training accuracy in the second half varies with a standard deviation of %.1f points at "
                "lr %s against %.1f at lr %s.\n",

@@ -34,17 +34,22 @@ static double setting_number(const char *dir, const char *key) {
   return x;
 }
 
-/* Mean and spread of column COL over the second half of the rows of DIR/FILE. */
-static double second_half(const char *dir, const char *file, const char *col, bool spread) {
+typedef enum { HALF_CHANGE, HALF_SPREAD, FIRST_ROW } row_stat;
+
+/* Column COL of DIR/FILE: its change over the second half of the rows, its standard
+   deviation there, or its first value. */
+static double column_stat(const char *dir, const char *file, const char *col, row_stat what) {
   char path[RUN_PATH_MAX], err[RUN_PATH_MAX + 256];
   run_path(path, sizeof path, dir, file);
   csv_table t;
   if (csv_read(path, &t, err, sizeof err)) return NAN;
   double *v = NULL, result = NAN;
-  if (t.nrows >= 2 && csv_numbers(&t, col, &v, err, sizeof err) == 0) {
+  if (t.nrows >= 1 && csv_numbers(&t, col, &v, err, sizeof err) == 0) {
     size_t from = t.nrows / 2, n = t.nrows - from;
-    if (!spread) {
-      result = v[t.nrows - 1] - v[from - 1];
+    if (what == FIRST_ROW) {
+      result = v[0];
+    } else if (what == HALF_CHANGE) {
+      if (from >= 1) result = v[t.nrows - 1] - v[from - 1];
     } else if (n >= 2) {
       double mean = 0, ss = 0;
       for (size_t i = from; i < t.nrows; i++) mean += v[i];
@@ -67,8 +72,9 @@ void lab1_run_info_get(const lab1_outcome *o, size_t i, lab1_run_info *info) {
   info->steps = setting_number(dir, "steps");
   info->params = setting_number(dir, "params");
   info->best_epoch = setting_number(dir, "best_epoch") + 1;
-  info->acc_std = second_half(dir, "metrics.csv", "train_acc", true);
-  info->val_rise = second_half(dir, "epochs.csv", "val_acc", false);
+  info->acc_std = column_stat(dir, "metrics.csv", "train_acc", HALF_SPREAD);
+  info->val_rise = column_stat(dir, "epochs.csv", "val_acc", HALF_CHANGE);
+  info->first_val = column_stat(dir, "epochs.csv", "val_acc", FIRST_ROW);
 }
 
 /* Embed OUT_DIR/REL when it was drawn, else say where its data is. */

@@ -16,6 +16,7 @@ typedef struct {
   double best_epoch;        /* 1-based */
   double acc_std;           /* spread of the per-batch train accuracy over the second half of the run */
   double val_rise;          /* validation accuracy gained over the second half of the epochs */
+  double first_val;         /* validation accuracy after the first epoch */
 } lab1_run_info;
 
 void lab1_run_info_get(const lab1_outcome *o, size_t i, lab1_run_info *info);
