@@ -200,6 +200,12 @@ int cmd_lab1(int argc, char **argv) {
   p.quiet = true;
   sweep_data data;
   sweep_data_init(&data);
+  /* Every run uses the same data: load it first, so a bad --data fails before anything
+     is written. */
+  const dataset *ds = sweep_data_get(&data, &a->base, "lab1");
+  printf("lab1: data %s: %zu train, %zu validation, %zu test rows\n", ds->name, ds->train.rows, ds->val.rows,
+         ds->test.rows);
+  fflush(stdout);
   int rc = EXIT_OK;
   for (int e = 0; e < LAB1_EXPERIMENTS && rc == EXIT_OK; e++)
     rc = run_experiment(a, out, &exps[e], &data, &p, &outcomes[e]);
@@ -212,8 +218,8 @@ int cmd_lab1(int argc, char **argv) {
     char conf_dir[RUN_PATH_MAX];
     run_path(conf_dir, sizeof conf_dir, out, "confusion");
     if (best) {
-      const dataset *ds = sweep_data_get(&data, best_cfg, "lab1");
-      if (lab1_evaluate_best(best_cfg, ds, best->run_dir, conf_dir, &conf, err, sizeof err)) {
+      const dataset *best_ds = sweep_data_get(&data, best_cfg, "lab1");
+      if (lab1_evaluate_best(best_cfg, best_ds, best->run_dir, conf_dir, &conf, err, sizeof err)) {
         fprintf(stderr, "cltrain: error: lab1: %s\n", err);
         rc = EXIT_RUNTIME;
       } else {
@@ -230,7 +236,7 @@ int cmd_lab1(int argc, char **argv) {
     }
   }
   if (rc == EXIT_OK) {
-    const dataset *ds = data.loaded ? &data.ds : NULL;
+    ds = data.loaded ? &data.ds : NULL;
     char desc[1600] = "";
     if (ds)
       snprintf(desc, sizeof desc, "%s: %zu train, %zu validation, %zu test rows (%s)", ds->name, ds->train.rows,
