@@ -9,5 +9,6 @@ int cmd_train(int argc, char **argv);
 int cmd_test(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
+int cmd_data(int argc, char **argv);
 
 #endif

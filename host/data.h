@@ -52,4 +52,24 @@ void data_options_default(data_options *opt);
 int dataset_load(const char *spec, const data_options *opt, dataset *out, char *err, size_t errlen);
 void dataset_free(dataset *d);
 
+/* Added by the data module for commands that load a dataset (train, test, data, ...). */
+
+/* Where DATASET "jsc" is looked for when no --data is given, in order: with
+   CLTRAIN_DATA_DIR set, $CLTRAIN_DATA_DIR/jsc.h5 and .../jsc.csv, otherwise the same
+   names under ${XDG_CACHE_HOME:-$HOME/.cache}/cltrain/. The first is where
+   'cltrain data download jsc' writes. Returns how many were written (at most max). */
+#define DATA_JSC_MAX_PATHS 2
+int data_jsc_default_paths(char paths[][1024], int max);
+
+/* The dataset options as getopt_long long names ("val-fraction", "synth-size",
+   "split-seed", "synth-seed", "data", "no-cache"): sets the option from VALUE (NULL for
+   flags) and returns true, exits with a usage error (code 2) naming the option on a bad
+   value, or returns false when NAME is not a dataset option. */
+bool data_options_apply(data_options *opt, const char *name, const char *value);
+/* --help lines for those options, two-space indented, ending in a newline. */
+extern const char data_options_help[];
+
+/* "train", "val", "test" -> the split, NULL for anything else. */
+const data_split *dataset_split(const dataset *d, const char *which);
+
 #endif

@@ -16,6 +16,7 @@ static const command commands[] = {
     {"models", cmd_models, "list the model zoo or describe a model file"},
     {"plot", cmd_plot, "draw figures (gnuplot) from existing run, sweep or compare directories"},
     {"tune", cmd_tune, "search CLBlast GEMM parameters for this device and store them"},
+    {"data", cmd_data, "inspect a dataset, export it as CSV, download the real JSC file"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -1,0 +1,19 @@
+/* Downloading the real JSC file (libcurl): progress, resume of a partial file with HTTP
+   Range requests, SHA-256 printed and verified when given, atomic rename into place. */
+#ifndef CLTRAIN_DOWNLOAD_H
+#define CLTRAIN_DOWNLOAD_H
+
+/* The HDF5 file MASE downloads for its "jsc" dataset (SPEC section 7). */
+#define JSC_DOWNLOAD_URL "https://cernbox.cern.ch/index.php/s/jvFd5MoWhGs1l5v/download"
+
+typedef struct {
+  const char *url;
+  const char *sha256;  /* expected lower/upper-case hex, or NULL */
+  const char *out;     /* destination; OUT.part holds the partial download */
+} download_request;
+
+/* Runs the download and returns the exit code: 0 done (or already present), 1 network /
+   I/O failure or checksum mismatch (the message says what to do), 2 bad input. */
+int download_run(const download_request *req);
+
+#endif

@@ -1,0 +1,162 @@
+/* jsc-synth: a seeded, physics-shaped stand-in for the hls4ml jet data set. Each jet gets
+   latent quantities (groomed mass, transverse momentum, multiplicity, a shared radiation
+   level, prong energy sharing z, a two-prong discriminant D); the 16 features are then
+   derived the way energy-correlation observables relate in the real data:
+     c1_b2 = (m / pT)^2,   c1_b1 = rho sqrt(c1_b2) with rho ~ sqrt(z (1 - z)),
+     c2_bB = d2_bB c1_bB,  d2_a1_b1 = d2_b1,  d2_a1_b2 = d2_b1 rho^3,
+     n2 and m2 follow d2_b2 on a log-log line, zlogz ~ -0.68 ln(multiplicity),
+   all with noise. Class differences live in the latents (see data/README.md): W/Z/t mass
+   peaks, top also at the W mass, signal jets that lose a prong to grooming look like QCD,
+   gluons radiate more than quarks. Only det_* math is used, so the output is identical on
+   every machine for a given seed. */
+#include <math.h>
+#include <string.h>
+
+#include "data_sources.h"
+#include "detmath.h"
+
+enum { STREAM_SYNTH = 0x5e7 };
+
+typedef enum { MASS_LOGNORMAL, MASS_GAUSS } mass_shape;
+typedef enum { SHARE_SOFT, SHARE_SYMMETRIC } share_shape;
+
+/* One way a jet of a class can look. */
+typedef struct {
+  double weight;       /* probability within the class */
+  mass_shape shape;
+  double mass_a;       /* gauss: mean (GeV); lognormal: median */
+  double mass_b;       /* gauss: sigma (GeV); lognormal: sigma of ln m */
+  double d_median;     /* two-prong discriminant D = d2_b2: median */
+  double d_sigma;      /* sigma of ln D */
+  share_shape share;   /* prong energy sharing: QCD-like soft or decay-like symmetric */
+} component;
+
+typedef struct {
+  double mult_median;  /* multiplicity median */
+  double radiation;    /* mean of the shared radiation latent */
+  int n_components;
+  component c[3];
+} class_model;
+
+/* Canonical class order g, q, W, Z, t. */
+static const class_model classes[JSC_N_CLASSES] = {
+    /* g */ {50, 0.35, 1, {{1.0, MASS_LOGNORMAL, 26, 0.75, 1.9, 0.45, SHARE_SOFT}}},
+    /* q */ {39, -0.35, 1, {{1.0, MASS_LOGNORMAL, 19, 0.75, 1.65, 0.45, SHARE_SOFT}}},
+    /* W */ {37, -0.2, 2,
+             {{0.82, MASS_GAUSS, 80.4, 8.5, 0.45, 0.6, SHARE_SYMMETRIC},
+              {0.18, MASS_LOGNORMAL, 14, 0.8, 1.5, 0.5, SHARE_SOFT}}},
+    /* Z */ {39, -0.1, 2,
+             {{0.82, MASS_GAUSS, 91.2, 9.0, 0.45, 0.6, SHARE_SYMMETRIC},
+              {0.18, MASS_LOGNORMAL, 16, 0.8, 1.5, 0.5, SHARE_SOFT}}},
+    /* t */ {56, 0.3, 3,
+             {{0.60, MASS_GAUSS, 172.5, 16, 1.0, 0.5, SHARE_SYMMETRIC},
+              {0.25, MASS_GAUSS, 82, 10, 0.55, 0.55, SHARE_SYMMETRIC},
+              {0.15, MASS_LOGNORMAL, 45, 0.6, 1.4, 0.5, SHARE_SOFT}}},
+};
+
+static const double MULT_SIGMA = 0.26;  /* sigma of ln multiplicity */
+static const double PT_MEAN = 1000;     /* GeV */
+static const double PT_SIGMA = 0.08;    /* sigma of ln pT */
+#define MULT_MAX 250
+
+static const component *pick_component(const class_model *cm, double u) {
+  for (int i = 0; i < cm->n_components - 1; i++) {
+    if (u < cm->c[i].weight) return &cm->c[i];
+    u -= cm->c[i].weight;
+  }
+  return &cm->c[cm->n_components - 1];
+}
+
+static double clamp(double v, double lo, double hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* Logarithms used per jet, computed once with det_log. */
+typedef struct {
+  double ln_mass_median[JSC_N_CLASSES][3], ln_d_median[JSC_N_CLASSES][3];
+  double ln_mult_median[JSC_N_CLASSES];
+  double ln_int[MULT_MAX + 1];  /* ln k for integer multiplicities */
+  double ln_pt, ln5, ln40, ln_n2, ln_n2b1, ln_m2, ln_m2b1;
+} synth_logs;
+
+static void synth_logs_init(synth_logs *L) {
+  for (int k = 0; k < JSC_N_CLASSES; k++) {
+    L->ln_mult_median[k] = det_log(classes[k].mult_median);
+    for (int i = 0; i < classes[k].n_components; i++) {
+      L->ln_mass_median[k][i] = det_log(classes[k].c[i].mass_a);
+      L->ln_d_median[k][i] = det_log(classes[k].c[i].d_median);
+    }
+  }
+  L->ln_int[0] = L->ln_int[1] = 0;
+  for (int i = 2; i <= MULT_MAX; i++) L->ln_int[i] = det_log(i);
+  L->ln_pt = det_log(PT_MEAN);
+  L->ln5 = det_log(5);
+  L->ln40 = det_log(40);
+  L->ln_n2 = det_log(0.15);
+  L->ln_n2b1 = det_log(0.72);
+  L->ln_m2 = det_log(0.28);
+  L->ln_m2b1 = det_log(0.47);
+}
+
+static void generate_jet(det_normal_gen *g, const synth_logs *L, int cls, float *f) {
+  const class_model *cm = &classes[cls];
+  const component *c = pick_component(cm, det_uniform(g));
+  int ci = (int)(c - cm->c);
+  double radiation = cm->radiation + det_normal(g);
+
+  double pt = det_exp(L->ln_pt + PT_SIGMA * det_normal(g));
+  double mass;
+  if (c->shape == MASS_GAUSS) mass = c->mass_a + c->mass_b * det_normal(g);
+  else mass = det_exp(L->ln_mass_median[cls][ci] + c->mass_b * (0.45 * radiation + 0.89 * det_normal(g)));
+  mass = clamp(mass, 0.5, 0.6 * pt);
+
+  double mult = det_exp(L->ln_mult_median[cls] + MULT_SIGMA * (0.5 * radiation + 0.87 * det_normal(g)));
+  int n_particles = (int)floor(clamp(mult, 2, MULT_MAX) + 0.5);
+  double ln_mult = L->ln_int[n_particles];
+
+  /* Prong sharing z in [0.1, 0.5]: decays spread evenly, QCD splittings favour soft z. */
+  double u = det_uniform(g);
+  double z = c->share == SHARE_SYMMETRIC ? 0.1 + 0.4 * u : 0.1 * det_exp(u * L->ln5);
+  double rho = sqrt(z * (1 - z)) * det_exp(0.10 + 0.06 * radiation + 0.06 * det_normal(g));
+
+  double c1_b2 = (mass / pt) * (mass / pt) * det_exp(0.05 * det_normal(g));
+  double c1_b1 = rho * sqrt(c1_b2);
+  double ln_d2_b2 = L->ln_d_median[cls][ci] + c->d_sigma * (0.3 * radiation + 0.95 * det_normal(g));
+  double d2_b2 = det_exp(ln_d2_b2);
+  double d2_b1 = det_exp((ln_d2_b2 + 0.45) / 2.1 + 0.12 * det_normal(g));
+  double ln_n2_b2 = L->ln_n2 + 0.95 * ln_d2_b2 + 0.25 * det_normal(g);
+  double n2_b1 = det_exp(L->ln_n2b1 + 0.47 * ln_n2_b2 + 0.08 * det_normal(g));
+  double ln_m2_b2 = L->ln_m2 + ln_n2_b2 + 0.1 * radiation + 0.3 * det_normal(g);
+  double m2_b1 = det_exp(L->ln_m2b1 + 0.5 * ln_m2_b2 + 0.08 * det_normal(g));
+  double spread = (z * z + (1 - z) * (1 - z)) * det_exp(-1.0 - 0.45 * (ln_mult - L->ln40) + 0.1 * det_normal(g));
+  double c1_b0 = 0.5 * (1 - clamp(spread, 0.02, 0.98));
+  double zlogz = -0.68 * ln_mult - 0.1 * det_normal(g);
+
+  f[0] = (float)zlogz;
+  f[1] = (float)c1_b0;
+  f[2] = (float)c1_b1;
+  f[3] = (float)c1_b2;
+  f[4] = (float)(d2_b1 * c1_b1);
+  f[5] = (float)(d2_b2 * c1_b2);
+  f[6] = (float)d2_b1;
+  f[7] = (float)d2_b2;
+  f[8] = (float)d2_b1; /* j_d2_a1_b1_mmdt equals j_d2_b1_mmdt, as in the real data */
+  f[9] = (float)(d2_b1 * rho * rho * rho);
+  f[10] = (float)m2_b1;
+  f[11] = (float)det_exp(ln_m2_b2);
+  f[12] = (float)n2_b1;
+  f[13] = (float)det_exp(ln_n2_b2);
+  f[14] = (float)mass;
+  f[15] = (float)n_particles;
+}
+
+void synth_generate(size_t n, uint64_t seed, raw_table *out) {
+  raw_table_alloc(out, n);
+  det_normal_gen g;
+  det_normal_init(&g, seed, STREAM_SYNTH);
+  synth_logs logs;
+  synth_logs_init(&logs);
+  for (size_t i = 0; i < n; i++) {
+    int cls = (int)(i % JSC_N_CLASSES);
+    out->y[i] = cls;
+    generate_jet(&g, &logs, cls, out->x + i * JSC_N_FEATURES);
+  }
+}
