@@ -61,6 +61,15 @@ void sweep_point_config(const sweep_spec *s, size_t p, train_config *cfg) {
 
 /* ---- running ---- */
 
+/* The --device spec of point P. */
+static const char *point_device_spec(const sweep_spec *s, size_t p) {
+  int a = sweep_grid_find(s->grid, TOPT_DEVICE);
+  if (a < 0) return s->base->device;
+  int idx[SWEEP_MAX_AXES];
+  sweep_grid_indices(s->grid, p, idx);
+  return s->grid->axes[a].values[idx[a]];
+}
+
 /* Every point's model and device, checked before the first run starts. */
 static void check_points(const sweep_spec *s, char (*devices)[256]) {
   size_t n = sweep_grid_size(s->grid);
@@ -71,7 +80,11 @@ static void check_points(const sweep_spec *s, char (*devices)[256]) {
     model_spec m;
     if (model_load(cfg.model, &m, err, sizeof err)) die_usage("%s: %s", s->cmd, err);
     model_free(&m);
-    if (sweep_device_name(cfg.device, devices[p], sizeof devices[p], err, sizeof err))
+    /* Enumerating OpenCL devices is slow: resolve each distinct spec once. */
+    size_t same = 0;
+    while (same < p && strcmp(point_device_spec(s, same), cfg.device) != 0) same++;
+    if (same < p) snprintf(devices[p], sizeof devices[p], "%s", devices[same]);
+    else if (sweep_device_name(cfg.device, devices[p], sizeof devices[p], err, sizeof err))
       die_usage("%s: --device: %s", s->cmd, err);
     if (train_config_validate(&cfg, err, sizeof err)) die_usage("%s: %s", s->cmd, err);
   }
@@ -111,7 +124,8 @@ int sweep_execute(const sweep_spec *s, sweep_data *data, plotter *p, sweep_resul
   const char *runs_dir = s->runs_dir ? s->runs_dir : s->dir;
   if (make_dirs(s->dir, err, sizeof err) || make_dirs(runs_dir, err, sizeof err)) die_usage("%s: %s", s->cmd, err);
   bool quiet = s->base->quiet;
-  printf("%s: %s%s%zu runs in %s\n", s->cmd, s->label ? s->label : "", s->label ? ": " : "", n, s->dir);
+  printf("%s: %s%s%zu run%s in %s\n", s->cmd, s->label ? s->label : "", s->label ? ": " : "", n,
+         n == 1 ? "" : "s", s->dir);
   int rc = EXIT_OK;
   size_t diverged = 0, reused = 0;
   for (size_t i = 0; i < n; i++) {
@@ -153,11 +167,15 @@ int sweep_execute(const sweep_spec *s, sweep_data *data, plotter *p, sweep_resul
   } else if (rc == EXIT_OK) {
     char csv[RUN_PATH_MAX];
     run_path(csv, sizeof csv, s->dir, "sweep.csv");
-    printf("%s: %zu runs (%zu trained now, %zu done before)%s; wrote %s\n", s->cmd, n, n - reused, reused,
-           diverged ? " - some diverged, see their summary.json" : "", csv);
+    printf("%s: %zu run%s (%zu trained now, %zu done before)%s; wrote %s\n", s->cmd, n, n == 1 ? "" : "s",
+           n - reused, reused, diverged ? " - some diverged, see their summary.json" : "", csv);
     if (!s->no_plot) {
       int prc = plot_sweep(p, s->dir, NULL, s->figure_prefix, err, sizeof err);
-      if (prc != PLOT_OK) {
+      if (prc == PLOT_BAD_INPUT) {
+        /* The runs are fine; they logged too little to draw (e.g. fewer steps than
+           --log-every-n-steps). */
+        warnf("%s: no figures: %s", s->cmd, err);
+      } else if (prc != PLOT_OK) {
         fprintf(stderr, "cltrain: error: %s: figures: %s\n", s->cmd, err);
         rc = EXIT_RUNTIME;
       }
