@@ -1,7 +1,6 @@
 #include "trainer.h"
 #include "trainer_internal.h"
 
-#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -296,7 +295,12 @@ int train_run(const train_config *cfg_in, train_result *out) {
     cfg = &resumed;
   }
   char err[2048];
-  /* Fail fast on a bad model or checkpoint, before the data set is generated or read. */
+  /* Fail fast on a bad device, model or checkpoint, before the data set is generated or read. */
+  device_list devices;
+  device_list_get(&devices);
+  int dev = device_select(&devices, cfg->device[0] ? cfg->device : NULL, err, sizeof err);
+  device_list_free(&devices);
+  if (dev < 0) die_usage("train: %s", err);
   if (!cfg->resume[0]) {
     model_spec m;
     if (model_load(cfg->model, &m, err, sizeof err)) die_usage("train: %s", err);

@@ -108,6 +108,29 @@ check '[ $(awk -F, "NR > 1 { for (i = 2; i <= 6; i++) s += \$i } END { print s }
   "confusion.csv does not count the 800 test rows"
 check '[ "$(json "$A/summary.json" test_checkpoint)" = best.ckpt ]' "summary.json test_checkpoint not updated"
 
+# ---- early stopping: stops exactly when the validation loss failed to improve for N epochs ----
+"$BIN" train jsc-tiny jsc-synth --synth-size 4000 --max-epochs 8 --batch-size 64 --learning-rate 0.05 \
+  --early-stopping 1 --quiet --project-dir "$tmp/e" > /dev/null 2> "$tmp/e.err"; rc=$?
+E=$(ls -d "$tmp"/e/*)
+check '[ $rc -eq 0 ] && [ "$(json "$E/summary.json" status)" = early-stopped ]' "early stopping: exit $rc, status $(json "$E/summary.json" status)"
+# Reference: the first epoch whose val_loss is not below every earlier one ends the run.
+want=$(col "$E/epochs.csv" 5 | awk 'NR == 1 || $1 < best { best = $1; next } { print NR; exit }')
+check '[ -n "$want" ] && [ "$(col "$E/epochs.csv" 1 | wc -l)" = "$want" ] && [ "$(json "$E/summary.json" epochs_run)" = "$want" ]' \
+  "early stopping after $(col "$E/epochs.csv" 1 | wc -l) epochs, reference $want"
+
+# ---- divergence: NaN stops the run, last.ckpt is kept as it was ----
+printf 'input 16\nlinear 64\nlinear 64\nlinear 5\n' > "$tmp/lin.model"
+"$BIN" train "$tmp/lin.model" jsc-synth --synth-size 4000 --max-epochs 1 --batch-size 64 --optimizer sgd \
+  --learning-rate 1e-3 --log-every-n-steps 10 --quiet --project-dir "$tmp/d" > /dev/null 2>&1
+D=$(ls -d "$tmp"/d/*)
+cp "$D/last.ckpt" "$tmp/good.ckpt"
+"$BIN" train --resume "$D/last.ckpt" --max-epochs 2 --learning-rate 10 --quiet > /dev/null 2> "$tmp/d.err"; rc=$?
+check '[ $rc -eq 1 ]' "diverging run exit $rc, want 1"
+check 'grep -q "training diverged: the training loss is nan at step [0-9]* (epoch 2 of 2); stopped, keeping the last good checkpoint $D/last.ckpt (after epoch 1, step 45)" "$tmp/d.err"' \
+  "divergence message: $(cat "$tmp/d.err")"
+check 'cmp -s "$D/last.ckpt" "$tmp/good.ckpt"' "last.ckpt changed by a diverged run"
+check '[ "$(json "$D/summary.json" status)" = diverged ] && [ $(col "$D/epochs.csv" 1 | wc -l) -eq 1 ]' "diverged run logs"
+
 # ---- refused checkpoints ----
 expect_usage() { # needle, then the command
   local needle=$1; shift

@@ -44,6 +44,8 @@ expect_usage "no-such.ckpt" "${T[@]}" --load no-such.ckpt
 printf 'input 16\nlinear 4\n' > four.model
 expect_usage "four.model:2: the model's output width is 4 but the dataset has 5 classes" \
   train four.model jsc-synth --synth-size 2000
+expect_usage "device '99': index out of range" "${T[@]}" --device 99
+expect_usage "device 'no-such-gpu' matches no OpenCL device" "${T[@]}" --device no-such-gpu
 expect_usage "--batch-size 1 with batchnorm" "${T[@]}" --batch-size 1
 expect_usage "test: needs --load CKPT" test jsc-tiny jsc-synth
 expect_usage "test: --split: 'train' is not test or val" test jsc-tiny jsc-synth --load x.ckpt --split train
