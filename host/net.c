@@ -45,6 +45,7 @@ net *net_create(cl_runtime *rt, const model_spec *m, int max_batch, uint64_t see
 void net_free(net *n) {
   if (!n) return;
   rt_finish(n->rt);
+  if (n->marker) CL_CHECK(clReleaseEvent(n->marker));
   net_free_stages(n);
   cl_mem *bufs[] = {&n->params, &n->grads, &n->optim_state, &n->stats, &n->x,
                     &n->labels, &n->metrics, &n->confusion};
@@ -53,18 +54,18 @@ void net_free(net *n) {
   free(n);
 }
 
-static void check_batch(const net *n, int batch, const char *what) {
+void net_check_batch(const net *n, int batch, const char *what) {
   if (batch < 1 || batch > n->max_batch)
     DIE("%s: batch %d outside [1, %d] of this net", what, batch, n->max_batch);
 }
 
 void net_set_batch(net *n, cl_mem x_all, cl_mem y_all, cl_mem perm, size_t start, int batch) {
-  check_batch(n, batch, "net_set_batch");
+  net_check_batch(n, batch, "net_set_batch");
   op_gather(n->rt, &n->k, batch, n->m.input_width, x_all, y_all, perm, start, n->x, n->labels);
 }
 
 void net_set_batch_host(net *n, const float *x, const int32_t *y, int batch) {
-  check_batch(n, batch, "net_set_batch_host");
+  net_check_batch(n, batch, "net_set_batch_host");
   rt_write(n->rt, n->x, 0, (size_t)batch * (size_t)n->m.input_width * sizeof(float), x);
   rt_write(n->rt, n->labels, 0, (size_t)batch * sizeof(int32_t), y);
 }
@@ -92,7 +93,7 @@ void net_read_grads(net *n, float *grads) {
 }
 
 void net_read_output(net *n, float *logits, int batch) {
-  check_batch(n, batch, "net_read_output");
+  net_check_batch(n, batch, "net_read_output");
   rt_read(n->rt, n->logits, 0, (size_t)batch * (size_t)n->m.output_width * sizeof(float), logits);
 }
 

@@ -1,12 +1,8 @@
 /* Forward, loss, backward and the optimizer step over the net's fused stages. Everything
-   here only enqueues work on the in-order queue: no host wait. */
+   here only enqueues work on the in-order queue; the one host wait is the queue-depth
+   bound of throttle(), which never drains the queue. */
 #include "net_internal.h"
 #include "util.h"
-
-static void check_batch(const net *n, int batch, const char *what) {
-  if (batch < 1 || batch > n->max_batch)
-    DIE("%s: batch %d outside [1, %d] of this net", what, batch, n->max_batch);
-}
 
 static void stage_forward(net *n, net_stage *s, int batch, bool training, uint64_t step) {
   cl_runtime *rt = n->rt;
@@ -58,12 +54,12 @@ static void stage_backward(net *n, net_stage *s, int batch) {
 }
 
 void net_forward(net *n, int batch, bool training, uint64_t step) {
-  check_batch(n, batch, "net_forward");
+  net_check_batch(n, batch, "net_forward");
   for (int i = 0; i < n->n_stages; i++) stage_forward(n, &n->stages[i], batch, training, step);
 }
 
 void net_loss(net *n, int batch) {
-  check_batch(n, batch, "net_loss");
+  net_check_batch(n, batch, "net_loss");
   op_softmax_xent(n->rt, &n->k, batch, n->m.output_width, n->logits, n->labels, n->dlogits,
                   n->metrics, NULL);
   n->count += batch;
@@ -71,7 +67,7 @@ void net_loss(net *n, int batch) {
 }
 
 void net_backward(net *n, int batch, uint64_t step) {
-  check_batch(n, batch, "net_backward");
+  net_check_batch(n, batch, "net_backward");
   (void)step; /* the masks of this step are already on the device */
   for (int i = n->n_stages - 1; i >= 0; i--) stage_backward(n, &n->stages[i], batch);
 }
@@ -80,11 +76,24 @@ void net_optimizer_step(net *n, const optim_config *opt, uint64_t step) {
   op_optimizer_step(n->rt, &n->k, n->m.n_params, n->params, n->grads, n->optim_state, opt, step);
 }
 
+/* Bound the queue (see NET_QUEUE_STEPS): wait for the previous marker, leave a new one. */
+static void throttle(net *n) {
+  if (++n->since_marker < NET_QUEUE_STEPS) return;
+  n->since_marker = 0;
+  if (n->marker) {
+    CL_CHECK(clWaitForEvents(1, &n->marker));
+    CL_CHECK(clReleaseEvent(n->marker));
+    n->marker = NULL;
+  }
+  CL_CHECK(clEnqueueMarkerWithWaitList(n->rt->queue, 0, NULL, &n->marker));
+}
+
 void net_train_step(net *n, int batch, const optim_config *opt, uint64_t step) {
   net_forward(n, batch, true, step);
   net_loss(n, batch);
   net_backward(n, batch, step);
   net_optimizer_step(n, opt, step);
+  throttle(n);
 }
 
 void net_eval_batch(net *n, int batch) {
@@ -93,4 +102,5 @@ void net_eval_batch(net *n, int batch) {
                   n->confusion);
   n->count += batch;
   n->last_batch = batch;
+  throttle(n);
 }

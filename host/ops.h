@@ -55,6 +55,9 @@ typedef struct {
 } ops_kernels;
 
 void ops_init(ops_kernels *k, cl_runtime *rt);
+/* Same with chosen local sizes for the reductions (0: the device's default, 16 on a CPU,
+   64 / 256 on a GPU); the tests use it to cover both configurations on one device. */
+void ops_init_local(ops_kernels *k, cl_runtime *rt, size_t col_wg, size_t loss_wg);
 void ops_free(ops_kernels *k);
 
 /* --- Linear (ops_linear.c) ---

@@ -1,8 +1,8 @@
 /* BatchNorm1d on the device (kernels/batchnorm.cl: training forward with running-stat
    update, evaluation forward, backward with dx, dgamma, dbeta and the preceding Linear's
    bias gradient, each fused with an activation and dropout) against the double-precision
-   reference on every test batch size and width; the reference backward against central
-   finite differences of the reference forward.
+   reference on every test batch size and width, with the CPU and the GPU-like local size;
+   the reference backward against central finite differences of the reference forward.
    Tolerances: forward max relative error 1e-5, backward 1e-4. Absolute floors (see
    device_case): 0.1 * max(1, |gamma| * cond) for outputs and 0.1 * |gamma| * invstd * cond
    for dx, where cond = max(1, max|x| * invstd) of the channel measures how much float
@@ -189,15 +189,18 @@ int main(void) {
   finite_differences();
   cl_runtime rt;
   rt_open(&rt, NULL, NULL);
-  ops_kernels k;
-  ops_init(&k, &rt);
-  int t = 0;
-  for (int b = 0; b < REF_N_BATCHES; b++)
-    for (int w = 0; w < REF_N_WIDTHS; w++, t++) {
-      device_case(&rt, &k, ref_batches[b], ref_widths[w], &epis[t % N_EPIS], t % 2 == 0);
-      device_case(&rt, &k, ref_batches[b], ref_widths[w], &epis[(t + 3) % N_EPIS], t % 2 == 1);
-    }
-  ops_free(&k);
+  /* the device's default local size, then a GPU-like wide one (64) */
+  for (int config = 0; config < 2; config++) {
+    ops_kernels k;
+    ops_init_local(&k, &rt, config ? 64 : 0, 0);
+    int t = 0;
+    for (int b = 0; b < REF_N_BATCHES; b++)
+      for (int w = 0; w < REF_N_WIDTHS; w++, t++) {
+        device_case(&rt, &k, ref_batches[b], ref_widths[w], &epis[t % N_EPIS], t % 2 == 0);
+        device_case(&rt, &k, ref_batches[b], ref_widths[w], &epis[(t + 3) % N_EPIS], t % 2 == 1);
+      }
+    ops_free(&k);
+  }
   rt_close(&rt);
   return test_summary("test_ops_batchnorm");
 }

@@ -1,7 +1,7 @@
 /* Linear layer on the device (GEMMs through gemm.h, bias + activation + dropout forward
    and the fused bias-gradient backward of kernels/linear.cl) against the double-precision
-   reference on every test batch size and width, plus the reference backward against
-   central finite differences. Tolerances: forward max relative error 1e-5, backward 1e-4,
+   reference on every test batch size and width (CPU and GPU-like local sizes), plus the
+   reference backward against central finite differences. Tolerances: forward max relative error 1e-5, backward 1e-4,
    absolute floor 1 for GEMM outputs and gradients (sums of up to 1000 O(1) products, whose
    float rounding is relative to the summands, not to a possibly cancelled total) and
    1e-2 for dh (sigmoid and tanh derivatives come from the float output, as in PyTorch, so
@@ -109,17 +109,20 @@ int main(void) {
   finite_differences();
   cl_runtime rt;
   rt_open(&rt, NULL, NULL);
-  ops_kernels k;
-  ops_init(&k, &rt);
-  int t = 0;
-  for (int b = 0; b < REF_N_BATCHES; b++)
-    for (int w = 0; w < REF_N_WIDTHS; w++) {
-      /* each width as input and as output, against a rotating partner width */
-      int other = ref_widths[(w + b + 1) % REF_N_WIDTHS];
-      device_case(&rt, &k, ref_batches[b], ref_widths[w], other, &epis[t++ % N_EPIS]);
-      device_case(&rt, &k, ref_batches[b], other, ref_widths[w], &epis[t++ % N_EPIS]);
-    }
-  ops_free(&k);
+  /* the device's default local size, then a GPU-like wide one (64) */
+  for (int config = 0; config < 2; config++) {
+    ops_kernels k;
+    ops_init_local(&k, &rt, config ? 64 : 0, 0);
+    int t = 0;
+    for (int b = 0; b < REF_N_BATCHES; b++)
+      for (int w = 0; w < REF_N_WIDTHS; w++) {
+        /* each width as input and as output, against a rotating partner width */
+        int other = ref_widths[(w + b + 1) % REF_N_WIDTHS];
+        device_case(&rt, &k, ref_batches[b], ref_widths[w], other, &epis[t++ % N_EPIS]);
+        device_case(&rt, &k, ref_batches[b], other, ref_widths[w], &epis[t++ % N_EPIS]);
+      }
+    ops_free(&k);
+  }
   rt_close(&rt);
   return test_summary("test_ops_linear");
 }

@@ -1,5 +1,6 @@
 /* Softmax cross-entropy (kernels/loss.cl) against the double-precision reference on every
-   test batch size and class count: mean loss, dlogits, correct count, confusion matrix;
+   test batch size and class count (CPU and GPU-like local sizes): mean loss, dlogits,
+   correct count, confusion matrix;
    numerical stability with logits of +-1e4; the reference gradient against central finite
    differences; the device-side running totals over an epoch-sized run (600k samples)
    against a double-precision sum, and the 64-bit correct counter's carry.
@@ -126,15 +127,18 @@ int main(void) {
   finite_differences();
   cl_runtime rt;
   rt_open(&rt, NULL, NULL);
-  ops_kernels k;
-  ops_init(&k, &rt);
-  for (int b = 0; b < REF_N_BATCHES; b++)
-    for (int w = 0; w < REF_N_WIDTHS; w++) {
-      device_case(&rt, &k, ref_batches[b], ref_widths[w], 4.0);
-      if (b % 3 == 0) device_case(&rt, &k, ref_batches[b], ref_widths[w], 1e4); /* stability */
-    }
-  epoch_totals(&rt, &k);
-  ops_free(&k);
+  /* the device's default local sizes, then GPU-like wide ones (64 / 256) */
+  for (int config = 0; config < 2; config++) {
+    ops_kernels k;
+    ops_init_local(&k, &rt, config ? 64 : 0, config ? 256 : 0);
+    for (int b = 0; b < REF_N_BATCHES; b++)
+      for (int w = 0; w < REF_N_WIDTHS; w++) {
+        device_case(&rt, &k, ref_batches[b], ref_widths[w], 4.0);
+        if (b % 3 == 0) device_case(&rt, &k, ref_batches[b], ref_widths[w], 1e4); /* stability */
+      }
+    epoch_totals(&rt, &k);
+    ops_free(&k);
+  }
   rt_close(&rt);
   return test_summary("test_ops_loss");
 }
