@@ -1,5 +1,6 @@
 /* cltrain lab1 [--quick] [--out DIR] [--data PATH] [--device SPEC]: the MASE Lab 1
    experiments, their figures, the best run's confusion matrix and report.md (lab1.h). */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -170,7 +171,7 @@ static int run_experiment(const lab1_args *a, const char *out, const lab1_experi
   char runs[RUN_PATH_MAX], label[96];
   run_path(runs, sizeof runs, out, "runs");
   snprintf(label, sizeof label, "%s sweep", e->title);
-  label[0] = (char)(label[0] - 'A' + 'a');
+  label[0] = (char)tolower((unsigned char)label[0]);
   sweep_spec spec = {.cmd = "lab1", .base = &base, .grid = &o->grid, .dir = o->dir, .runs_dir = runs,
                      .runs_dir_rel = "../runs", .label = label, .announce = true, .stop_hint = hint};
   o->n = sweep_grid_size(&o->grid);
