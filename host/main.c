@@ -19,6 +19,8 @@ static const command commands[] = {
     {"plot", cmd_plot, "draw figures (gnuplot) from existing run, sweep or compare directories"},
     {"tune", cmd_tune, "search CLBlast GEMM parameters for this device and store them"},
     {"data", cmd_data, "inspect a dataset, export it as CSV, download the real JSC file"},
+    {"sweep", cmd_sweep, "one training run per value of --vary NAME=V1,V2,... and the sweep's figures"},
+    {"lab1", cmd_lab1, "run the MASE Lab 1 experiments: figures 1-6 and more, and report.md"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
