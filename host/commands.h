@@ -12,5 +12,7 @@ int cmd_tune(int argc, char **argv);
 int cmd_data(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+int cmd_lab1(int argc, char **argv);
 
 #endif

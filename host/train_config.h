@@ -34,6 +34,9 @@ typedef enum {
   TOPT_DATA,
   TOPT_VAL_FRACTION,
   TOPT_SYNTH_SIZE,
+  TOPT_SPLIT_SEED,
+  TOPT_SYNTH_SEED,
+  TOPT_NO_CACHE,
   TOPT_PROJECT_DIR,
   TOPT_LOAD,
   TOPT_RESUME,
@@ -64,6 +67,9 @@ typedef struct {
   char data_path[TRAIN_PATH_MAX]; /* --data */
   double val_fraction;
   long synth_size;
+  uint64_t split_seed;            /* train/test and train/val split (42, as the hls4ml split) */
+  uint64_t synth_seed;            /* jsc-synth generator */
+  bool no_cache;                  /* do not read or write the pre-processed data cache */
   char project_dir[TRAIN_PATH_MAX];
   char load[TRAIN_PATH_MAX];      /* initial weights from a checkpoint (new run) */
   char resume[TRAIN_PATH_MAX];    /* continue the run this checkpoint belongs to */
@@ -118,7 +124,7 @@ int train_config_write_table(const char *path, const train_config *cfg, const ch
                              char *err, size_t errlen);
 
 /* key=value lines of every option plus "given=NAME,..." (checkpoints); parsing them
-   back restores values and given flags. */
+   back into a default configuration restores values and given flags. */
 char *train_config_to_text(const train_config *cfg);
 int train_config_from_text(train_config *cfg, const char *text, char *err, size_t errlen);
 
