@@ -71,6 +71,10 @@ void ops_launch_cols(cl_runtime *rt, const ops_kernels *k, cl_kernel kk, int C);
    op_bias_act_forward or by the following batch norm. */
 void op_linear_forward(cl_runtime *rt, int rows, int in, int out, cl_mem x, cl_mem params,
                        size_t w_off, cl_mem h);
+/* The same from the transposed weights Wt = W^T ([in][out]) at params_t[w_off]: a
+   non-transposed GEMM, which CLBlast's kernels run faster than x W^T on CPUs. */
+void op_linear_forward_t(cl_runtime *rt, int rows, int in, int out, cl_mem x, cl_mem params_t,
+                         size_t w_off, cl_mem h);
 /* dW = dh^T x into grads[dw_off]; dx = dh W when dx is not NULL. */
 void op_linear_backward(cl_runtime *rt, int rows, int in, int out, cl_mem dh, cl_mem x,
                         cl_mem params, size_t w_off, cl_mem grads, size_t dw_off, cl_mem dx);
@@ -134,9 +138,18 @@ enum {
 void op_softmax_xent(cl_runtime *rt, const ops_kernels *k, int rows, int C, cl_mem logits,
                      cl_mem labels, cl_mem dlogits, cl_mem metrics, cl_mem confusion);
 
-/* --- Optimizer (ops_optim.c): one launch over n parameters; state holds 2n floats --- */
+/* --- Optimizer (ops_optim.c): one launch over n parameters; state holds 2n floats ---
+   With params_t and tmap (both NULL: none), every updated parameter i with
+   tmap[i] != OPS_NO_MIRROR is also written to params_t[tmap[i]]: the net keeps the Linear
+   weights transposed there for the forward GEMMs (see ops_weight_mirror_map). */
+#define OPS_NO_MIRROR 0xffffffffu
 void op_optimizer_step(cl_runtime *rt, const ops_kernels *k, size_t n, cl_mem params, cl_mem grads,
-                       cl_mem state, const optim_config *o, uint64_t step);
+                       cl_mem state, const optim_config *o, uint64_t step, cl_mem params_t,
+                       cl_mem tmap);
+/* The mirror map of model M (n_params entries): the weight W[o][j] of a Linear at w_off
+   maps to w_off + j * out + o (W^T, [in][out], in the same place as W); every other
+   parameter maps to OPS_NO_MIRROR. */
+void ops_weight_mirror_map(const model_spec *m, uint32_t *tmap);
 
 /* --- Batch gather (ops_gather.c): x[i] = x_all[perm[start + i]] (perm NULL: start + i) --- */
 void op_gather(cl_runtime *rt, const ops_kernels *k, int rows, int W, cl_mem x_all, cl_mem y_all,
