@@ -48,7 +48,7 @@ typedef struct {
   cl_kernel bias_act_fwd, bias_act_bwd;
   cl_kernel bn_train_fwd, bn_eval_fwd, bn_train_bwd;
   cl_kernel pointwise_fwd, pointwise_bwd;
-  cl_kernel dropout_mask, softmax_xent, optimizer_step, gather_rows;
+  cl_kernel dropout_mask, softmax_xent, softmax_xent_small, optimizer_step, gather_rows;
   bool col_items;  /* column kernels in items form (one work-item per column, CPUs) rather
                       than one work-group per column (GPUs); see kernels/common.cl */
   size_t col_wg;   /* per-column reductions (bias gradient, batch norm): local size */
@@ -135,6 +135,7 @@ enum {
   OPS_METRIC_CORRECT_HI = 5,
   OPS_METRICS_WORDS = 8
 };
+#define OPS_LOSS_SMALL_C 8 /* training with up to this many classes runs kernels/loss.cl's small form */
 void op_softmax_xent(cl_runtime *rt, const ops_kernels *k, int rows, int C, cl_mem logits,
                      cl_mem labels, cl_mem dlogits, cl_mem metrics, cl_mem confusion);
 

@@ -54,7 +54,9 @@ void ops_init_local(ops_kernels *k, cl_runtime *rt, size_t col_wg, size_t loss_w
   k->pointwise_fwd = checked_kernel(rt, act, "pointwise_forward", k->ew_wg);
   k->pointwise_bwd = checked_kernel(rt, act, "pointwise_backward", k->ew_wg);
   k->dropout_mask = checked_kernel(rt, rt_program(rt, "dropout.cl", ""), "dropout_mask", k->ew_wg);
-  k->softmax_xent = checked_kernel(rt, rt_program(rt, "loss.cl", loss), "softmax_xent", k->loss_wg);
+  cl_program lossp = rt_program(rt, "loss.cl", loss);
+  k->softmax_xent = checked_kernel(rt, lossp, "softmax_xent", k->loss_wg);
+  k->softmax_xent_small = checked_kernel(rt, lossp, "softmax_xent_small", k->loss_wg);
   k->optimizer_step = checked_kernel(rt, rt_program(rt, "optimizer.cl", ""), "optimizer_step", k->ew_wg);
   k->gather_rows = checked_kernel(rt, rt_program(rt, "gather.cl", ""), "gather_rows", k->ew_wg);
 }
@@ -66,7 +68,7 @@ void ops_launch_cols(cl_runtime *rt, const ops_kernels *k, cl_kernel kk, int C) 
 
 void ops_free(ops_kernels *k) {
   cl_kernel *all[] = {&k->bias_act_fwd, &k->bias_act_bwd, &k->bn_train_fwd, &k->bn_eval_fwd,
-                      &k->bn_train_bwd, &k->pointwise_fwd, &k->pointwise_bwd, &k->dropout_mask, &k->softmax_xent,
+                      &k->bn_train_bwd, &k->pointwise_fwd, &k->pointwise_bwd, &k->dropout_mask, &k->softmax_xent, &k->softmax_xent_small,
                       &k->optimizer_step, &k->gather_rows};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
     if (*all[i]) CL_CHECK(clReleaseKernel(*all[i]));
