@@ -47,6 +47,9 @@ act_kind act_of_layer(layer_kind k);
 typedef struct {
   cl_kernel bias_act_fwd, bias_act_bwd;
   cl_kernel bn_train_fwd, bn_eval_fwd, bn_train_bwd;
+  /* Items form (col_items): one kernel per activation kind and dropout flag of the
+     epilogue, [act][drop] (kernels/common.cl); NULL otherwise. */
+  cl_kernel bias_act_bwd_v[5][2], bn_train_fwd_v[5][2], bn_train_bwd_v[5][2];
   cl_kernel pointwise_fwd, pointwise_bwd;
   cl_kernel dropout_mask, softmax_xent, softmax_xent_small, optimizer_step, gather_rows;
   bool col_items;  /* column kernels in items form (one work-item per column, CPUs) rather
@@ -63,6 +66,10 @@ void ops_init(ops_kernels *k, cl_runtime *rt);
    it to cover both configurations on one device. */
 void ops_init_local(ops_kernels *k, cl_runtime *rt, size_t col_wg, size_t loss_wg);
 void ops_free(ops_kernels *k);
+/* The column kernel for epilogue E: in items form the variant of E's activation and
+   dropout, else GENERIC. */
+cl_kernel ops_col_kernel(const ops_kernels *k, cl_kernel generic, cl_kernel const variants[5][2],
+                         const op_epilogue *e);
 /* Enqueue column kernel KK over C columns in the form ops_init chose. */
 void ops_launch_cols(cl_runtime *rt, const ops_kernels *k, cl_kernel kk, int C);
 

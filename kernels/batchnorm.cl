@@ -109,16 +109,20 @@ void bn_train_backward(const int rows, __global const float *x,
   }
 }
 
-/* The training kernels in items form: work-item c owns channel c. */
-__kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
-void bn_train_forward_items(const int rows, __global const float *x,
-                            __global const float *params, const uint gamma_off, const uint beta_off,
-                            const int has_bias, const uint bias_off, __global float *stats,
-                            const uint rm_off, const uint rv_off, __global float *batch_stats,
-                            const int C, const float momentum, const float eps, __global float *z,
-                            __global float *saved, const int store_saved, EPILOGUE_PARAMS) {
+/* The training kernels in items form: work-item c owns channel c (see common.cl). */
+#define BN_FWD_PARAMS                                                                          \
+  const int rows, __global const float *x, __global const float *params, const uint gamma_off, \
+      const uint beta_off, const int has_bias, const uint bias_off, __global float *stats,     \
+      const uint rm_off, const uint rv_off, __global float *batch_stats, const int C,          \
+      const float momentum, const float eps, __global float *z, __global float *saved,         \
+      const int store_saved, EPILOGUE_PARAMS
+#define BN_FWD_ARGS                                                                         \
+  rows, x, params, gamma_off, beta_off, has_bias, bias_off, stats, rm_off, rv_off, batch_stats, \
+      C, momentum, eps, z, saved, store_saved, EPILOGUE_ARGS
+
+inline void bn_fwd_items(BN_FWD_PARAMS, const int A, const int D) {
   /* Items past the last column repeat the last one without storing: every item runs the
-     same loops, which lets the compiler vectorise across items inside them. */
+     same loops and meets the same barriers. */
   const uint w = (uint)C, n = (uint)rows, live = get_global_id(0) < w;
   const uint c = live ? get_global_id(0) : w - 1;
   const float b = has_bias ? params[bias_off + c] : 0.0f;
@@ -126,7 +130,10 @@ void bn_train_forward_items(const int rows, __global const float *x,
   for (uint i0 = 0; i0 < n; i0 += ROW_BLOCK) {
     const uint end = min(i0 + ROW_BLOCK, n);
     float part = 0.0f;
-    for (uint i = i0; i < end; i++) part += x[i * w + c] + b;
+    for (uint i = i0; i < end; i++) {
+      part += x[i * w + c] + b;
+      ROW_STEP();
+    }
     total += part;
   }
   const float mean = total / (float)rows;
@@ -137,6 +144,7 @@ void bn_train_forward_items(const int rows, __global const float *x,
     for (uint i = i0; i < end; i++) {
       const float d = x[i * w + c] + b - mean;
       part += d * d;
+      ROW_STEP();
     }
     sq += part;
   }
@@ -153,35 +161,49 @@ void bn_train_forward_items(const int rows, __global const float *x,
   for (uint i = 0; i < n; i++) {
     const uint idx = i * w + c;
     float s;
-    const float out = epilogue_forward((x[idx] + b - mean) * invstd * gamma + beta, idx, &s, EPILOGUE_ARGS);
+    const float out = epilogue_forward((x[idx] + b - mean) * invstd * gamma + beta, idx, &s, A, slope,
+                                       D, drop_scale, drop_mask);
     if (live) z[idx] = out;
     if (live && store_saved) saved[idx] = s;
+    ROW_STEP();
   }
 }
 
-__kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
-void bn_train_backward_items(const int rows, __global const float *x,
-                             __global const float *params, const uint gamma_off, const int has_bias,
-                             const uint bias_off, __global const float *batch_stats, const int C,
-                             __global float *dz, __global const float *saved, __global float *dx,
-                             const int write_dx, __global float *grads, const uint dgamma_off,
-                             const uint dbeta_off, const uint dbias_off, EPILOGUE_PARAMS) {
-  /* Items past the last column repeat the last one without storing: every item runs the
-     same loops, which lets the compiler vectorise across items inside them. */
+#define BN_FWD_ITEMS(SUFFIX, A, D)                                                     \
+  __kernel __attribute__((reqd_work_group_size(WG, 1, 1))) void bn_train_forward_items_##SUFFIX( \
+      BN_FWD_PARAMS) {                                                                 \
+    bn_fwd_items(BN_FWD_ARGS, A, D);                                                   \
+  }
+ITEMS_VARIANTS(BN_FWD_ITEMS)
+
+#define BN_BWD_PARAMS                                                                            \
+  const int rows, __global const float *x, __global const float *params, const uint gamma_off,   \
+      const int has_bias, const uint bias_off, __global const float *batch_stats, const int C,   \
+      __global float *dz, __global const float *saved, __global float *dx, const int write_dx,   \
+      __global float *grads, const uint dgamma_off, const uint dbeta_off, const uint dbias_off, \
+      EPILOGUE_PARAMS
+#define BN_BWD_ARGS                                                                         \
+  rows, x, params, gamma_off, has_bias, bias_off, batch_stats, C, dz, saved, dx, write_dx, grads, \
+      dgamma_off, dbeta_off, dbias_off, EPILOGUE_ARGS
+
+inline void bn_bwd_items(BN_BWD_PARAMS, const int A, const int D) {
   const uint w = (uint)C, n = (uint)rows, live = get_global_id(0) < w;
   const uint c = live ? get_global_id(0) : w - 1;
   const float b = has_bias ? params[bias_off + c] : 0.0f;
   const float mean = batch_stats[2 * c], invstd = batch_stats[2 * c + 1];
+  /* dz <- g = epilogue_backward(dz); sums of g and g * xhat. Dead items do not store, so
+     they may read the live item's g where it wrote it: they use none of it. */
   float sum_g = 0.0f, sum_gx = 0.0f;
   for (uint i0 = 0; i0 < n; i0 += ROW_BLOCK) {
     const uint end = min(i0 + ROW_BLOCK, n);
     float pg = 0.0f, pgx = 0.0f;
     for (uint i = i0; i < end; i++) {
       const uint idx = i * w + c;
-      const float g = epilogue_backward(dz[idx], saved[idx], idx, EPILOGUE_ARGS);
+      const float g = epilogue_backward(dz[idx], saved[idx], idx, A, slope, D, drop_scale, drop_mask);
       if (live) dz[idx] = g;
       pg += g;
       pgx += g * ((x[idx] + b - mean) * invstd);
+      ROW_STEP();
     }
     sum_g += pg;
     sum_gx += pgx;
@@ -198,6 +220,7 @@ void bn_train_backward_items(const int rows, __global const float *x,
         const float d = (dz[idx] - mean_g - (x[idx] + b - mean) * invstd * mean_gx) * k;
         if (live && write_dx) dx[idx] = d;
         part += d;
+        ROW_STEP();
       }
       dbias += part;
     }
@@ -208,3 +231,10 @@ void bn_train_backward_items(const int rows, __global const float *x,
     grads[dbeta_off + c] = sum_g;
   }
 }
+
+#define BN_BWD_ITEMS(SUFFIX, A, D)                                                      \
+  __kernel __attribute__((reqd_work_group_size(WG, 1, 1))) void bn_train_backward_items_##SUFFIX( \
+      BN_BWD_PARAMS) {                                                                  \
+    bn_bwd_items(BN_BWD_ARGS, A, D);                                                    \
+  }
+ITEMS_VARIANTS(BN_BWD_ITEMS)

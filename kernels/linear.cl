@@ -36,13 +36,13 @@ void bias_act_backward(const int rows, __global float *dz,
   if (lid == 0) grads[db_off + c] = total;
 }
 
-/* bias_act_backward in items form: work-item c owns column c. */
-__kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
-void bias_act_backward_items(const int rows, __global float *dz,
-                             __global const float *saved, const int C, const int write_dh,
-                             __global float *grads, const uint db_off, EPILOGUE_PARAMS) {
-  /* Items past the last column repeat the last one without storing: every item runs the
-     same loops, which lets the compiler vectorise across items inside them. */
+/* bias_act_backward in items form: work-item c owns column c (see common.cl). */
+#define BIAS_BWD_PARAMS                                                                  \
+  const int rows, __global float *dz, __global const float *saved, const int C,          \
+      const int write_dh, __global float *grads, const uint db_off, EPILOGUE_PARAMS
+#define BIAS_BWD_ARGS rows, dz, saved, C, write_dh, grads, db_off, EPILOGUE_ARGS
+
+inline void bias_bwd_items(BIAS_BWD_PARAMS, const int A, const int D) {
   const uint w = (uint)C, n = (uint)rows, live = get_global_id(0) < w;
   const uint c = live ? get_global_id(0) : w - 1;
   float total = 0.0f;
@@ -51,11 +51,19 @@ void bias_act_backward_items(const int rows, __global float *dz,
     float part = 0.0f;
     for (uint i = i0; i < end; i++) {
       const uint idx = i * w + c;
-      const float g = epilogue_backward(dz[idx], saved[idx], idx, EPILOGUE_ARGS);
+      const float g = epilogue_backward(dz[idx], saved[idx], idx, A, slope, D, drop_scale, drop_mask);
       if (live && write_dh) dz[idx] = g;
       part += g;
+      ROW_STEP();
     }
     total += part;
   }
   if (live) grads[db_off + c] = total;
 }
+
+#define BIAS_BWD_ITEMS(SUFFIX, A, D)                                                    \
+  __kernel __attribute__((reqd_work_group_size(WG, 1, 1))) void bias_act_backward_items_##SUFFIX( \
+      BIAS_BWD_PARAMS) {                                                                \
+    bias_bwd_items(BIAS_BWD_ARGS, A, D);                                                \
+  }
+ITEMS_VARIANTS(BIAS_BWD_ITEMS)
