@@ -4,6 +4,13 @@
 #define CLTRAIN_COMMANDS_H
 
 int cmd_devices(int argc, char **argv);
+int cmd_models(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_test(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 int cmd_data(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+int cmd_lab1(int argc, char **argv);
 
 #endif

@@ -20,3 +20,9 @@ void gemm(cl_runtime *rt, bool trans_a, bool trans_b, size_t m, size_t n, size_t
   CLBLAST_CHECK(gemm_status(rt, trans_a, trans_b, m, n, k, alpha, a, a_off, lda, b, b_off, ldb,
                             beta, c, c_off, ldc));
 }
+
+int gemm_override(cl_runtime *rt, const char *kernel, size_t n, const char *const *names,
+                  const size_t *values) {
+  return (int)CLBlastOverrideParameters(rt->info.device, kernel, CLBlastPrecisionSingle, n,
+                                        (const char **)names, values);
+}

@@ -21,4 +21,11 @@ int gemm_status(cl_runtime *rt, bool trans_a, bool trans_b, size_t m, size_t n, 
                 cl_mem b, size_t b_off, size_t ldb,
                 float beta, cl_mem c, size_t c_off, size_t ldc);
 
+
+/* Override CLBlast's kernel parameters for this device (single precision) from now on:
+   KERNEL is a CLBlast kernel name ("XgemmDirect", "Xgemm", "GemmRoutine"). Returns the
+   CLBlast status (0 on success) so callers can skip invalid candidate sets. */
+int gemm_override(cl_runtime *rt, const char *kernel, size_t n, const char *const *names,
+                  const size_t *values);
+
 #endif

@@ -3,7 +3,9 @@
    A training step is: gather the batch from the device-resident data set, forward,
    softmax cross-entropy (loss and correct count accumulate on the device), backward,
    one optimizer launch. Nothing here blocks on the host except net_take_metrics and the
-   state read/write used by checkpoints and tests.
+   state read/write used by checkpoints and tests; train steps and evaluation batches only
+   keep the queue at most ~16 steps deep (waiting for a step 16 steps old, which leaves
+   the device busy), because very long queues slow PoCL down.
    Numerics follow PyTorch exactly (SPEC section 4). */
 #ifndef CLTRAIN_NET_H
 #define CLTRAIN_NET_H

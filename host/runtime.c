@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "embedded.h"
+#include "tuning.h"
 #include "util.h"
 
 static void device_string(cl_device_id d, cl_device_info what, char *buf, size_t n) {
@@ -136,6 +137,8 @@ void rt_open(cl_runtime *rt, const char *device_spec, const char *kernels_dir) {
   CL_CHECK_STATUS(st, "clCreateContext");
   rt->queue = clCreateCommandQueue(rt->context, rt->info.device, 0, &st);
   CL_CHECK_STATUS(st, "clCreateCommandQueue");
+  /* Stored CLBlast parameters from 'cltrain tune' take effect before the first GEMM. */
+  rt->tuned = tuning_apply_stored(rt) == 1;
 }
 
 void rt_close(cl_runtime *rt) {
@@ -150,7 +153,7 @@ void rt_close(cl_runtime *rt) {
   rt->context = NULL;
 }
 
-static char *kernel_source(const cl_runtime *rt, const char *file) {
+static char *kernel_source_raw(const cl_runtime *rt, const char *file) {
   if (rt->kernels_dir[0]) {
     char path[2048];
     snprintf(path, sizeof path, "%s/%s", rt->kernels_dir, file);
@@ -163,6 +166,51 @@ static char *kernel_source(const cl_runtime *rt, const char *file) {
   const embedded_file *f = embedded_find(name);
   if (!f) DIE("kernel file '%s' is not embedded in this build", file);
   return xstrdup(f->data);
+}
+
+/* Kernel files share helpers through lines that start with `#include "NAME.cl"`; such a
+   line is replaced by kernels/NAME.cl (embedded sources have no directory the OpenCL
+   compiler could search). Nesting is allowed up to a small depth. */
+static char *kernel_source_depth(const cl_runtime *rt, const char *file, int depth) {
+  if (depth > 4) DIE("kernels/%s: #include nested too deeply", file);
+  char *src = kernel_source_raw(rt, file);
+  static const char directive[] = "#include \"";
+  const size_t dlen = sizeof directive - 1;
+  size_t cap = strlen(src) + 1, len = 0;
+  char *out = xmalloc(cap);
+  for (const char *line = src; *line;) {
+    const char *eol = strchr(line, '\n');
+    const char *next = eol ? eol + 1 : line + strlen(line);
+    const char *piece = line;
+    size_t plen = (size_t)(next - line);
+    char *body = NULL;
+    if (strncmp(line, directive, dlen) == 0) {
+      const char *end = memchr(line + dlen, '"', (size_t)(next - line) - dlen);
+      if (!end || end - (line + dlen) >= 256) DIE("kernels/%s: malformed #include line", file);
+      char inc[256];
+      memcpy(inc, line + dlen, (size_t)(end - (line + dlen)));
+      inc[end - (line + dlen)] = '\0';
+      body = kernel_source_depth(rt, inc, depth + 1);
+      piece = body;
+      plen = strlen(body);
+    }
+    if (len + plen + 2 > cap) {
+      cap = 2 * (len + plen + 2);
+      out = xrealloc(out, cap);
+    }
+    memcpy(out + len, piece, plen);
+    len += plen;
+    if (body) out[len++] = '\n';
+    free(body);
+    line = next;
+  }
+  out[len] = '\0';
+  free(src);
+  return out;
+}
+
+static char *kernel_source(const cl_runtime *rt, const char *file) {
+  return kernel_source_depth(rt, file, 0);
 }
 
 cl_program rt_program(cl_runtime *rt, const char *file, const char *options) {

@@ -56,6 +56,7 @@ typedef struct {
   char kernels_dir[1024];   /* empty: use embedded kernels */
   rt_program_entry programs[RT_MAX_PROGRAMS];
   int n_programs;
+  bool tuned;               /* a stored 'cltrain tune' result was applied */
 } cl_runtime;
 
 /* Open DEVICE (a spec, see device_select) with a context and an in-order queue.

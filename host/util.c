@@ -143,3 +143,17 @@ uint64_t fnv1a64(const void *data, size_t n, uint64_t h) {
   }
   return h;
 }
+
+int split_list(const char *s, char items[][LIST_ITEM_MAX], int max) {
+  int n = 0;
+  if (!s || !*s) return -1;
+  for (;;) {
+    size_t len = strcspn(s, ",");
+    if (len == 0 || len >= LIST_ITEM_MAX || n == max) return -1;
+    memcpy(items[n], s, len);
+    items[n++][len] = '\0';
+    s += len;
+    if (*s == '\0') return n;
+    s++;
+  }
+}

@@ -40,6 +40,11 @@ bool parse_double(const char *s, double lo, double hi, double *out);
 long parse_long_opt(const char *option, const char *s, long lo, long hi);
 double parse_double_opt(const char *option, const char *s, double lo, double hi);
 
+/* Split a comma-separated list into items (empty items are an error). Returns the
+   count, or -1 when an item is empty or too long or there are more than max. */
+#define LIST_ITEM_MAX 128
+int split_list(const char *s, char items[][LIST_ITEM_MAX], int max);
+
 /* Format into a caller buffer (truncating safely); returns -1 so callers can `return seterr(...)`. */
 int seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -1,0 +1,196 @@
+/* The device network as a whole (net.h):
+   - PyTorch initialisation: Linear weights and biases inside U(-1/sqrt(in), 1/sqrt(in))
+     and spread over it, BatchNorm gamma 1 / beta 0, running mean 0 / var 1, optimizer 0;
+   - determinism: the same seed twice (also in a fresh OpenCL context) gives bit-identical
+     parameters, outputs, gradients, statistics, optimizer state and metrics after several
+     training steps with dropout, batches gathered through a permutation; another seed
+     gives different ones;
+   - metrics: loss sum, correct count and confusion matrix taken after evaluation batches
+     equal a double-precision recomputation from the logits read back (loss 1e-5 relative,
+     counts exact), and taking resets them;
+   - learning: 60 Adam steps on one batch lower the loss of every zoo model. */
+#include <string.h>
+
+#include "net.h"
+#include "ops.h"
+#include "refops.h"
+#include "rng.h"
+#include "util.h"
+
+enum { ROWS = 1200, B = 96 };
+
+typedef struct {
+  float *params, *stats, *optim, *grads, *out;
+  net_metrics mt;
+} snapshot;
+
+static void synth(float *x, int32_t *y, int rows, int width) {
+  ref_fill(x, (size_t)rows * width, 42, -2, 2);
+  for (int i = 0; i < rows; i++) {
+    y[i] = (int32_t)(i % 5);
+    x[(size_t)i * width + (size_t)(i % width)] += 1.5f; /* a learnable signal */
+  }
+}
+
+static void check_init(cl_runtime *rt, const model_spec *m) {
+  net *n = net_create(rt, m, 8, 7);
+  float *p = xmalloc(m->n_params * 4), *s = xmalloc((m->n_stats ? m->n_stats : 1) * 4);
+  float *o = xmalloc(2 * m->n_params * 4);
+  net_read_state(n, p, s, o);
+  for (int i = 0; i < m->n_layers; i++) {
+    const layer_spec *L = &m->layers[i];
+    if (L->kind == LAYER_LINEAR) {
+      double bound = 1.0 / sqrt(L->in), lo = 1, hi = -1;
+      int outside = 0;
+      for (size_t j = 0; j < L->n_params; j++) {
+        float v = p[L->param_offset + j];
+        outside += fabs(v) > bound;
+        lo = fmin(lo, v / bound);
+        hi = fmax(hi, v / bound);
+      }
+      CHECK(outside == 0 && lo < -0.8 && hi > 0.8, "%s layer %d: %d outside the bound, spread [%g, %g]", m->name, i,
+            outside, lo, hi);
+    } else if (L->kind == LAYER_BATCHNORM) {
+      int bad = 0;
+      for (int c = 0; c < L->out; c++) {
+        bad += p[L->param_offset + (size_t)c] != 1.0f || p[L->param_offset + (size_t)(L->out + c)] != 0.0f;
+        bad += s[L->stats_offset + (size_t)c] != 0.0f || s[L->stats_offset + (size_t)(L->out + c)] != 1.0f;
+      }
+      CHECK(bad == 0, "%s layer %d: batch norm init", m->name, i);
+    }
+  }
+  int nonzero = 0;
+  for (size_t j = 0; j < 2 * m->n_params; j++) nonzero += o[j] != 0.0f;
+  CHECK(nonzero == 0, "%s: optimizer state not zero", m->name);
+  net_free(n);
+  free(p); free(s); free(o);
+}
+
+static snapshot run(cl_runtime *rt, const model_spec *m, uint64_t seed) {
+  const int W = m->input_width;
+  float *x = xmalloc((size_t)ROWS * W * 4);
+  int32_t *y = xmalloc(ROWS * 4);
+  uint32_t *perm = xmalloc(ROWS * 4);
+  synth(x, y, ROWS, W);
+  rng_state r;
+  rng_seed(&r, seed, 99);
+  rng_permutation(&r, perm, ROWS);
+  cl_mem bx = rt_alloc(rt, (size_t)ROWS * W * 4), by = rt_alloc(rt, ROWS * 4), bp = rt_alloc(rt, ROWS * 4);
+  rt_write(rt, bx, 0, (size_t)ROWS * W * 4, x);
+  rt_write(rt, by, 0, ROWS * 4, y);
+  rt_write(rt, bp, 0, ROWS * 4, perm);
+  net *n = net_create(rt, m, B, seed);
+  optim_config o;
+  optim_config_default(&o, OPTIM_ADAM, 1e-2f, 1e-3f);
+  for (uint64_t step = 1; step <= 6; step++) {
+    net_set_batch(n, bx, by, bp, (size_t)(step - 1) * B, B);
+    net_train_step(n, B, &o, step);
+  }
+  snapshot s;
+  const size_t P = m->n_params;
+  s.params = xmalloc(P * 4);
+  s.stats = xmalloc((m->n_stats ? m->n_stats : 1) * 4);
+  s.optim = xmalloc(2 * P * 4);
+  s.grads = xmalloc(P * 4);
+  s.out = xmalloc((size_t)B * m->output_width * 4);
+  net_read_state(n, s.params, s.stats, s.optim);
+  net_read_grads(n, s.grads);
+  net_read_output(n, s.out, B);
+  net_take_metrics(n, &s.mt, NULL);
+  net_free(n);
+  rt_release(&bx); rt_release(&by); rt_release(&bp);
+  free(x); free(y); free(perm);
+  return s;
+}
+
+static bool same(const void *a, const void *b, size_t bytes) { return memcmp(a, b, bytes) == 0; }
+
+static void snapshot_free(snapshot *s) {
+  free(s->params); free(s->stats); free(s->optim); free(s->grads); free(s->out);
+}
+
+static void determinism(const model_spec *m) {
+  cl_runtime rt1, rt2;
+  rt_open(&rt1, NULL, NULL);
+  snapshot a = run(&rt1, m, 5), b = run(&rt1, m, 5), d = run(&rt1, m, 6);
+  rt_close(&rt1);
+  rt_open(&rt2, NULL, NULL);
+  snapshot c = run(&rt2, m, 5);
+  rt_close(&rt2);
+  const size_t P = m->n_params, S = m->n_stats, O = (size_t)B * m->output_width;
+  snapshot *others[] = {&b, &c};
+  for (int i = 0; i < 2; i++) {
+    snapshot *o = others[i];
+    CHECK(same(a.params, o->params, P * 4) && same(a.stats, o->stats, S * 4) && same(a.optim, o->optim, 2 * P * 4),
+          "%s run %d: state not bit-identical", m->name, i + 2);
+    CHECK(same(a.grads, o->grads, P * 4) && same(a.out, o->out, O * 4), "%s run %d: gradients/outputs differ",
+          m->name, i + 2);
+    CHECK(a.mt.loss_sum == o->mt.loss_sum && a.mt.correct == o->mt.correct && a.mt.last_loss == o->mt.last_loss,
+          "%s run %d: metrics differ", m->name, i + 2);
+  }
+  CHECK(!same(a.params, d.params, P * 4) && a.mt.loss_sum != d.mt.loss_sum, "%s: another seed changes nothing",
+        m->name);
+  CHECK(a.mt.count == 6 * B && isfinite(a.mt.loss_sum), "%s: count %ld loss %g", m->name, a.mt.count, a.mt.loss_sum);
+  snapshot_free(&a); snapshot_free(&b); snapshot_free(&c); snapshot_free(&d);
+}
+
+static void metrics_and_learning(cl_runtime *rt, const model_spec *m) {
+  const int W = m->input_width, C = m->output_width;
+  float *x = xmalloc((size_t)B * W * 4), *out = xmalloc((size_t)B * C * 4);
+  int32_t *y = xmalloc(B * 4);
+  synth(x, y, B, W);
+  net *n = net_create(rt, m, B, 3);
+  net_set_batch_host(n, x, y, B);
+  net_metrics mt;
+  net_take_metrics(n, &mt, NULL);
+  double want_loss = 0;
+  long want_correct = 0, *want_conf = xcalloc((size_t)C * C, sizeof(long)), *conf = xcalloc((size_t)C * C, sizeof(long));
+  for (int rep = 0; rep < 3; rep++) {
+    net_eval_batch(n, B - rep * 10);
+    net_read_output(n, out, B - rep * 10);
+    double *zd = ref_dup(out, (size_t)(B - rep * 10) * C);
+    want_loss += ref_xent(B - rep * 10, C, zd, y, NULL, &want_correct, want_conf) * (B - rep * 10);
+    free(zd);
+  }
+  net_take_metrics(n, &mt, conf);
+  CHECK(rel_err(mt.loss_sum, want_loss, 1e-3) < 1e-5, "%s eval loss sum %.9g want %.9g", m->name, mt.loss_sum, want_loss);
+  CHECK(mt.correct == want_correct && mt.count == 3 * B - 30, "%s correct %ld want %ld count %ld", m->name,
+        mt.correct, want_correct, mt.count);
+  CHECK(memcmp(conf, want_conf, (size_t)C * C * sizeof(long)) == 0, "%s confusion matrix differs", m->name);
+  net_take_metrics(n, &mt, conf);
+  long left = 0;
+  for (int i = 0; i < C * C; i++) left += conf[i];
+  CHECK(mt.loss_sum == 0 && mt.correct == 0 && mt.count == 0 && left == 0, "%s: take does not reset", m->name);
+
+  optim_config o;
+  optim_config_default(&o, OPTIM_ADAM, 1e-2f, 0.0f);
+  double first = 0, last = 0;
+  for (uint64_t step = 1; step <= 60; step++) {
+    net_train_step(n, B, &o, step);
+    if (step == 1 || step == 60) {
+      net_take_metrics(n, &mt, NULL);
+      if (step == 1) first = mt.last_loss;
+      else last = mt.last_loss;
+    }
+  }
+  CHECK(last < 0.8 * first, "%s: loss %g -> %g after 60 Adam steps", m->name, first, last);
+  printf("  %s: loss %.4f -> %.4f over 60 steps\n", m->name, first, last);
+  net_free(n);
+  free(x); free(out); free(y); free(want_conf); free(conf);
+}
+
+int main(void) {
+  cl_runtime rt;
+  rt_open(&rt, NULL, NULL);
+  for (const char *const *name = model_zoo_names; *name; name++) {
+    model_spec m;
+    char err[256];
+    if (model_load(*name, &m, err, sizeof err) != 0) DIE("%s", err);
+    check_init(&rt, &m);
+    metrics_and_learning(&rt, &m);
+    if (strcmp(*name, "jsc-trt") == 0 || strcmp(*name, "jsc-tiny") == 0) determinism(&m);
+    model_free(&m);
+  }
+  rt_close(&rt);
+  return test_summary("test_net");
+}

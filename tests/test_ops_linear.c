@@ -1,0 +1,128 @@
+/* Linear layer on the device (GEMMs through gemm.h, bias + activation + dropout forward
+   and the fused bias-gradient backward of kernels/linear.cl) against the double-precision
+   reference on every test batch size and width (CPU and GPU-like local sizes), plus the
+   reference backward against central finite differences. Tolerances: forward max relative error 1e-5, backward 1e-4,
+   absolute floor 1 for GEMM outputs and gradients (sums of up to 1000 O(1) products, whose
+   float rounding is relative to the summands, not to a possibly cancelled total) and
+   1e-2 for dh (sigmoid and tanh derivatives come from the float output, as in PyTorch, so
+   their absolute error is ~2e-7 however small the derivative); finite differences 1e-6
+   relative, floor 1e-6. */
+#include "devutil.h"
+#include "refops.h"
+
+static const op_epilogue epis[] = {
+    {ACT_NONE, 0, 0, 0, 0, NULL},  {ACT_RELU, 0, 0, 0, 0, NULL},        {ACT_RELU, 0, 0.5f, 4, 77, NULL},
+    {ACT_TANH, 0, 0, 0, 0, NULL},  {ACT_SIGMOID, 0, 0.25f, 9, 5, NULL}, {ACT_LEAKY_RELU, -0.2f, 0, 0, 0, NULL},
+};
+#define N_EPIS ((int)(sizeof epis / sizeof epis[0]))
+
+/* Loss sum(dz * epi(x W^T + b)) and its gradients by the reference and by differences. */
+static void finite_differences(void) {
+  enum { R = 3, I = 4, O = 5 };
+  float x[R * I], W[O * I], b[O];
+  double dz[R * O];
+  ref_fill_away(x, R * I, 1, 1e-2);
+  ref_fill(W, O * I, 2, -1, 1);
+  ref_fill(b, O, 3, -1, 1);
+  for (int i = 0; i < R * O; i++) dz[i] = 0.3 + 0.05 * i;
+  for (int t = 0; t < N_EPIS; t++) {
+    const op_epilogue *e = &epis[t];
+    double h[R * O], dh[R * O], dW[O * I], db[O], dx[R * I];
+    ref_linear(R, I, O, x, W, b, h);
+    for (int i = 0; i < R * O; i++) dh[i] = ref_epi_back(e, 3, (size_t)i, h[i], dz[i]);
+    ref_linear_back(R, I, O, x, W, dh, dW, db, dx);
+    float *vars[3] = {x, W, b};
+    double *grads[3] = {dx, dW, db};
+    int counts[3] = {R * I, O * I, O};
+    for (int v = 0; v < 3; v++) {
+      double fd[R * I > O * I ? R * I : O * I];
+      for (int j = 0; j < counts[v]; j++) {
+        float keep = vars[v][j];
+        double lp = 0, lm = 0, hh[R * O];
+        const float step = 1e-4f;
+        vars[v][j] = keep + step;
+        ref_linear(R, I, O, x, W, b, hh);
+        for (int i = 0; i < R * O; i++) lp += dz[i] * ref_epi(e, 3, (size_t)i, hh[i]);
+        vars[v][j] = keep - step;
+        ref_linear(R, I, O, x, W, b, hh);
+        for (int i = 0; i < R * O; i++) lm += dz[i] * ref_epi(e, 3, (size_t)i, hh[i]);
+        vars[v][j] = keep;
+        fd[j] = (lp - lm) / (2.0 * ((double)(keep + step) - keep));
+      }
+      double err = ref_max_err_dd(grads[v], fd, (size_t)counts[v], 1e-6);
+      CHECK(err < 1e-6, "FD epilogue %d variable %d: %g", t, v, err);
+    }
+  }
+}
+
+static void device_case(cl_runtime *rt, const ops_kernels *k, int rows, int in, int out,
+                        const op_epilogue *epi) {
+  op_epilogue ed = *epi, *e = &ed;
+  const uint64_t step = 3;
+  const size_t off = 11; /* W and b live at an offset inside a flat buffer */
+  const size_t nx = (size_t)rows * in, nh = (size_t)rows * out, nw = (size_t)out * in;
+  float *x = xmalloc(nx * 4), *flat = xmalloc((off + nw + out) * 4), *dz = xmalloc(nh * 4);
+  ref_fill(x, nx, nx + 1, -1, 1);
+  ref_fill(flat, off + nw + (size_t)out, nw + 2, -1, 1);
+  ref_fill(dz, nh, nh + 3, -1, 1);
+  const float *W = flat + off, *b = flat + off + nw;
+  double *h = xmalloc(nh * 8), *z = xmalloc(nh * 8), *dh = xmalloc(nh * 8);
+  double *dW = xmalloc(nw * 8), *db = xmalloc((size_t)out * 8), *dx = xmalloc(nx * 8);
+  ref_linear(rows, in, out, x, W, b, h);
+  for (size_t i = 0; i < nh; i++) {
+    z[i] = ref_epi(e, step, i, h[i]);
+    dh[i] = ref_epi_back(e, step, i, h[i], dz[i]);
+  }
+  ref_linear_back(rows, in, out, x, W, dh, dW, db, dx);
+
+  cl_mem dxin = dev_upload(rt, x, nx * 4), dflat = dev_upload(rt, flat, (off + nw + out) * 4);
+  cl_mem dzb = dev_upload(rt, dz, nh * 4), zb = rt_alloc(rt, nh * 4), dxb = rt_alloc(rt, nx * 4);
+  cl_mem grads = rt_alloc(rt, (off + nw + out) * 4);
+  cl_mem saved = op_epilogue_needs_saved(e) ? rt_alloc(rt, nh * 4) : NULL;
+  bool has_epi = e->act != ACT_NONE || e->drop_p > 0;
+  if (e->drop_p > 0) e->mask = rt_alloc(rt, nh);
+  op_dropout_mask(rt, k, e, (int)nh, step);
+  op_linear_forward(rt, rows, in, out, dxin, dflat, off, zb);
+  op_bias_act_forward(rt, k, rows, out, zb, dflat, off + nw, zb, saved, e);
+  op_bias_act_backward(rt, k, rows, out, dzb, saved ? saved : zb, has_epi, grads, off + nw, e);
+  op_linear_backward(rt, rows, in, out, dzb, dxin, dflat, off, grads, off, dxb);
+  float *zg = dev_download(rt, zb, nh), *gg = dev_download(rt, grads, off + nw + out);
+  float *dxg = dev_download(rt, dxb, nx);
+  double ez = ref_max_err(zg, z, nh, 1.0), ew = ref_max_err(gg + off, dW, nw, 1.0);
+  double eb = ref_max_err(gg + off + nw, db, (size_t)out, 1.0), ex = ref_max_err(dxg, dx, nx, 1.0);
+  CHECK(ez < 1e-5, "forward rows=%d in=%d out=%d act=%d p=%g: %g", rows, in, out, e->act, e->drop_p, ez);
+  CHECK(ew < 1e-4 && eb < 1e-4 && ex < 1e-4, "backward rows=%d in=%d out=%d act=%d p=%g: dW %g db %g dx %g",
+        rows, in, out, e->act, e->drop_p, ew, eb, ex);
+  if (has_epi) { /* dh written over dz */
+    float *dhg = dev_download(rt, dzb, nh);
+    double edh = ref_max_err(dhg, dh, nh, 1e-2);
+    CHECK(edh < 1e-4, "dh rows=%d out=%d act=%d: %g", rows, out, e->act, edh);
+    free(dhg);
+  }
+  rt_release(&dxin); rt_release(&dflat); rt_release(&dzb); rt_release(&zb); rt_release(&dxb);
+  rt_release(&grads); rt_release(&saved); rt_release(&e->mask);
+  free(x); free(flat); free(dz); free(h); free(z); free(dh); free(dW); free(db); free(dx);
+  free(zg); free(gg); free(dxg);
+}
+
+int main(void) {
+  finite_differences();
+  cl_runtime rt;
+  rt_open(&rt, NULL, NULL);
+  /* the device's default local size, then a GPU-like wide one (64) */
+  for (int config = 0; config < 2; config++) {
+    ops_kernels k;
+    ops_init_local(&k, &rt, config ? 64 : 0, 0);
+    int t = 0;
+    for (int b = 0; b < REF_N_BATCHES; b++)
+      for (int w = 0; w < REF_N_WIDTHS; w++) {
+        /* each width as input and as output, against a rotating partner width */
+        int other = ref_widths[(w + b + 1) % REF_N_WIDTHS];
+        device_case(&rt, &k, ref_batches[b], ref_widths[w], other, &epis[t++ % N_EPIS]);
+        device_case(&rt, &k, ref_batches[b], other, ref_widths[w], &epis[t++ % N_EPIS]);
+      }
+    ops_free(&k);
+  }
+  rt_close(&rt);
+  return test_summary("test_ops_linear");
+}

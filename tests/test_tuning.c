@@ -1,0 +1,98 @@
+/* Stored CLBlast tuning: a saved file survives a restart (is applied by the next
+   rt_open on the same device), and a corrupt, truncated or stale file is ignored. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runtime.h"
+#include "testutil.h"
+#include "tuning.h"
+#include "util.h"
+
+static void write_text(const char *path, const char *text, size_t n) {
+  FILE *f = fopen(path, "wb");
+  CHECK(f != NULL, "cannot write %s", path);
+  if (!f) return;
+  fwrite(text, 1, n, f);
+  fclose(f);
+}
+
+int main(void) {
+  char dir[] = "/tmp/cltrain-tuning-XXXXXX";
+  CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+  setenv("CLTRAIN_TUNING_DIR", dir, 1);
+
+  cl_runtime rt;
+  rt_open(&rt, NULL, NULL);
+  CHECK(!rt.tuned, "a fresh tuning dir must not apply anything");
+  char path[1200], err[1400];
+  tuning_path(&rt.info, path, sizeof path);
+  CHECK(strncmp(path, dir, strlen(dir)) == 0, "path %s not under %s", path, dir);
+
+  tuning t = {0};
+  snprintf(t.device, sizeof t.device, "%s", rt.info.name);
+  snprintf(t.platform, sizeof t.platform, "%s", rt.info.platform_name);
+  snprintf(t.driver, sizeof t.driver, "%s", rt.info.driver);
+  t.tuned_us = 12.5;
+  t.default_us = 20.25;
+  t.n_sets = 1;
+  tuning_set *s = &t.sets[0];
+  snprintf(s->kernel, sizeof s->kernel, "GemmRoutine");
+  s->n = 1;
+  snprintf(s->names[0], sizeof s->names[0], "XGEMM_MIN_INDIRECT_SIZE");
+  s->values[0] = 77;
+  CHECK(tuning_save(path, &t, err, sizeof err) == 0, "save: %s", err);
+  rt_close(&rt);
+
+  tuning back;
+  CHECK(tuning_load(path, &back, err, sizeof err) == 0, "load: %s", err);
+  CHECK(strcmp(back.device, t.device) == 0 && strcmp(back.driver, t.driver) == 0, "identity fields");
+  CHECK(back.n_sets == 1 && back.sets[0].n == 1 && back.sets[0].values[0] == 77 &&
+        strcmp(back.sets[0].names[0], "XGEMM_MIN_INDIRECT_SIZE") == 0, "parameter set round trip");
+  CHECK(back.tuned_us == 12.5 && back.default_us == 20.25, "timings round trip");
+
+  /* Restart: the next runtime on this device applies it. */
+  rt_open(&rt, NULL, NULL);
+  CHECK(rt.tuned, "stored tuning not applied after restart");
+  rt_close(&rt);
+
+  size_t len;
+  char *good = read_file(path, &len);
+  CHECK(good != NULL, "reread");
+
+  /* Corrupt: one byte changed -> checksum mismatch -> ignored. */
+  char *bad = xstrdup(good);
+  char *v = strstr(bad, "=77");
+  if (v) v[1] = '9';
+  write_text(path, bad, len);
+  CHECK(tuning_load(path, &back, err, sizeof err) == -1 && strstr(err, "corrupt"), "corrupt accepted: %s", err);
+  rt_open(&rt, NULL, NULL);
+  CHECK(!rt.tuned, "corrupt tuning applied");
+  rt_close(&rt);
+
+  /* Truncated. */
+  write_text(path, good, len / 2);
+  CHECK(tuning_load(path, &back, err, sizeof err) == -1, "truncated accepted");
+  rt_open(&rt, NULL, NULL);
+  CHECK(!rt.tuned, "truncated tuning applied");
+  rt_close(&rt);
+
+  /* Stale: a valid file for another driver version is ignored. */
+  snprintf(t.driver, sizeof t.driver, "some-older-driver-0.1");
+  CHECK(tuning_save(path, &t, err, sizeof err) == 0, "save stale: %s", err);
+  CHECK(tuning_load(path, &back, err, sizeof err) == 0, "stale file itself is well-formed");
+  rt_open(&rt, NULL, NULL);
+  CHECK(!rt.tuned, "stale tuning applied");
+  rt_close(&rt);
+
+  /* Missing file: nothing applied, no error. */
+  unlink(path);
+  rt_open(&rt, NULL, NULL);
+  CHECK(!rt.tuned, "missing tuning applied");
+  rt_close(&rt);
+
+  free(good);
+  free(bad);
+  rmdir(dir);
+  return test_summary("test_tuning");
+}
