@@ -39,7 +39,8 @@ bool dropout_keep(uint64_t seed, uint64_t step, uint32_t layer, uint32_t idx, ui
 /* Whether the epilogue drops anything (p > 0 and a mask buffer). */
 bool op_epilogue_drops(const op_epilogue *e);
 /* Whether the epilogue's backward needs a buffer of its own (the output alone does not
-   determine the activation's gradient: dropout follows it, or leaky_relu slope < 0). */
+   determine the activation's gradient: dropout follows an activation other than ReLU, or
+   leaky_relu slope < 0). Otherwise the backward reads the output z as its saved value. */
 bool op_epilogue_needs_saved(const op_epilogue *e);
 act_kind act_of_layer(layer_kind k);
 
@@ -47,26 +48,27 @@ act_kind act_of_layer(layer_kind k);
 typedef struct {
   cl_kernel bias_act_fwd, bias_act_bwd;
   cl_kernel bn_train_fwd, bn_eval_fwd, bn_train_bwd;
-  /* Items form (col_items): one kernel per activation kind and dropout flag of the
+  /* Vector form (col_vec): one kernel per activation kind and dropout flag of the
      epilogue, [act][drop] (kernels/common.cl); NULL otherwise. */
   cl_kernel bias_act_bwd_v[5][2], bn_train_fwd_v[5][2], bn_train_bwd_v[5][2];
   cl_kernel pointwise_fwd, pointwise_bwd;
   cl_kernel dropout_mask, softmax_xent, softmax_xent_small, optimizer_step, gather_rows;
-  bool col_items;  /* column kernels in items form (one work-item per column, CPUs) rather
-                      than one work-group per column (GPUs); see kernels/common.cl */
+  bool col_vec;    /* column kernels in vector form (one work-item per OPS_VEC_GROUP columns,
+                      CPUs) rather than one work-group per column (GPUs); kernels/colvec.cl */
   size_t col_wg;   /* per-column reductions (bias gradient, batch norm): local size */
   size_t loss_wg;  /* the single work-group of the loss */
   size_t ew_wg;    /* element-wise kernels */
 } ops_kernels;
 
 void ops_init(ops_kernels *k, cl_runtime *rt);
+#define OPS_VEC_GROUP 16 /* columns per work-item of the vector form (VEC_GROUP, colvec.cl) */
 /* Same with chosen local sizes for the reductions. col_wg 0: the device's default (a CPU:
-   items form, 16 columns per work-group; a GPU: a work-group of 64 per column); col_wg > 0:
+   vector form; a GPU: a work-group of 64 per column); col_wg > 0:
    a work-group of col_wg per column. loss_wg 0: 16 on a CPU, 256 on a GPU. The tests use
    it to cover both configurations on one device. */
 void ops_init_local(ops_kernels *k, cl_runtime *rt, size_t col_wg, size_t loss_wg);
 void ops_free(ops_kernels *k);
-/* The column kernel for epilogue E: in items form the variant of E's activation and
+/* The column kernel for epilogue E: in vector form the variant of E's activation and
    dropout, else GENERIC. */
 cl_kernel ops_col_kernel(const ops_kernels *k, cl_kernel generic, cl_kernel const variants[5][2],
                          const op_epilogue *e);
@@ -105,7 +107,7 @@ typedef struct {
   size_t bias_off;
   cl_mem stats;          /* running mean at rm_off, running var at rv_off */
   size_t rm_off, rv_off;
-  cl_mem batch_stats;    /* 2C floats: mean, 1/sqrt(var + eps) per channel, kept for backward */
+  cl_mem batch_stats;    /* 2C floats: C means, then C values 1/sqrt(var + eps), for backward */
   float momentum, eps;   /* 0.1, 1e-5 */
 } op_bn;
 

@@ -29,9 +29,9 @@ void ops_init_local(ops_kernels *k, cl_runtime *rt, size_t col_wg, size_t loss_w
   memset(k, 0, sizeof *k);
   const bool gpu = (rt->info.type & CL_DEVICE_TYPE_GPU) != 0;
   /* A CPU runs a work-group as a loop over its items, so a tree reduction's barriers cost a
-     pass over all of them each: there the column kernels take one item per column (items
-     form, kernels/common.cl), 16 columns per group. A GPU wants a wide group per column. */
-  k->col_items = !gpu && col_wg == 0;
+     pass over all of them each: there the column kernels take one item per 16 columns and
+     explicit vectors (vector form, kernels/colvec.cl). A GPU wants a wide group per column. */
+  k->col_vec = !gpu && col_wg == 0;
   k->col_wg = fit_local(col_wg ? col_wg : gpu ? 64 : 16, rt->info.max_work_group);
   k->loss_wg = fit_local(loss_wg ? loss_wg : gpu ? 256 : 16, rt->info.max_work_group);
   k->ew_wg = fit_local(64, rt->info.max_work_group);
@@ -46,17 +46,17 @@ void ops_init_local(ops_kernels *k, cl_runtime *rt, size_t col_wg, size_t loss_w
   k->bn_train_fwd = checked_kernel(rt, bn, "bn_train_forward", k->col_wg);
   k->bn_eval_fwd = checked_kernel(rt, bn, "bn_eval_forward", k->ew_wg);
   k->bn_train_bwd = checked_kernel(rt, bn, "bn_train_backward", k->col_wg);
-  /* The items variants, named as kernels/common.cl's ITEMS_VARIANTS makes them. */
+  /* The vector-form variants, named as kernels/common.cl's EPILOGUE_VARIANTS makes them. */
   static const char *const act_names[5] = {"none", "relu", "leaky", "sigmoid", "tanh"};
-  for (int a = 0; a < 5 && k->col_items; a++)
+  for (int a = 0; a < 5 && k->col_vec; a++)
     for (int d = 0; d < 2; d++) {
       char name[64];
-      snprintf(name, sizeof name, "bias_act_backward_items_%s%d", act_names[a], d);
-      k->bias_act_bwd_v[a][d] = checked_kernel(rt, lin, name, k->col_wg);
-      snprintf(name, sizeof name, "bn_train_forward_items_%s%d", act_names[a], d);
-      k->bn_train_fwd_v[a][d] = checked_kernel(rt, bn, name, k->col_wg);
-      snprintf(name, sizeof name, "bn_train_backward_items_%s%d", act_names[a], d);
-      k->bn_train_bwd_v[a][d] = checked_kernel(rt, bn, name, k->col_wg);
+      snprintf(name, sizeof name, "bias_act_backward_vec_%s%d", act_names[a], d);
+      k->bias_act_bwd_v[a][d] = checked_kernel(rt, lin, name, 1);
+      snprintf(name, sizeof name, "bn_train_forward_vec_%s%d", act_names[a], d);
+      k->bn_train_fwd_v[a][d] = checked_kernel(rt, bn, name, 1);
+      snprintf(name, sizeof name, "bn_train_backward_vec_%s%d", act_names[a], d);
+      k->bn_train_bwd_v[a][d] = checked_kernel(rt, bn, name, 1);
     }
   cl_program act = rt_program(rt, "activations.cl", "");
   k->pointwise_fwd = checked_kernel(rt, act, "pointwise_forward", k->ew_wg);
@@ -71,14 +71,14 @@ void ops_init_local(ops_kernels *k, cl_runtime *rt, size_t col_wg, size_t loss_w
 
 cl_kernel ops_col_kernel(const ops_kernels *k, cl_kernel generic, cl_kernel const variants[5][2],
                          const op_epilogue *e) {
-  if (!k->col_items) return generic;
+  if (!k->col_vec) return generic;
   const int a = (int)e->act;
   if (a < 0 || a > 4) DIE("epilogue activation %d out of range", a);
   return variants[a][op_epilogue_drops(e) ? 1 : 0];
 }
 
 void ops_launch_cols(cl_runtime *rt, const ops_kernels *k, cl_kernel kk, int C) {
-  if (k->col_items) rt_launch1d(rt, kk, (size_t)C, k->col_wg);
+  if (k->col_vec) rt_launch1d(rt, kk, ((size_t)C + OPS_VEC_GROUP - 1) / OPS_VEC_GROUP, 1);
   else rt_launch1d(rt, kk, (size_t)C * k->col_wg, k->col_wg);
 }
 
@@ -120,7 +120,9 @@ bool op_epilogue_drops(const op_epilogue *e) { return e->mask && dropout_thresho
 
 bool op_epilogue_needs_saved(const op_epilogue *e) {
   if (e->act == ACT_LEAKY_RELU && e->slope < 0.0f) return true;
-  return e->act != ACT_NONE && dropout_threshold(e->drop_p) != 0;
+  /* ReLU then dropout: the output z = keep ? relu(v) * scale : 0 is > 0 exactly where the
+     gradient passes, so z serves as the saved value */
+  return e->act != ACT_NONE && e->act != ACT_RELU && dropout_threshold(e->drop_p) != 0;
 }
 
 act_kind act_of_layer(layer_kind kind) {

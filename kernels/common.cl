@@ -86,21 +86,16 @@ inline float2 wg_sum2(float2 v, __local float2 *scratch) {
   return total;
 }
 
-/* Column kernels in "items" form (CPU devices): one work-item per channel, rows summed in
-   order inside the item, in blocks of ROW_BLOCK so the rounding error grows with
-   ROW_BLOCK + rows / ROW_BLOCK rather than with rows. A CPU runs a work-group as a loop
-   over its items; a barrier after each row (ROW_STEP) puts that loop inside the row loop,
-   where the compiler vectorises it: neighbouring channels are neighbouring lanes and a row
-   is one contiguous load (on PoCL 3-4x faster than each item looping over the rows). That
-   loop must not branch on the epilogue's kind, so every items kernel exists once per
-   activation and dropout flag, its body an inline function called with constants:
-   ITEMS_VARIANTS(MAKE) instantiates MAKE(suffix, act, drop) for each, and the kernel names
-   end in _<suffix> (host/ops_build.c builds the same names). A CPU compiles a kernel for
-   its work-group size when it is first launched, so only the variants a model uses cost
-   compile time. */
+/* Column kernels in vector form (CPU devices, colvec.cl) sum the rows in order inside a
+   lane, in blocks of ROW_BLOCK so the rounding error grows with ROW_BLOCK + rows /
+   ROW_BLOCK rather than with rows. Their row loops must not branch on the epilogue's kind,
+   so every such kernel exists once per activation and dropout flag, its body an inline
+   function called with constants: EPILOGUE_VARIANTS(MAKE) instantiates MAKE(suffix, act,
+   drop) for each, and the kernel names end in _<suffix> (host/ops_build.c builds the same
+   names). A CPU compiles a kernel when it is first launched, so only the variants a model
+   uses cost compile time. */
 #define ROW_BLOCK 32
-#define ROW_STEP() barrier(CLK_LOCAL_MEM_FENCE)
-#define ITEMS_VARIANTS(MAKE)                                                              \
+#define EPILOGUE_VARIANTS(MAKE)                                                              \
   MAKE(none0, ACT_NONE, 0) MAKE(none1, ACT_NONE, 1) MAKE(relu0, ACT_RELU, 0)              \
   MAKE(relu1, ACT_RELU, 1) MAKE(leaky0, ACT_LEAKY_RELU, 0) MAKE(leaky1, ACT_LEAKY_RELU, 1) \
   MAKE(sigmoid0, ACT_SIGMOID, 0) MAKE(sigmoid1, ACT_SIGMOID, 1) MAKE(tanh0, ACT_TANH, 0)   \
