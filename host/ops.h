@@ -52,11 +52,12 @@ typedef struct {
      epilogue, [act][drop] (kernels/common.cl); NULL otherwise. */
   cl_kernel bias_act_bwd_v[5][2], bn_train_fwd_v[5][2], bn_train_bwd_v[5][2];
   cl_kernel pointwise_fwd, pointwise_bwd;
-  cl_kernel dropout_mask, softmax_xent, softmax_xent_small, optimizer_step, gather_rows;
+  cl_kernel dropout_mask, softmax_xent, softmax_xent_small, softmax_xent_vec, optimizer_step, gather_rows;
   bool col_vec;    /* column kernels in vector form (one work-item per OPS_VEC_GROUP columns,
                       CPUs) rather than one work-group per column (GPUs); kernels/colvec.cl */
   size_t col_wg;   /* per-column reductions (bias gradient, batch norm): local size */
-  size_t loss_wg;  /* the single work-group of the loss */
+  bool loss_vec;   /* training loss with few classes in one vectorised work-item (CPUs) */
+  size_t loss_wg;  /* the single work-group of the loss otherwise */
   size_t ew_wg;    /* element-wise kernels */
 } ops_kernels;
 
@@ -64,7 +65,8 @@ void ops_init(ops_kernels *k, cl_runtime *rt);
 #define OPS_VEC_GROUP 16 /* columns per work-item of the vector form (VEC_GROUP, colvec.cl) */
 /* Same with chosen local sizes for the reductions. col_wg 0: the device's default (a CPU:
    vector form; a GPU: a work-group of 64 per column); col_wg > 0:
-   a work-group of col_wg per column. loss_wg 0: 16 on a CPU, 256 on a GPU. The tests use
+   a work-group of col_wg per column. loss_wg 0: on a CPU one vectorised work-item for a
+   training loss with few classes (else a group of 16), 256 on a GPU. The tests use
    it to cover both configurations on one device. */
 void ops_init_local(ops_kernels *k, cl_runtime *rt, size_t col_wg, size_t loss_wg);
 void ops_free(ops_kernels *k);
@@ -131,10 +133,18 @@ void op_pointwise_backward(cl_runtime *rt, const ops_kernels *k, int n, cl_mem d
 /* The dropout mask of e for STEP over n elements (no-op without dropout). */
 void op_dropout_mask(cl_runtime *rt, const ops_kernels *k, const op_epilogue *e, int n, uint64_t step);
 
+/* Where a batch's rows are read from: row i of the batch is row perm[start + i] of the
+   source buffer (perm NULL: row start + i). A NULL op_rows pointer: row i of the buffer. */
+typedef struct {
+  cl_mem perm;
+  size_t start;
+} op_rows;
+
 /* --- Softmax cross-entropy (ops_loss.c) ---
    Adds the batch's loss sum and correct count to the metrics buffer (OPS_METRICS_WORDS
    uint32 words, layout below); dlogits (NULL: none) = (softmax - onehot) / rows; the
-   confusion matrix (NULL: none, else C*C uint32, row = true class) counts predictions. */
+   confusion matrix (NULL: none, else C*C uint32, row = true class) counts predictions.
+   Row i's label is labels[i] or, with label_rows, read through it. */
 enum {
   OPS_METRIC_LOSS_SUM = 0,     /* float bits */
   OPS_METRIC_LOSS_COMP = 1,    /* float bits, Neumaier compensation of the sum */
@@ -146,7 +156,11 @@ enum {
 };
 #define OPS_LOSS_SMALL_C 8 /* training with up to this many classes runs kernels/loss.cl's small form */
 void op_softmax_xent(cl_runtime *rt, const ops_kernels *k, int rows, int C, cl_mem logits,
-                     cl_mem labels, cl_mem dlogits, cl_mem metrics, cl_mem confusion);
+                     cl_mem labels, const op_rows *label_rows, cl_mem dlogits, cl_mem metrics,
+                     cl_mem confusion);
+/* Internal to the ops_*.c files: set the 3 row-source arguments (perm, start, use_perm)
+   from index first. */
+void ops_set_rows(cl_kernel kernel, cl_uint first, const op_rows *r);
 
 /* --- Optimizer (ops_optim.c): one launch over n parameters; state holds 2n floats ---
    With params_t and tmap (both NULL: none), every updated parameter i with

@@ -33,6 +33,7 @@ void ops_init_local(ops_kernels *k, cl_runtime *rt, size_t col_wg, size_t loss_w
      explicit vectors (vector form, kernels/colvec.cl). A GPU wants a wide group per column. */
   k->col_vec = !gpu && col_wg == 0;
   k->col_wg = fit_local(col_wg ? col_wg : gpu ? 64 : 16, rt->info.max_work_group);
+  k->loss_vec = !gpu && loss_wg == 0;
   k->loss_wg = fit_local(loss_wg ? loss_wg : gpu ? 256 : 16, rt->info.max_work_group);
   k->ew_wg = fit_local(64, rt->info.max_work_group);
   char col[64], loss[64];
@@ -65,6 +66,7 @@ void ops_init_local(ops_kernels *k, cl_runtime *rt, size_t col_wg, size_t loss_w
   cl_program lossp = rt_program(rt, "loss.cl", loss);
   k->softmax_xent = checked_kernel(rt, lossp, "softmax_xent", k->loss_wg);
   k->softmax_xent_small = checked_kernel(rt, lossp, "softmax_xent_small", k->loss_wg);
+  k->softmax_xent_vec = checked_kernel(rt, lossp, "softmax_xent_vec", 1);
   k->optimizer_step = checked_kernel(rt, rt_program(rt, "optimizer.cl", ""), "optimizer_step", k->ew_wg);
   k->gather_rows = checked_kernel(rt, rt_program(rt, "gather.cl", ""), "gather_rows", k->ew_wg);
 }
@@ -84,7 +86,7 @@ void ops_launch_cols(cl_runtime *rt, const ops_kernels *k, cl_kernel kk, int C) 
 
 void ops_free(ops_kernels *k) {
   cl_kernel *all[] = {&k->bias_act_fwd, &k->bias_act_bwd, &k->bn_train_fwd, &k->bn_eval_fwd,
-                      &k->bn_train_bwd, &k->pointwise_fwd, &k->pointwise_bwd, &k->dropout_mask, &k->softmax_xent, &k->softmax_xent_small,
+                      &k->bn_train_bwd, &k->pointwise_fwd, &k->pointwise_bwd, &k->dropout_mask, &k->softmax_xent, &k->softmax_xent_small, &k->softmax_xent_vec,
                       &k->optimizer_step, &k->gather_rows};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
     if (*all[i]) CL_CHECK(clReleaseKernel(*all[i]));

@@ -14,6 +14,8 @@
    MAKE(N) for N = 16, 8, 4, 1; floatN/vloadN/vstoreN/convert_intN of width 1 map to the
    scalar forms. The epilogue kind is a compile-time constant of each kernel (see
    EPILOGUE_VARIANTS in common.cl), so the row loops carry no branch on it. */
+#ifndef COLVEC_CL
+#define COLVEC_CL
 #include "common.cl"
 
 #define VEC_GROUP 16
@@ -90,3 +92,4 @@ VEC_WIDTHS(VEC_EPILOGUE)
     }                                                                                           \
     for (; c < end; c++) BODY##1(ARGS, c, A, D);                                                \
   }
+#endif

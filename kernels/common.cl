@@ -2,6 +2,8 @@
    activations, the "epilogue" (activation then dropout with a precomputed mask) that
    fused kernels apply to their output, and fixed-order work-group sums.
    Host mirror of the constants: host/ops.h. */
+#ifndef COMMON_CL
+#define COMMON_CL
 
 #define ACT_NONE 0
 #define ACT_RELU 1
@@ -100,3 +102,10 @@ inline float2 wg_sum2(float2 v, __local float2 *scratch) {
   MAKE(relu1, ACT_RELU, 1) MAKE(leaky0, ACT_LEAKY_RELU, 0) MAKE(leaky1, ACT_LEAKY_RELU, 1) \
   MAKE(sigmoid0, ACT_SIGMOID, 0) MAKE(sigmoid1, ACT_SIGMOID, 1) MAKE(tanh0, ACT_TANH, 0)   \
   MAKE(tanh1, ACT_TANH, 1)
+
+/* Row i of a batch in its source buffers: perm[start + i], or start + i without perm (the
+   batch is read in place from the device-resident data set, see host/net.c). */
+inline uint batch_row(const uint i, __global const uint *perm, const uint start, const int use_perm) {
+  return use_perm ? perm[start + i] : start + i;
+}
+#endif
