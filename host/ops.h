@@ -53,6 +53,8 @@ typedef struct {
   cl_kernel bias_act_bwd_v[5][2], bn_train_fwd_v[5][2], bn_train_bwd_v[5][2];
   cl_kernel pointwise_fwd, pointwise_bwd;
   cl_kernel dropout_mask, softmax_xent, softmax_xent_small, softmax_xent_vec, optimizer_step, gather_rows;
+  cl_kernel optimizer_step_vec;
+  bool optimizer_vec; /* the optimizer in float16 vectors, 16 parameters per work-item (CPUs) */
   bool col_vec;    /* column kernels in vector form (one work-item per OPS_VEC_GROUP columns,
                       CPUs) rather than one work-group per column (GPUs); kernels/colvec.cl */
   size_t col_wg;   /* per-column reductions (bias gradient, batch norm): local size */
@@ -131,6 +133,7 @@ void op_pointwise_forward(cl_runtime *rt, const ops_kernels *k, int n, cl_mem x,
 void op_pointwise_backward(cl_runtime *rt, const ops_kernels *k, int n, cl_mem dz, cl_mem saved,
                            cl_mem dx, const op_epilogue *e);
 /* The dropout mask of e for STEP over n elements (no-op without dropout). */
+#define OPS_DROP_PER_ITEM 32 /* mask bytes per work-item (DROP_PER_ITEM, kernels/dropout.cl) */
 void op_dropout_mask(cl_runtime *rt, const ops_kernels *k, const op_epilogue *e, int n, uint64_t step);
 
 /* Where a batch's rows are read from: row i of the batch is row perm[start + i] of the
@@ -167,6 +170,7 @@ void ops_set_rows(cl_kernel kernel, cl_uint first, const op_rows *r);
    tmap[i] != OPS_NO_MIRROR is also written to params_t[tmap[i]]: the net keeps the Linear
    weights transposed there for the forward GEMMs (see ops_weight_mirror_map). */
 #define OPS_NO_MIRROR 0xffffffffu
+#define OPS_OPT_VEC_WG 1 /* work-items per group of the optimizer's vector form */
 void op_optimizer_step(cl_runtime *rt, const ops_kernels *k, size_t n, cl_mem params, cl_mem grads,
                        cl_mem state, const optim_config *o, uint64_t step, cl_mem params_t,
                        cl_mem tmap);

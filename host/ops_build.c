@@ -67,7 +67,10 @@ void ops_init_local(ops_kernels *k, cl_runtime *rt, size_t col_wg, size_t loss_w
   k->softmax_xent = checked_kernel(rt, lossp, "softmax_xent", k->loss_wg);
   k->softmax_xent_small = checked_kernel(rt, lossp, "softmax_xent_small", k->loss_wg);
   k->softmax_xent_vec = checked_kernel(rt, lossp, "softmax_xent_vec", 1);
-  k->optimizer_step = checked_kernel(rt, rt_program(rt, "optimizer.cl", ""), "optimizer_step", k->ew_wg);
+  cl_program opt = rt_program(rt, "optimizer.cl", "");
+  k->optimizer_step = checked_kernel(rt, opt, "optimizer_step", k->ew_wg);
+  k->optimizer_vec = !gpu;
+  k->optimizer_step_vec = checked_kernel(rt, opt, "optimizer_step_vec", OPS_OPT_VEC_WG);
   k->gather_rows = checked_kernel(rt, rt_program(rt, "gather.cl", ""), "gather_rows", k->ew_wg);
 }
 
@@ -87,7 +90,7 @@ void ops_launch_cols(cl_runtime *rt, const ops_kernels *k, cl_kernel kk, int C) 
 void ops_free(ops_kernels *k) {
   cl_kernel *all[] = {&k->bias_act_fwd, &k->bias_act_bwd, &k->bn_train_fwd, &k->bn_eval_fwd,
                       &k->bn_train_bwd, &k->pointwise_fwd, &k->pointwise_bwd, &k->dropout_mask, &k->softmax_xent, &k->softmax_xent_small, &k->softmax_xent_vec,
-                      &k->optimizer_step, &k->gather_rows};
+                      &k->optimizer_step, &k->optimizer_step_vec, &k->gather_rows};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
     if (*all[i]) CL_CHECK(clReleaseKernel(*all[i]));
     *all[i] = NULL;
