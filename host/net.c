@@ -58,6 +58,7 @@ net *net_create(cl_runtime *rt, const model_spec *m, int max_batch, uint64_t see
   rt_write(rt, n->stats, 0, S * sizeof(float), stats);
   free(params);
   free(stats);
+  n->batch_in_x = true; /* zero labels, until a batch is set */
   net_plan_stages(n);
   return n;
 }
@@ -81,13 +82,26 @@ void net_check_batch(const net *n, int batch, const char *what) {
 
 void net_set_batch(net *n, cl_mem x_all, cl_mem y_all, cl_mem perm, size_t start, int batch) {
   net_check_batch(n, batch, "net_set_batch");
-  op_gather(n->rt, &n->k, batch, n->m.input_width, x_all, y_all, perm, start, n->x, n->labels);
+  if (start > UINT32_MAX) DIE("batch start %zu exceeds the kernels' 32-bit row index", start);
+  n->src_x = x_all;
+  n->src_y = y_all;
+  n->src_rows.perm = perm;
+  n->src_rows.start = start;
+  n->batch_in_x = false;
+}
+
+void net_batch_in_x(net *n, int batch) {
+  if (n->batch_in_x) return;
+  op_gather(n->rt, &n->k, batch, n->m.input_width, n->src_x, n->src_y, n->src_rows.perm,
+            n->src_rows.start, n->x, n->labels);
+  n->batch_in_x = true;
 }
 
 void net_set_batch_host(net *n, const float *x, const int32_t *y, int batch) {
   net_check_batch(n, batch, "net_set_batch_host");
   rt_write(n->rt, n->x, 0, (size_t)batch * (size_t)n->m.input_width * sizeof(float), x);
   rt_write(n->rt, n->labels, 0, (size_t)batch * sizeof(int32_t), y);
+  n->batch_in_x = true;
 }
 
 size_t net_param_count(const net *n) { return n->m.n_params; }

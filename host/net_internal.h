@@ -39,7 +39,13 @@ struct net {
   cl_mem params_t;      /* the Linear weights transposed (ops_weight_mirror_map), for the
                            forward GEMMs; the optimizer launch keeps it equal to params */
   cl_mem tmap;          /* the mirror map, n_params uint32 */
-  cl_mem x, labels;     /* the current batch */
+  cl_mem x, labels;     /* the current batch, when batch_in_x */
+  /* The current batch as net_set_batch gave it: kernels that can (a first BatchNorm in
+     training, the loss) read it in place from src_x / src_y through src_rows; it is copied
+     into x / labels (net_batch_in_x) only when something else needs it there. */
+  cl_mem src_x, src_y;
+  op_rows src_rows;
+  bool batch_in_x;
   cl_mem metrics;       /* OPS_METRICS_WORDS words, see ops.h */
   cl_mem confusion;     /* classes x classes uint32 */
   net_stage stages[MODEL_MAX_LAYERS];
@@ -60,6 +66,8 @@ struct net {
 
 /* net.c: exit with a message naming WHAT unless 1 <= batch <= max_batch. */
 void net_check_batch(const net *n, int batch, const char *what);
+/* net.c: make x / labels hold the current batch (one gather launch unless they do). */
+void net_batch_in_x(net *n, int batch);
 /* net_plan.c: group layers into stages and allocate their buffers. */
 void net_plan_stages(net *n);
 void net_free_stages(net *n);

@@ -4,6 +4,20 @@
 #include "net_internal.h"
 #include "util.h"
 
+/* The input of stage S: the previous stage's output, or for the first stage the batch —
+   in place (rows through *rows) when the stage reads it so (IN_PLACE) and it has not been
+   copied anyway, else in n->x. Forward and backward of a step see the same choice. */
+static cl_mem stage_input(net *n, const net_stage *s, int batch, bool in_place, const op_rows **rows) {
+  *rows = NULL;
+  if (s != &n->stages[0]) return s->in_buf;
+  if (in_place && !n->batch_in_x) {
+    *rows = &n->src_rows;
+    return n->src_x;
+  }
+  net_batch_in_x(n, batch);
+  return n->x;
+}
+
 static void stage_forward(net *n, net_stage *s, int batch, bool training, uint64_t step) {
   cl_runtime *rt = n->rt;
   /* In evaluation dropout is the identity and nothing is saved for a backward. */
@@ -11,20 +25,23 @@ static void stage_forward(net *n, net_stage *s, int batch, bool training, uint64
   eval.mask = NULL;
   const op_epilogue *e = training ? &s->epi : &eval;
   cl_mem saved = training ? s->own_saved : NULL;
+  const op_rows *rows;
+  /* a BatchNorm in training normalises the batch straight out of the data set */
+  cl_mem in = stage_input(n, s, batch, training && s->kind == STAGE_BATCHNORM, &rows);
   if (training) op_dropout_mask(rt, &n->k, e, batch * s->out, step);
   switch (s->kind) {
     case STAGE_LINEAR:
-      op_linear_forward_t(rt, batch, s->in, s->out, s->in_buf, n->params_t, s->w_off, s->out_buf);
+      op_linear_forward_t(rt, batch, s->in, s->out, in, n->params_t, s->w_off, s->out_buf);
       if (!s->bias_in_next)
         op_bias_act_forward(rt, &n->k, batch, s->out, s->out_buf, n->params, s->b_off, s->out_buf,
                             saved, e);
       break;
     case STAGE_BATCHNORM:
-      if (training) op_bn_train_forward(rt, &n->k, &s->bn, batch, s->in_buf, s->out_buf, saved, e);
-      else op_bn_eval_forward(rt, &n->k, &s->bn, batch, s->in_buf, s->out_buf, e);
+      if (training) op_bn_train_forward(rt, &n->k, &s->bn, batch, in, rows, s->out_buf, saved, e);
+      else op_bn_eval_forward(rt, &n->k, &s->bn, batch, in, s->out_buf, e);
       break;
     case STAGE_POINTWISE:
-      op_pointwise_forward(rt, &n->k, batch * s->out, s->in_buf, s->out_buf, saved, e);
+      op_pointwise_forward(rt, &n->k, batch * s->out, in, s->out_buf, saved, e);
       break;
   }
 }
@@ -33,6 +50,8 @@ static void stage_forward(net *n, net_stage *s, int batch, bool training, uint64
 static void stage_backward(net *n, net_stage *s, int batch) {
   cl_runtime *rt = n->rt;
   cl_mem dx = s->needs_dx ? s->din_buf : NULL;
+  const op_rows *rows;
+  cl_mem in = stage_input(n, s, batch, s->kind == STAGE_BATCHNORM, &rows);
   switch (s->kind) {
     case STAGE_LINEAR:
       /* With bias_in_next, dout already is the gradient at h and the bias gradient was
@@ -40,11 +59,11 @@ static void stage_backward(net *n, net_stage *s, int batch) {
       if (!s->bias_in_next)
         op_bias_act_backward(rt, &n->k, batch, s->out, s->dout_buf, s->saved_buf, s->has_epi,
                              n->grads, s->b_off, &s->epi);
-      op_linear_backward(rt, batch, s->in, s->out, s->dout_buf, s->in_buf, n->params, s->w_off,
+      op_linear_backward(rt, batch, s->in, s->out, s->dout_buf, in, n->params, s->w_off,
                          n->grads, s->w_off, dx);
       break;
     case STAGE_BATCHNORM:
-      op_bn_train_backward(rt, &n->k, &s->bn, batch, s->in_buf, s->dout_buf, s->saved_buf, dx,
+      op_bn_train_backward(rt, &n->k, &s->bn, batch, in, rows, s->dout_buf, s->saved_buf, dx,
                            n->grads, s->bn.gamma_off, s->bn.beta_off, s->bn.bias_off, &s->epi);
       break;
     case STAGE_POINTWISE:
@@ -58,9 +77,18 @@ void net_forward(net *n, int batch, bool training, uint64_t step) {
   for (int i = 0; i < n->n_stages; i++) stage_forward(n, &n->stages[i], batch, training, step);
 }
 
+/* The labels of the current batch: in place when the batch was not copied. */
+static cl_mem batch_labels(const net *n, const op_rows **rows) {
+  *rows = n->batch_in_x ? NULL : &n->src_rows;
+  return n->batch_in_x ? n->labels : n->src_y;
+}
+
 void net_loss(net *n, int batch) {
   net_check_batch(n, batch, "net_loss");
-  op_softmax_xent(n->rt, &n->k, batch, n->m.output_width, n->logits, n->labels, NULL, n->dlogits,
+  if (n->n_stages == 0) net_batch_in_x(n, batch); /* the logits are the input */
+  const op_rows *rows;
+  cl_mem labels = batch_labels(n, &rows);
+  op_softmax_xent(n->rt, &n->k, batch, n->m.output_width, n->logits, labels, rows, n->dlogits,
                   n->metrics, NULL);
   n->count += batch;
   n->last_batch = batch;
@@ -99,6 +127,7 @@ void net_train_step(net *n, int batch, const optim_config *opt, uint64_t step) {
 
 void net_eval_batch(net *n, int batch) {
   net_forward(n, batch, false, 0);
+  net_batch_in_x(n, batch); /* done by the forward unless the net has no stages */
   op_softmax_xent(n->rt, &n->k, batch, n->m.output_width, n->logits, n->labels, NULL, NULL, n->metrics,
                   n->confusion);
   n->count += batch;

@@ -102,6 +102,13 @@ void op_bias_act_backward(cl_runtime *rt, const ops_kernels *k, int rows, int C,
                           cl_mem saved, bool write_dh, cl_mem grads, size_t db_off,
                           const op_epilogue *e);
 
+/* Where a batch's rows are read from: row i of the batch is row perm[start + i] of the
+   source buffer (perm NULL: row start + i). A NULL op_rows pointer: row i of the buffer. */
+typedef struct {
+  cl_mem perm;
+  size_t start;
+} op_rows;
+
 /* --- BatchNorm1d (ops_batchnorm.c) --- */
 typedef struct {
   int C;
@@ -115,15 +122,18 @@ typedef struct {
   float momentum, eps;   /* 0.1, 1e-5 */
 } op_bn;
 
+/* Training forward; row i of the input is read as x_rows says (NULL: row i of x), so a
+   batch can be normalised straight out of the data set. */
 void op_bn_train_forward(cl_runtime *rt, const ops_kernels *k, const op_bn *bn, int rows, cl_mem x,
-                         cl_mem z, cl_mem saved, const op_epilogue *e);
+                         const op_rows *x_rows, cl_mem z, cl_mem saved, const op_epilogue *e);
 /* Evaluation: running statistics; the epilogue's dropout is ignored. */
 void op_bn_eval_forward(cl_runtime *rt, const ops_kernels *k, const op_bn *bn, int rows, cl_mem x,
                         cl_mem z, const op_epilogue *e);
 /* dz is overwritten with the gradient before the epilogue. dx may be NULL (no input
-   gradient); with has_bias the bias gradient goes to grads[dbias_off + c]. */
+   gradient); with has_bias the bias gradient goes to grads[dbias_off + c]. x and x_rows as
+   the forward's. */
 void op_bn_train_backward(cl_runtime *rt, const ops_kernels *k, const op_bn *bn, int rows,
-                          cl_mem x, cl_mem dz, cl_mem saved, cl_mem dx, cl_mem grads,
+                          cl_mem x, const op_rows *x_rows, cl_mem dz, cl_mem saved, cl_mem dx, cl_mem grads,
                           size_t dgamma_off, size_t dbeta_off, size_t dbias_off,
                           const op_epilogue *e);
 
@@ -135,13 +145,6 @@ void op_pointwise_backward(cl_runtime *rt, const ops_kernels *k, int n, cl_mem d
 /* The dropout mask of e for STEP over n elements (no-op without dropout). */
 #define OPS_DROP_PER_ITEM 32 /* mask bytes per work-item (DROP_PER_ITEM, kernels/dropout.cl) */
 void op_dropout_mask(cl_runtime *rt, const ops_kernels *k, const op_epilogue *e, int n, uint64_t step);
-
-/* Where a batch's rows are read from: row i of the batch is row perm[start + i] of the
-   source buffer (perm NULL: row start + i). A NULL op_rows pointer: row i of the buffer. */
-typedef struct {
-  cl_mem perm;
-  size_t start;
-} op_rows;
 
 /* --- Softmax cross-entropy (ops_loss.c) ---
    Adds the batch's loss sum and correct count to the metrics buffer (OPS_METRICS_WORDS

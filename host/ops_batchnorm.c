@@ -3,7 +3,7 @@
 #include "util.h"
 
 void op_bn_train_forward(cl_runtime *rt, const ops_kernels *k, const op_bn *bn, int rows, cl_mem x,
-                         cl_mem z, cl_mem saved, const op_epilogue *e) {
+                         const op_rows *x_rows, cl_mem z, cl_mem saved, const op_epilogue *e) {
   cl_kernel kk = ops_col_kernel(k, k->bn_train_fwd, k->bn_train_fwd_v, e);
   const cl_int r = rows, c = bn->C, has_bias = bn->has_bias, store = saved != NULL;
   const cl_uint goff = (cl_uint)bn->gamma_off, boff = (cl_uint)bn->beta_off,
@@ -11,22 +11,23 @@ void op_bn_train_forward(cl_runtime *rt, const ops_kernels *k, const op_bn *bn, 
   const cl_float mom = bn->momentum, eps = bn->eps;
   KARG(kk, 0, r);
   KARG(kk, 1, x);
-  KARG(kk, 2, bn->params);
-  KARG(kk, 3, goff);
-  KARG(kk, 4, boff);
-  KARG(kk, 5, has_bias);
-  KARG(kk, 6, bias);
-  KARG(kk, 7, bn->stats);
-  KARG(kk, 8, rm);
-  KARG(kk, 9, rv);
-  KARG(kk, 10, bn->batch_stats);
-  KARG(kk, 11, c);
-  KARG(kk, 12, mom);
-  KARG(kk, 13, eps);
-  KARG(kk, 14, z);
-  KARG(kk, 15, saved);
-  KARG(kk, 16, store);
-  ops_set_epilogue(kk, 17, e);
+  ops_set_rows(kk, 2, x_rows);
+  KARG(kk, 5, bn->params);
+  KARG(kk, 6, goff);
+  KARG(kk, 7, boff);
+  KARG(kk, 8, has_bias);
+  KARG(kk, 9, bias);
+  KARG(kk, 10, bn->stats);
+  KARG(kk, 11, rm);
+  KARG(kk, 12, rv);
+  KARG(kk, 13, bn->batch_stats);
+  KARG(kk, 14, c);
+  KARG(kk, 15, mom);
+  KARG(kk, 16, eps);
+  KARG(kk, 17, z);
+  KARG(kk, 18, saved);
+  KARG(kk, 19, store);
+  ops_set_epilogue(kk, 20, e);
   ops_launch_cols(rt, k, kk, bn->C);
 }
 
@@ -57,7 +58,7 @@ void op_bn_eval_forward(cl_runtime *rt, const ops_kernels *k, const op_bn *bn, i
 }
 
 void op_bn_train_backward(cl_runtime *rt, const ops_kernels *k, const op_bn *bn, int rows,
-                          cl_mem x, cl_mem dz, cl_mem saved, cl_mem dx, cl_mem grads,
+                          cl_mem x, const op_rows *x_rows, cl_mem dz, cl_mem saved, cl_mem dx, cl_mem grads,
                           size_t dgamma_off, size_t dbeta_off, size_t dbias_off,
                           const op_epilogue *e) {
   cl_kernel kk = ops_col_kernel(k, k->bn_train_bwd, k->bn_train_bwd_v, e);
@@ -66,20 +67,21 @@ void op_bn_train_backward(cl_runtime *rt, const ops_kernels *k, const op_bn *bn,
                 dg = (cl_uint)dgamma_off, db = (cl_uint)dbeta_off, dbias = (cl_uint)dbias_off;
   KARG(kk, 0, r);
   KARG(kk, 1, x);
-  KARG(kk, 2, bn->params);
-  KARG(kk, 3, goff);
-  KARG(kk, 4, has_bias);
-  KARG(kk, 5, bias);
-  KARG(kk, 6, bn->batch_stats);
-  KARG(kk, 7, c);
-  KARG(kk, 8, dz);
-  KARG(kk, 9, saved);
-  KARG(kk, 10, dx);
-  KARG(kk, 11, write_dx);
-  KARG(kk, 12, grads);
-  KARG(kk, 13, dg);
-  KARG(kk, 14, db);
-  KARG(kk, 15, dbias);
-  ops_set_epilogue(kk, 16, e);
+  ops_set_rows(kk, 2, x_rows);
+  KARG(kk, 5, bn->params);
+  KARG(kk, 6, goff);
+  KARG(kk, 7, has_bias);
+  KARG(kk, 8, bias);
+  KARG(kk, 9, bn->batch_stats);
+  KARG(kk, 10, c);
+  KARG(kk, 11, dz);
+  KARG(kk, 12, saved);
+  KARG(kk, 13, dx);
+  KARG(kk, 14, write_dx);
+  KARG(kk, 15, grads);
+  KARG(kk, 16, dg);
+  KARG(kk, 17, db);
+  KARG(kk, 18, dbias);
+  ops_set_epilogue(kk, 19, e);
   ops_launch_cols(rt, k, kk, bn->C);
 }

@@ -6,11 +6,17 @@
    -D WG=local size (a power of two). */
 #include "colvec.cl"
 
+/* The training kernels read row i of their input x through batch_row (common.cl): a
+   training batch can be normalised straight out of the device-resident data set. */
+#define X_ROWS_PARAMS __global const uint *x_perm, const uint x_start, const int x_use_perm
+#define X_ROWS_ARGS x_perm, x_start, x_use_perm
+#define X_ROW(i) batch_row((i), x_perm, x_start, x_use_perm)
+
 /* Batch mean and biased variance of channel c, running-stat update (momentum, unbiased
    variance), batch_stats[c] = mean, [C + c] = 1/sqrt(var + eps) for the backward, and
    z = epilogue(gamma * xhat + beta). */
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
-void bn_train_forward(const int rows, __global const float *x,
+void bn_train_forward(const int rows, __global const float *x, X_ROWS_PARAMS,
                       __global const float *params, const uint gamma_off, const uint beta_off,
                       const int has_bias, const uint bias_off, __global float *stats,
                       const uint rm_off, const uint rv_off, __global float *batch_stats,
@@ -20,11 +26,11 @@ void bn_train_forward(const int rows, __global const float *x,
   const uint c = get_group_id(0), lid = get_local_id(0);
   const float b = has_bias ? params[bias_off + c] : 0.0f;
   float acc = 0.0f;
-  for (uint i = lid; i < (uint)rows; i += WG) acc += x[i * (uint)C + c] + b;
+  for (uint i = lid; i < (uint)rows; i += WG) acc += x[X_ROW(i) * (uint)C + c] + b;
   const float mean = wg_sum(acc, scratch) / (float)rows;
   acc = 0.0f;
   for (uint i = lid; i < (uint)rows; i += WG) {
-    float d = x[i * (uint)C + c] + b - mean;
+    float d = x[X_ROW(i) * (uint)C + c] + b - mean;
     acc += d * d;
   }
   const float sq = wg_sum(acc, scratch);
@@ -42,7 +48,7 @@ void bn_train_forward(const int rows, __global const float *x,
   const float gamma = params[gamma_off + c], beta = params[beta_off + c];
   for (uint i = lid; i < (uint)rows; i += WG) {
     const uint idx = i * (uint)C + c;
-    float xhat = (x[idx] + b - mean) * invstd, s;
+    float xhat = (x[X_ROW(i) * (uint)C + c] + b - mean) * invstd, s;
     z[idx] = epilogue_forward(xhat * gamma + beta, idx, &s, EPILOGUE_ARGS);
     if (store_saved) saved[idx] = s;
   }
@@ -69,7 +75,7 @@ __kernel void bn_eval_forward(const int rows, __global const float *x,
    dbeta = sum(g), dx = gamma * invstd * (g - dbeta/N - xhat * dgamma/N) (written when
    write_dx) and the preceding Linear's bias gradient sum(dx) (when has_bias). */
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
-void bn_train_backward(const int rows, __global const float *x,
+void bn_train_backward(const int rows, __global const float *x, X_ROWS_PARAMS,
                        __global const float *params, const uint gamma_off, const int has_bias,
                        const uint bias_off, __global const float *batch_stats, const int C,
                        __global float *dz, __global const float *saved, __global float *dx,
@@ -85,7 +91,7 @@ void bn_train_backward(const int rows, __global const float *x,
     const uint idx = i * (uint)C + c;
     float g = epilogue_backward(dz[idx], saved[idx], idx, EPILOGUE_ARGS);
     dz[idx] = g;
-    float xhat = (x[idx] + b - mean) * invstd;
+    float xhat = (x[X_ROW(i) * (uint)C + c] + b - mean) * invstd;
     acc += (float2)(g, g * xhat);
   }
   const float2 sums = wg_sum2(acc, scratch2); /* (dbeta, dgamma) */
@@ -95,7 +101,7 @@ void bn_train_backward(const int rows, __global const float *x,
     float acc3 = 0.0f;
     for (uint i = lid; i < (uint)rows; i += WG) {
       const uint idx = i * (uint)C + c;
-      float xhat = (x[idx] + b - mean) * invstd;
+      float xhat = (x[X_ROW(i) * (uint)C + c] + b - mean) * invstd;
       float d = (dz[idx] - mean_g - xhat * mean_gx) * k;
       if (write_dx) dx[idx] = d;
       acc3 += d;
@@ -112,13 +118,14 @@ void bn_train_backward(const int rows, __global const float *x,
 /* The training kernels in vector form (CPUs, see colvec.cl): one work-item per group of
    16 channels, same arguments. */
 #define BN_FWD_PARAMS                                                                          \
-  const int rows, __global const float *x, __global const float *params, const uint gamma_off, \
-      const uint beta_off, const int has_bias, const uint bias_off, __global float *stats,     \
+  const int rows, __global const float *x, X_ROWS_PARAMS, __global const float *params,        \
+      const uint gamma_off, const uint beta_off, const int has_bias, const uint bias_off, __global float *stats,     \
       const uint rm_off, const uint rv_off, __global float *batch_stats, const int C,          \
       const float momentum, const float eps, __global float *z, __global float *saved,         \
       const int store_saved, EPILOGUE_PARAMS
 #define BN_FWD_ARGS                                                                         \
-  rows, x, params, gamma_off, beta_off, has_bias, bias_off, stats, rm_off, rv_off, batch_stats, \
+  rows, x, X_ROWS_ARGS, params, gamma_off, beta_off, has_bias, bias_off, stats, rm_off, rv_off, \
+      batch_stats,                                                                          \
       C, momentum, eps, z, saved, store_saved, EPILOGUE_ARGS
 
 #define BN_FWD_VEC(N)                                                                          \
@@ -129,7 +136,7 @@ void bn_train_backward(const int rows, __global const float *x,
     for (uint i0 = 0; i0 < n; i0 += ROW_BLOCK) {                                               \
       const uint end = min(i0 + ROW_BLOCK, n);                                                  \
       float##N part = 0.0f;                                                                     \
-      for (uint i = i0; i < end; i++) part += vload##N(0, x + i * w + c) + b;                  \
+      for (uint i = i0; i < end; i++) part += vload##N(0, x + X_ROW(i) * w + c) + b;           \
       total += part;                                                                            \
     }                                                                                           \
     const float##N mean = total / (float)rows;                                                  \
@@ -138,7 +145,7 @@ void bn_train_backward(const int rows, __global const float *x,
       const uint end = min(i0 + ROW_BLOCK, n);                                                  \
       float##N part = 0.0f;                                                                     \
       for (uint i = i0; i < end; i++) {                                                         \
-        const float##N d = vload##N(0, x + i * w + c) + b - mean;                              \
+        const float##N d = vload##N(0, x + X_ROW(i) * w + c) + b - mean;                       \
         part += d * d;                                                                          \
       }                                                                                         \
       sq += part;                                                                               \
@@ -158,7 +165,7 @@ void bn_train_backward(const int rows, __global const float *x,
       const uint idx = i * w + c;                                                               \
       float##N s;                                                                               \
       const float##N out = epi_forward##N(A, D, slope, drop_scale, drop_mask, idx,              \
-          (vload##N(0, x + idx) + b - mean) * invstd * gamma + beta, &s);                       \
+          (vload##N(0, x + X_ROW(i) * w + c) + b - mean) * invstd * gamma + beta, &s);          \
       vstore##N(out, 0, z + idx);                                                               \
       if (store_saved) vstore##N(s, 0, saved + idx);                                            \
     }                                                                                           \
@@ -170,13 +177,14 @@ VEC_WIDTHS(BN_FWD_VEC)
 EPILOGUE_VARIANTS(BN_FWD_KERNEL)
 
 #define BN_BWD_PARAMS                                                                            \
-  const int rows, __global const float *x, __global const float *params, const uint gamma_off,   \
-      const int has_bias, const uint bias_off, __global const float *batch_stats, const int C,   \
+  const int rows, __global const float *x, X_ROWS_PARAMS, __global const float *params,          \
+      const uint gamma_off, const int has_bias, const uint bias_off, __global const float *batch_stats, const int C,   \
       __global float *dz, __global const float *saved, __global float *dx, const int write_dx,   \
       __global float *grads, const uint dgamma_off, const uint dbeta_off, const uint dbias_off, \
       EPILOGUE_PARAMS
 #define BN_BWD_ARGS                                                                         \
-  rows, x, params, gamma_off, has_bias, bias_off, batch_stats, C, dz, saved, dx, write_dx, grads, \
+  rows, x, X_ROWS_ARGS, params, gamma_off, has_bias, bias_off, batch_stats, C, dz, saved, dx,    \
+      write_dx, grads,                                                                      \
       dgamma_off, dbeta_off, dbias_off, EPILOGUE_ARGS
 
 #define BN_BWD_VEC(N)                                                                           \
@@ -195,7 +203,7 @@ EPILOGUE_VARIANTS(BN_FWD_KERNEL)
                                            vload##N(0, saved + idx), vload##N(0, dz + idx));     \
         vstore##N(g, 0, dz + idx);                                                               \
         pg += g;                                                                                 \
-        pgx += g * ((vload##N(0, x + idx) + b - mean) * invstd);                                 \
+        pgx += g * ((vload##N(0, x + X_ROW(i) * w + c) + b - mean) * invstd);                    \
       }                                                                                          \
       sum_g += pg;                                                                               \
       sum_gx += pgx;                                                                             \
@@ -210,7 +218,7 @@ EPILOGUE_VARIANTS(BN_FWD_KERNEL)
         for (uint i = i0; i < end; i++) {                                                        \
           const uint idx = i * w + c;                                                            \
           const float##N d =                                                                     \
-              (vload##N(0, dz + idx) - mean_g - (vload##N(0, x + idx) + b - mean) * invstd * mean_gx) * k; \
+              (vload##N(0, dz + idx) - mean_g - (vload##N(0, x + X_ROW(i) * w + c) + b - mean) * invstd * mean_gx) * k; \
           if (write_dx) vstore##N(d, 0, dx + idx);                                               \
           part += d;                                                                             \
         }                                                                                        \

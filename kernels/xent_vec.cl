@@ -17,7 +17,10 @@
 #define M_CORRECT_HI 5
 
 /* Add one batch's loss sum and correct count to the running totals (one work-item). */
-inline void add_batch_metrics(const float batch_loss, const uint batch_correct, __global uint *metrics) {
+inline void add_batch_metrics(float batch_loss, const uint batch_correct, __global uint *metrics) {
+  /* a poisoned batch gives the one canonical NaN, whichever operation made it (x86 makes
+     NaNs with the sign bit set, which the host would print as -nan) */
+  if (isnan(batch_loss)) batch_loss = NAN;
   /* Neumaier-compensated running sum: an epoch of ~10^4 batch sums keeps full float
      precision (the host adds sum and compensation in double). */
   const float s = as_float(metrics[M_LOSS_SUM]);

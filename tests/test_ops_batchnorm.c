@@ -10,7 +10,8 @@
    dbeta (sums over up to 1000 rows); the bias gradient, 0 in exact arithmetic, must stay
    below 1e-4 * max(sum|dx|, dx's floor) of its channel; 0.1 for the evaluation output (running
    statistics of O(1)); 1e-6 for the running statistics and the saved mean and invstd.
-   Finite differences: 1e-6 relative to the largest input gradient. */
+   Finite differences: 1e-6 relative to the largest input gradient. The training kernels
+   reading their input through a row permutation must match the copied rows bit for bit. */
 #include "devutil.h"
 #include "refops.h"
 
@@ -122,8 +123,8 @@ static void device_case(cl_runtime *rt, const ops_kernels *k, int rows, int C, c
   op_bn_eval_forward(rt, k, &bn, rows, bx, bze, e); /* before the running stats move */
   if (e->drop_p > 0) e->mask = rt_alloc(rt, n);
   op_dropout_mask(rt, k, e, (int)n, step);
-  op_bn_train_forward(rt, k, &bn, rows, bx, bz, saved, e);
-  op_bn_train_backward(rt, k, &bn, rows, bx, bdz, saved ? saved : bz, bdx, bgrads, gamma_off,
+  op_bn_train_forward(rt, k, &bn, rows, bx, NULL, bz, saved, e);
+  op_bn_train_backward(rt, k, &bn, rows, bx, NULL, bdz, saved ? saved : bz, bdx, bgrads, gamma_off,
                        beta_off, bias_off, e);
   float *zg = dev_download(rt, bz, n), *zeg = dev_download(rt, bze, n), *dxg = dev_download(rt, bdx, n);
   float *gg = dev_download(rt, bgrads, off + 3 * (size_t)C), *stg = dev_download(rt, bst, 4 * (size_t)C);
@@ -185,6 +186,61 @@ static void device_case(cl_runtime *rt, const ops_kernels *k, int rows, int C, c
   for (size_t i = 0; i < sizeof mem / sizeof mem[0]; i++) free(mem[i]);
 }
 
+/* One training forward + backward with x read directly, or (src_rows) row i from
+   src[perm[start + i]]; returns z, dx, grads, stats and batch_stats downloaded back to back. */
+static float *bn_pass(cl_runtime *rt, const ops_kernels *k, int rows, int C, const op_epilogue *e,
+                      cl_mem x, const op_rows *x_rows, const float *flat, const float *st, const float *dz) {
+  const size_t n = (size_t)rows * C, np = 3 * (size_t)C;
+  cl_mem bflat = dev_upload(rt, flat, np * 4), bst = dev_upload(rt, st, 2 * (size_t)C * 4);
+  cl_mem bdz = dev_upload(rt, dz, n * 4), bz = rt_alloc(rt, n * 4), bdx = rt_alloc(rt, n * 4);
+  cl_mem bgrads = rt_alloc(rt, np * 4), bstats = rt_alloc(rt, 2 * (size_t)C * 4);
+  cl_mem saved = op_epilogue_needs_saved(e) ? rt_alloc(rt, n * 4) : NULL;
+  rt_zero(rt, bgrads, 0, np * 4);
+  op_bn bn = {C, bflat, (size_t)C, 2 * (size_t)C, true, 0, bst, 0, (size_t)C, bstats, 0.1f, 1e-5f};
+  op_bn_train_forward(rt, k, &bn, rows, x, x_rows, bz, saved, e);
+  op_bn_train_backward(rt, k, &bn, rows, x, x_rows, bdz, saved ? saved : bz, bdx, bgrads, (size_t)C,
+                       2 * (size_t)C, 0, e);
+  float *out = xmalloc((2 * n + np + 4 * (size_t)C) * 4);
+  rt_read(rt, bz, 0, n * 4, out);
+  rt_read(rt, bdx, 0, n * 4, out + n);
+  rt_read(rt, bgrads, 0, np * 4, out + 2 * n);
+  rt_read(rt, bst, 0, 2 * (size_t)C * 4, out + 2 * n + np);
+  rt_read(rt, bstats, 0, 2 * (size_t)C * 4, out + 2 * n + np + 2 * C);
+  cl_mem *bufs[] = {&bflat, &bst, &bdz, &bz, &bdx, &bgrads, &bstats, &saved};
+  for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) rt_release(bufs[i]);
+  return out;
+}
+
+/* The training kernels reading their input in place through a permutation (a batch
+   normalised straight out of the data set) give bit for bit what they give on the rows
+   copied out. */
+static void in_place_case(cl_runtime *rt, const ops_kernels *k, int rows, int C, const op_epilogue *epi) {
+  op_epilogue e = *epi;
+  const size_t n = (size_t)rows * C, start = 5, N = (size_t)rows + start + 4;
+  float *src = xmalloc(N * C * 4), *x = xmalloc(n * 4), *dz = xmalloc(n * 4);
+  float *flat = xmalloc(3 * (size_t)C * 4), *st = xmalloc(2 * (size_t)C * 4);
+  uint32_t *perm = xmalloc(N * 4);
+  ref_fill(src, N * C, N + 3, -2, 2);
+  ref_fill(dz, n, n + 4, -1, 1);
+  ref_fill(flat, 3 * (size_t)C, n + 5, 0.5, 1.5);
+  ref_fill(st, 2 * (size_t)C, n + 6, 0.5, 1.5);
+  for (size_t i = 0; i < N; i++) perm[i] = (uint32_t)((i * 7 + 3) % N); /* N is no multiple of 7 below */
+  for (size_t i = 0; i < (size_t)rows; i++) memcpy(x + i * C, src + (size_t)perm[start + i] * C, (size_t)C * 4);
+  if (e.drop_p > 0) {
+    e.mask = rt_alloc(rt, n);
+    op_dropout_mask(rt, k, &e, (int)n, 3);
+  }
+  cl_mem bsrc = dev_upload(rt, src, N * C * 4), bx = dev_upload(rt, x, n * 4), bp = dev_upload(rt, perm, N * 4);
+  const op_rows rws = {bp, start};
+  float *want = bn_pass(rt, k, rows, C, &e, bx, NULL, flat, st, dz);
+  float *got = bn_pass(rt, k, rows, C, &e, bsrc, &rws, flat, st, dz);
+  CHECK(memcmp(want, got, (2 * n + 7 * (size_t)C) * 4) == 0,
+        "rows=%d C=%d act=%d p=%g: batch norm through a permutation differs from the copied rows", rows, C,
+        e.act, e.drop_p);
+  rt_release(&bsrc); rt_release(&bx); rt_release(&bp); rt_release(&e.mask);
+  free(src); free(x); free(dz); free(flat); free(st); free(perm); free(want); free(got);
+}
+
 int main(void) {
   finite_differences();
   cl_runtime rt;
@@ -204,6 +260,10 @@ int main(void) {
     const int odd_widths[] = {8, 13, 29};
     for (int w = 0; w < 3; w++)
       for (int i = 0; i < N_EPIS; i++) device_case(&rt, &k, i % 2 ? 33 : 256, odd_widths[w], &epis[i], i % 3 != 0);
+    const int in_place_shapes[][2] = {{1, 5}, {34, 16}, {256, 16}, {256, 13}, {100, 48}};
+    for (int sh = 0; sh < 5; sh++)
+      for (int i = 0; i < N_EPIS; i += 2)
+        in_place_case(&rt, &k, in_place_shapes[sh][0], in_place_shapes[sh][1], &epis[(i + sh) % N_EPIS]);
     ops_free(&k);
   }
   rt_close(&rt);
