@@ -46,8 +46,9 @@ static void stage_forward(net *n, net_stage *s, int batch, bool training, uint64
   }
 }
 
-/* Reads the dropout mask the forward of the same step wrote. */
-static void stage_backward(net *n, net_stage *s, int batch) {
+/* Reads the dropout mask the forward of the same step wrote. loss: the training loss to run
+   first inside the stage's kernel (the last stage, where stage_fuses_loss), or NULL. */
+static void stage_backward(net *n, net_stage *s, int batch, const op_loss *loss) {
   cl_runtime *rt = n->rt;
   cl_mem dx = s->needs_dx ? s->din_buf : NULL;
   const op_rows *rows;
@@ -58,13 +59,13 @@ static void stage_backward(net *n, net_stage *s, int batch) {
          written by the BatchNorm backward. */
       if (!s->bias_in_next)
         op_bias_act_backward(rt, &n->k, batch, s->out, s->dout_buf, s->saved_buf, s->has_epi,
-                             n->grads, s->b_off, &s->epi);
+                             n->grads, s->b_off, &s->epi, loss);
       op_linear_backward(rt, batch, s->in, s->out, s->dout_buf, in, n->params, s->w_off,
                          n->grads, s->w_off, dx);
       break;
     case STAGE_BATCHNORM:
       op_bn_train_backward(rt, &n->k, &s->bn, batch, in, rows, s->dout_buf, s->saved_buf, dx,
-                           n->grads, s->bn.gamma_off, s->bn.beta_off, s->bn.bias_off, &s->epi);
+                           n->grads, s->bn.gamma_off, s->bn.beta_off, s->bn.bias_off, &s->epi, loss);
       break;
     case STAGE_POINTWISE:
       if (dx) op_pointwise_backward(rt, &n->k, batch * s->out, s->dout_buf, s->saved_buf, dx, &s->epi);
@@ -75,6 +76,13 @@ static void stage_backward(net *n, net_stage *s, int batch) {
 void net_forward(net *n, int batch, bool training, uint64_t step) {
   net_check_batch(n, batch, "net_forward");
   for (int i = 0; i < n->n_stages; i++) stage_forward(n, &n->stages[i], batch, training, step);
+}
+
+/* Whether the last stage S runs the training loss inside its backward kernel: a Linear's
+   bias backward or a BatchNorm backward in the form that can (ops_can_fuse_loss). */
+static bool stage_fuses_loss(const net *n, const net_stage *s) {
+  const bool kernel = (s->kind == STAGE_LINEAR && !s->bias_in_next) || s->kind == STAGE_BATCHNORM;
+  return kernel && ops_can_fuse_loss(&n->k, s->out);
 }
 
 /* The labels of the current batch: in place when the batch was not copied. */
@@ -97,7 +105,24 @@ void net_loss(net *n, int batch) {
 void net_backward(net *n, int batch, uint64_t step) {
   net_check_batch(n, batch, "net_backward");
   (void)step; /* the masks of this step are already on the device */
-  for (int i = n->n_stages - 1; i >= 0; i--) stage_backward(n, &n->stages[i], batch);
+  for (int i = n->n_stages - 1; i >= 0; i--) stage_backward(n, &n->stages[i], batch, NULL);
+}
+
+/* net_loss + net_backward, with the loss inside the last stage's backward kernel where it
+   can run there (one launch less; the same kernels' code, so the same numbers). */
+static void loss_and_backward(net *n, int batch) {
+  net_stage *last = n->n_stages ? &n->stages[n->n_stages - 1] : NULL;
+  if (!last || !stage_fuses_loss(n, last)) {
+    net_loss(n, batch);
+    net_backward(n, batch, 0);
+    return;
+  }
+  op_loss loss = {.logits = n->logits, .metrics = n->metrics};
+  loss.labels = batch_labels(n, &loss.label_rows);
+  stage_backward(n, last, batch, &loss);
+  for (int i = n->n_stages - 2; i >= 0; i--) stage_backward(n, &n->stages[i], batch, NULL);
+  n->count += batch;
+  n->last_batch = batch;
 }
 
 void net_optimizer_step(net *n, const optim_config *opt, uint64_t step) {
@@ -119,8 +144,7 @@ static void throttle(net *n) {
 
 void net_train_step(net *n, int batch, const optim_config *opt, uint64_t step) {
   net_forward(n, batch, true, step);
-  net_loss(n, batch);
-  net_backward(n, batch, step);
+  loss_and_backward(n, batch);
   net_optimizer_step(n, opt, step);
   throttle(n);
 }

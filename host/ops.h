@@ -79,6 +79,29 @@ cl_kernel ops_col_kernel(const ops_kernels *k, cl_kernel generic, cl_kernel cons
 /* Enqueue column kernel KK over C columns in the form ops_init chose. */
 void ops_launch_cols(cl_runtime *rt, const ops_kernels *k, cl_kernel kk, int C);
 
+/* Where a batch's rows are read from: row i of the batch is row perm[start + i] of the
+   source buffer (perm NULL: row start + i). A NULL op_rows pointer: row i of the buffer. */
+typedef struct {
+  cl_mem perm;
+  size_t start;
+} op_rows;
+
+/* A training loss fused into the start of the last stage's backward kernel (see
+   ops_can_fuse_loss): softmax cross-entropy of `logits` (the stage's output) against the
+   labels (read through label_rows when not NULL), added to `metrics` like op_softmax_xent;
+   its gradient becomes the kernel's dz. */
+typedef struct {
+  cl_mem logits, labels;
+  const op_rows *label_rows;
+  cl_mem metrics;
+} op_loss;
+/* Whether a backward kernel over C columns can run the loss first (the CPU vector forms,
+   with C <= OPS_LOSS_SMALL_C: one work-item does it all). */
+bool ops_can_fuse_loss(const ops_kernels *k, int C);
+/* Internal to the ops_*.c files: the loss arguments of a vector-form backward kernel from
+   index first (loss NULL: none). */
+void ops_set_loss(cl_kernel kernel, cl_uint first, const op_loss *loss);
+
 /* --- Linear (ops_linear.c) ---
    h = x W^T with W at params[w_off] ([out][in] row-major); bias added by
    op_bias_act_forward or by the following batch norm. */
@@ -97,17 +120,11 @@ void op_bias_act_forward(cl_runtime *rt, const ops_kernels *k, int rows, int C, 
                          cl_mem params, size_t bias_off, cl_mem z, cl_mem saved,
                          const op_epilogue *e);
 /* dh = epilogue_backward(dz) written over dz when write_dh, and the bias gradient
-   grads[db_off + c] = sum over rows of dh. saved: the forward's saved buffer, or z. */
+   grads[db_off + c] = sum over rows of dh. saved: the forward's saved buffer, or z. loss
+   (NULL: none; only where ops_can_fuse_loss): compute dz as the loss gradient first. */
 void op_bias_act_backward(cl_runtime *rt, const ops_kernels *k, int rows, int C, cl_mem dz,
                           cl_mem saved, bool write_dh, cl_mem grads, size_t db_off,
-                          const op_epilogue *e);
-
-/* Where a batch's rows are read from: row i of the batch is row perm[start + i] of the
-   source buffer (perm NULL: row start + i). A NULL op_rows pointer: row i of the buffer. */
-typedef struct {
-  cl_mem perm;
-  size_t start;
-} op_rows;
+                          const op_epilogue *e, const op_loss *loss);
 
 /* --- BatchNorm1d (ops_batchnorm.c) --- */
 typedef struct {
@@ -131,11 +148,12 @@ void op_bn_eval_forward(cl_runtime *rt, const ops_kernels *k, const op_bn *bn, i
                         cl_mem z, const op_epilogue *e);
 /* dz is overwritten with the gradient before the epilogue. dx may be NULL (no input
    gradient); with has_bias the bias gradient goes to grads[dbias_off + c]. x and x_rows as
-   the forward's. */
+   the forward's. loss (NULL: none; only where ops_can_fuse_loss): compute dz as the loss
+   gradient first. */
 void op_bn_train_backward(cl_runtime *rt, const ops_kernels *k, const op_bn *bn, int rows,
-                          cl_mem x, const op_rows *x_rows, cl_mem dz, cl_mem saved, cl_mem dx, cl_mem grads,
-                          size_t dgamma_off, size_t dbeta_off, size_t dbias_off,
-                          const op_epilogue *e);
+                          cl_mem x, const op_rows *x_rows, cl_mem dz, cl_mem saved, cl_mem dx,
+                          cl_mem grads, size_t dgamma_off, size_t dbeta_off, size_t dbias_off,
+                          const op_epilogue *e, const op_loss *loss);
 
 /* --- Stand-alone activation / dropout (ops_pointwise.c), n elements --- */
 void op_pointwise_forward(cl_runtime *rt, const ops_kernels *k, int n, cl_mem x, cl_mem z,

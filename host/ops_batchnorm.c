@@ -58,9 +58,10 @@ void op_bn_eval_forward(cl_runtime *rt, const ops_kernels *k, const op_bn *bn, i
 }
 
 void op_bn_train_backward(cl_runtime *rt, const ops_kernels *k, const op_bn *bn, int rows,
-                          cl_mem x, const op_rows *x_rows, cl_mem dz, cl_mem saved, cl_mem dx, cl_mem grads,
-                          size_t dgamma_off, size_t dbeta_off, size_t dbias_off,
-                          const op_epilogue *e) {
+                          cl_mem x, const op_rows *x_rows, cl_mem dz, cl_mem saved, cl_mem dx,
+                          cl_mem grads, size_t dgamma_off, size_t dbeta_off, size_t dbias_off,
+                          const op_epilogue *e, const op_loss *loss) {
+  if (loss && !ops_can_fuse_loss(k, bn->C)) DIE("batch-norm backward over %d columns cannot run the loss", bn->C);
   cl_kernel kk = ops_col_kernel(k, k->bn_train_bwd, k->bn_train_bwd_v, e);
   const cl_int r = rows, c = bn->C, has_bias = bn->has_bias, write_dx = dx != NULL;
   const cl_uint goff = (cl_uint)bn->gamma_off, bias = (cl_uint)bn->bias_off,
@@ -83,5 +84,6 @@ void op_bn_train_backward(cl_runtime *rt, const ops_kernels *k, const op_bn *bn,
   KARG(kk, 17, db);
   KARG(kk, 18, dbias);
   ops_set_epilogue(kk, 19, e);
+  if (k->col_vec) ops_set_loss(kk, 24, loss);
   ops_launch_cols(rt, k, kk, bn->C);
 }

@@ -48,7 +48,8 @@ void op_bias_act_forward(cl_runtime *rt, const ops_kernels *k, int rows, int C, 
 
 void op_bias_act_backward(cl_runtime *rt, const ops_kernels *k, int rows, int C, cl_mem dz,
                           cl_mem saved, bool write_dh, cl_mem grads, size_t db_off,
-                          const op_epilogue *e) {
+                          const op_epilogue *e, const op_loss *loss) {
+  if (loss && !ops_can_fuse_loss(k, C)) DIE("bias backward over %d columns cannot run the loss", C);
   cl_kernel kk = ops_col_kernel(k, k->bias_act_bwd, k->bias_act_bwd_v, e);
   const cl_int r = rows, c = C, wdh = write_dh;
   const cl_uint off = (cl_uint)db_off;
@@ -60,5 +61,6 @@ void op_bias_act_backward(cl_runtime *rt, const ops_kernels *k, int rows, int C,
   KARG(kk, 5, grads);
   KARG(kk, 6, off);
   ops_set_epilogue(kk, 7, e);
+  if (k->col_vec) ops_set_loss(kk, 12, loss);
   ops_launch_cols(rt, k, kk, C);
 }

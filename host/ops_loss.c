@@ -14,6 +14,21 @@ void ops_set_rows(cl_kernel kernel, cl_uint first, const op_rows *r) {
   KARG(kernel, first + 2, use_perm);
 }
 
+bool ops_can_fuse_loss(const ops_kernels *k, int C) {
+  return k->col_vec && k->loss_vec && C >= 1 && C <= OPS_LOSS_SMALL_C && C <= OPS_VEC_GROUP;
+}
+
+void ops_set_loss(cl_kernel kernel, cl_uint first, const op_loss *loss) {
+  const cl_mem logits = loss ? loss->logits : NULL, labels = loss ? loss->labels : NULL;
+  const cl_mem metrics = loss ? loss->metrics : NULL;
+  const cl_int with_loss = loss != NULL;
+  KARG(kernel, first + 0, logits);
+  KARG(kernel, first + 1, labels);
+  ops_set_rows(kernel, first + 2, loss ? loss->label_rows : NULL);
+  KARG(kernel, first + 5, metrics);
+  KARG(kernel, first + 6, with_loss);
+}
+
 void op_softmax_xent(cl_runtime *rt, const ops_kernels *k, int rows, int C, cl_mem logits,
                      cl_mem labels, const op_rows *label_rows, cl_mem dlogits, cl_mem metrics,
                      cl_mem confusion) {

@@ -5,6 +5,7 @@
    (GPUs), and *_vec with one work-item per group of 16 channels (CPUs, see colvec.cl).
    -D WG=local size (a power of two). */
 #include "colvec.cl"
+#include "xent_vec.cl"
 
 /* The training kernels read row i of their input x through batch_row (common.cl): a
    training batch can be normalised straight out of the device-resident data set. */
@@ -116,7 +117,8 @@ void bn_train_backward(const int rows, __global const float *x, X_ROWS_PARAMS,
 }
 
 /* The training kernels in vector form (CPUs, see colvec.cl): one work-item per group of
-   16 channels, same arguments. */
+   16 channels, same arguments; the backward also takes the arguments of a loss it can run
+   first (LOSS_PARAMS, xent_vec.cl). */
 #define BN_FWD_PARAMS                                                                          \
   const int rows, __global const float *x, X_ROWS_PARAMS, __global const float *params,        \
       const uint gamma_off, const uint beta_off, const int has_bias, const uint bias_off, __global float *stats,     \
@@ -173,13 +175,14 @@ void bn_train_backward(const int rows, __global const float *x, X_ROWS_PARAMS,
 VEC_WIDTHS(BN_FWD_VEC)
 
 #define BN_FWD_KERNEL(SUFFIX, A, D) \
-  VEC_GROUP_KERNEL(bn_train_forward_vec, SUFFIX, A, D, BN_FWD_PARAMS, BN_FWD_ARGS, bn_fwd_vec)
+  VEC_GROUP_KERNEL(bn_train_forward_vec, SUFFIX, A, D, BN_FWD_PARAMS, BN_FWD_ARGS, bn_fwd_vec, NO_PROLOGUE)
 EPILOGUE_VARIANTS(BN_FWD_KERNEL)
 
 #define BN_BWD_PARAMS                                                                            \
   const int rows, __global const float *x, X_ROWS_PARAMS, __global const float *params,          \
-      const uint gamma_off, const int has_bias, const uint bias_off, __global const float *batch_stats, const int C,   \
-      __global float *dz, __global const float *saved, __global float *dx, const int write_dx,   \
+      const uint gamma_off, const int has_bias, const uint bias_off,                             \
+      __global const float *batch_stats, const int C, __global float *dz,                        \
+      __global const float *saved, __global float *dx, const int write_dx,                       \
       __global float *grads, const uint dgamma_off, const uint dbeta_off, const uint dbias_off, \
       EPILOGUE_PARAMS
 #define BN_BWD_ARGS                                                                         \
@@ -231,6 +234,7 @@ EPILOGUE_VARIANTS(BN_FWD_KERNEL)
   }
 VEC_WIDTHS(BN_BWD_VEC)
 
-#define BN_BWD_KERNEL(SUFFIX, A, D) \
-  VEC_GROUP_KERNEL(bn_train_backward_vec, SUFFIX, A, D, BN_BWD_PARAMS, BN_BWD_ARGS, bn_bwd_vec)
+#define BN_BWD_KERNEL(SUFFIX, A, D)                                                                \
+  VEC_GROUP_KERNEL(bn_train_backward_vec, SUFFIX, A, D, BN_BWD_PARAMS LOSS_PARAMS_COMMA, BN_BWD_ARGS, \
+                   bn_bwd_vec, FUSED_LOSS)
 EPILOGUE_VARIANTS(BN_BWD_KERNEL)

@@ -72,11 +72,14 @@ VEC_WIDTHS(VEC_EPILOGUE)
 
 /* Kernel NAME_SUFFIX for every epilogue variant: work-item g runs BODY##N over the
    channels [16 g, min(16 g + 16, C)), widest vectors first. BODY##N takes the kernel's
-   parameters (PARAMS/ARGS), then the first channel, A and D. */
-#define VEC_GROUP_KERNEL(NAME, SUFFIX, A, D, PARAMS, ARGS, BODY)                               \
+   parameters (PARAMS/ARGS), then the first channel, A and D. PROLOGUE (a macro name; empty:
+   NO_PROLOGUE) is a statement each item runs first. */
+#define NO_PROLOGUE
+#define VEC_GROUP_KERNEL(NAME, SUFFIX, A, D, PARAMS, ARGS, BODY, PROLOGUE)                     \
   __kernel void NAME##_##SUFFIX(PARAMS) {                                                      \
     uint c = get_global_id(0) * VEC_GROUP;                                                     \
     if (c >= (uint)C) return;                                                                   \
+    PROLOGUE;                                                                                   \
     const uint end = min(c + VEC_GROUP, (uint)C);                                               \
     if (end - c == 16) {                                                                        \
       BODY##16(ARGS, c, A, D);                                                                  \

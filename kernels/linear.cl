@@ -2,6 +2,7 @@
    following activation and dropout, and its backward fused with the bias gradient.
    -D WG=local size of the column kernels (a power of two). */
 #include "colvec.cl"
+#include "xent_vec.cl"
 
 /* z = epilogue(h + bias) over a rows x C block; h and z may be the same buffer. */
 __kernel void bias_act_forward(const int rows, __global const float *h,
@@ -37,7 +38,7 @@ void bias_act_backward(const int rows, __global float *dz,
 }
 
 /* bias_act_backward in vector form (CPUs): one work-item per group of 16 columns (see
-   colvec.cl). */
+   colvec.cl), with the arguments of a loss it can run first (LOSS_PARAMS, xent_vec.cl). */
 #define BIAS_BWD_PARAMS                                                                  \
   const int rows, __global float *dz, __global const float *saved, const int C,          \
       const int write_dh, __global float *grads, const uint db_off, EPILOGUE_PARAMS
@@ -63,6 +64,7 @@ void bias_act_backward(const int rows, __global float *dz,
   }
 VEC_WIDTHS(BIAS_BWD_VEC)
 
-#define BIAS_BWD_KERNEL(SUFFIX, A, D) \
-  VEC_GROUP_KERNEL(bias_act_backward_vec, SUFFIX, A, D, BIAS_BWD_PARAMS, BIAS_BWD_ARGS, bias_bwd_vec)
+#define BIAS_BWD_KERNEL(SUFFIX, A, D)                                                            \
+  VEC_GROUP_KERNEL(bias_act_backward_vec, SUFFIX, A, D, BIAS_BWD_PARAMS LOSS_PARAMS_COMMA,          \
+                   BIAS_BWD_ARGS, bias_bwd_vec, FUSED_LOSS)
 EPILOGUE_VARIANTS(BIAS_BWD_KERNEL)

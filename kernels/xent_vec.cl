@@ -106,4 +106,15 @@ inline void xent_rows_vec(const int rows, __global const float *logits, __global
   }
   add_batch_metrics(batch_loss, batch_correct, metrics);
 }
+
+/* The loss fused into the start of a last-stage backward kernel (vector form): appended
+   to its parameters; when with_loss, its single work-item first computes the loss of the
+   stage's output (logits) and writes the gradient into the kernel's dz, which the rest of
+   the kernel then reads as usual. The host fuses only when C <= XENT_MAX_C, so the
+   kernel has one work-item. */
+#define LOSS_PARAMS_COMMA                                                                     \
+  , __global const float *logits, __global const int *labels, __global const uint *l_perm,     \
+      const uint l_start, const int l_use_perm, __global uint *metrics, const int with_loss
+#define FUSED_LOSS \
+  if (with_loss) xent_rows_vec(rows, logits, labels, l_perm, l_start, l_use_perm, C, dz, 1, metrics)
 #endif

@@ -10,7 +10,8 @@
      counts exact), and taking resets them;
    - learning: 60 Adam steps on one batch lower the loss of every zoo model;
    - a batch read in place from the data set through a permutation trains bit-identically
-     to the same rows copied in (every zoo model). */
+     to the same rows copied in, and net_train_step (with its fused kernels) to the pieces
+     forward, loss, backward, optimizer (every zoo model). */
 #include <string.h>
 
 #include "net.h"
@@ -192,6 +193,54 @@ static void in_place_batches(cl_runtime *rt, const model_spec *m) {
   free(x); free(xb); free(y); free(yb); free(perm); free(sa); free(sc);
 }
 
+/* net_train_step (its fused paths: the loss inside the last stage's backward kernel) and
+   the pieces net_forward, net_loss, net_backward, net_optimizer_step give bit-identical
+   state, gradients, outputs and metrics. */
+static void step_equals_pieces(cl_runtime *rt, const model_spec *m) {
+  const int W = m->input_width;
+  float *x = xmalloc((size_t)ROWS * W * 4);
+  int32_t *y = xmalloc(ROWS * 4);
+  synth(x, y, ROWS, W);
+  cl_mem bx = rt_alloc(rt, (size_t)ROWS * W * 4), by = rt_alloc(rt, ROWS * 4);
+  rt_write(rt, bx, 0, (size_t)ROWS * W * 4, x);
+  rt_write(rt, by, 0, ROWS * 4, y);
+  net *nets[2] = {net_create(rt, m, B, 8), net_create(rt, m, B, 8)};
+  optim_config o;
+  optim_config_default(&o, OPTIM_ADAMW, 1e-2f, 1e-2f);
+  for (uint64_t step = 1; step <= 3; step++)
+    for (int i = 0; i < 2; i++) {
+      net_set_batch(nets[i], bx, by, NULL, (size_t)step * 50, B);
+      if (i == 0) {
+        net_train_step(nets[i], B, &o, step);
+        continue;
+      }
+      net_forward(nets[i], B, true, step);
+      net_loss(nets[i], B);
+      net_backward(nets[i], B, step);
+      net_optimizer_step(nets[i], &o, step);
+    }
+  const size_t P = m->n_params, S = m->n_stats ? m->n_stats : 1, O = (size_t)B * m->output_width;
+  const size_t total = 4 * P + S + O;
+  float *snap[2];
+  net_metrics mt[2];
+  for (int i = 0; i < 2; i++) {
+    snap[i] = xmalloc(total * 4);
+    net_read_state(nets[i], snap[i], snap[i] + P, snap[i] + P + S);
+    net_read_grads(nets[i], snap[i] + 3 * P + S);
+    net_read_output(nets[i], snap[i] + 4 * P + S, B);
+    net_take_metrics(nets[i], &mt[i], NULL);
+  }
+  CHECK(memcmp(snap[0], snap[1], total * 4) == 0 && mt[0].loss_sum == mt[1].loss_sum &&
+            mt[0].correct == mt[1].correct && mt[0].count == mt[1].count && mt[0].last_loss == mt[1].last_loss,
+        "%s: net_train_step differs from forward + loss + backward + optimizer", m->name);
+  for (int i = 0; i < 2; i++) {
+    net_free(nets[i]);
+    free(snap[i]);
+  }
+  rt_release(&bx); rt_release(&by);
+  free(x); free(y);
+}
+
 static void metrics_and_learning(cl_runtime *rt, const model_spec *m) {
   const int W = m->input_width, C = m->output_width;
   float *x = xmalloc((size_t)B * W * 4), *out = xmalloc((size_t)B * C * 4);
@@ -248,6 +297,7 @@ int main(void) {
     metrics_and_learning(&rt, &m);
     if (strcmp(*name, "jsc-trt") == 0 || strcmp(*name, "jsc-tiny") == 0) determinism(&m);
     in_place_batches(&rt, &m);
+    step_equals_pieces(&rt, &m);
     model_free(&m);
   }
   rt_close(&rt);

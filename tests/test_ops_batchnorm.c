@@ -11,7 +11,8 @@
    below 1e-4 * max(sum|dx|, dx's floor) of its channel; 0.1 for the evaluation output (running
    statistics of O(1)); 1e-6 for the running statistics and the saved mean and invstd.
    Finite differences: 1e-6 relative to the largest input gradient. The training kernels
-   reading their input through a row permutation must match the copied rows bit for bit. */
+   reading their input through a row permutation must match the copied rows bit for bit,
+   and the backward with the loss fused in must match the loss kernel + backward bit for bit. */
 #include "devutil.h"
 #include "refops.h"
 
@@ -125,7 +126,7 @@ static void device_case(cl_runtime *rt, const ops_kernels *k, int rows, int C, c
   op_dropout_mask(rt, k, e, (int)n, step);
   op_bn_train_forward(rt, k, &bn, rows, bx, NULL, bz, saved, e);
   op_bn_train_backward(rt, k, &bn, rows, bx, NULL, bdz, saved ? saved : bz, bdx, bgrads, gamma_off,
-                       beta_off, bias_off, e);
+                       beta_off, bias_off, e, NULL);
   float *zg = dev_download(rt, bz, n), *zeg = dev_download(rt, bze, n), *dxg = dev_download(rt, bdx, n);
   float *gg = dev_download(rt, bgrads, off + 3 * (size_t)C), *stg = dev_download(rt, bst, 4 * (size_t)C);
   float *bsg = dev_download(rt, bstats, 2 * (size_t)C);
@@ -199,7 +200,7 @@ static float *bn_pass(cl_runtime *rt, const ops_kernels *k, int rows, int C, con
   op_bn bn = {C, bflat, (size_t)C, 2 * (size_t)C, true, 0, bst, 0, (size_t)C, bstats, 0.1f, 1e-5f};
   op_bn_train_forward(rt, k, &bn, rows, x, x_rows, bz, saved, e);
   op_bn_train_backward(rt, k, &bn, rows, x, x_rows, bdz, saved ? saved : bz, bdx, bgrads, (size_t)C,
-                       2 * (size_t)C, 0, e);
+                       2 * (size_t)C, 0, e, NULL);
   float *out = xmalloc((2 * n + np + 4 * (size_t)C) * 4);
   rt_read(rt, bz, 0, n * 4, out);
   rt_read(rt, bdx, 0, n * 4, out + n);
@@ -241,6 +242,60 @@ static void in_place_case(cl_runtime *rt, const ops_kernels *k, int rows, int C,
   free(src); free(x); free(dz); free(flat); free(st); free(perm); free(want); free(got);
 }
 
+/* The training loss run inside the backward kernel (op_loss, CPU vector form) against the
+   loss kernel followed by the plain backward: the same dz, dx, gradients and metrics, bit
+   for bit, labels read directly or through a permutation. */
+static void fused_loss_case(cl_runtime *rt, const ops_kernels *k, int rows, int C, const op_epilogue *epi,
+                            bool label_perm) {
+  op_epilogue e = *epi;
+  const size_t n = (size_t)rows * C, np = 3 * (size_t)C;
+  float *x = xmalloc(n * 4), *flat = xmalloc(np * 4), *st = xmalloc(2 * (size_t)C * 4);
+  int32_t *y = xmalloc((size_t)rows * 4);
+  uint32_t *perm = xmalloc((size_t)rows * 4);
+  ref_fill(x, n, n + 31, -2, 2);
+  ref_fill(flat, np, n + 32, 0.5, 1.5);
+  ref_fill(st, 2 * (size_t)C, n + 33, 0.5, 1.5);
+  for (int i = 0; i < rows; i++) {
+    y[i] = (int32_t)((i * 5 + 1) % C);
+    perm[i] = (uint32_t)(rows - 1 - i);
+  }
+  if (e.drop_p > 0) {
+    e.mask = rt_alloc(rt, n);
+    op_dropout_mask(rt, k, &e, (int)n, 4);
+  }
+  cl_mem bx = dev_upload(rt, x, n * 4), by = dev_upload(rt, y, (size_t)rows * 4), bp = dev_upload(rt, perm, (size_t)rows * 4);
+  const op_rows lr = {bp, 0};
+  float *res[2];
+  for (int fused = 0; fused < 2; fused++) {
+    cl_mem bflat = dev_upload(rt, flat, np * 4), bst = dev_upload(rt, st, 2 * (size_t)C * 4);
+    cl_mem bz = rt_alloc(rt, n * 4), bdz = rt_alloc(rt, n * 4), bdx = rt_alloc(rt, n * 4);
+    cl_mem bgrads = rt_alloc(rt, np * 4), bstats = rt_alloc(rt, 2 * (size_t)C * 4);
+    cl_mem bm = rt_alloc(rt, OPS_METRICS_WORDS * 4);
+    cl_mem saved = op_epilogue_needs_saved(&e) ? rt_alloc(rt, n * 4) : NULL;
+    rt_zero(rt, bgrads, 0, np * 4);
+    rt_zero(rt, bm, 0, OPS_METRICS_WORDS * 4);
+    rt_zero(rt, bdz, 0, n * 4);
+    op_bn bn = {C, bflat, (size_t)C, 2 * (size_t)C, true, 0, bst, 0, (size_t)C, bstats, 0.1f, 1e-5f};
+    op_bn_train_forward(rt, k, &bn, rows, bx, NULL, bz, saved, &e);
+    const op_loss loss = {bz, by, label_perm ? &lr : NULL, bm};
+    if (!fused) op_softmax_xent(rt, k, rows, C, bz, by, label_perm ? &lr : NULL, bdz, bm, NULL);
+    op_bn_train_backward(rt, k, &bn, rows, bx, NULL, bdz, saved ? saved : bz, bdx, bgrads, (size_t)C,
+                         2 * (size_t)C, 0, &e, fused ? &loss : NULL);
+    res[fused] = xmalloc((2 * n + np + OPS_METRICS_WORDS) * 4);
+    rt_read(rt, bdz, 0, n * 4, res[fused]);
+    rt_read(rt, bdx, 0, n * 4, res[fused] + n);
+    rt_read(rt, bgrads, 0, np * 4, res[fused] + 2 * n);
+    rt_read(rt, bm, 0, OPS_METRICS_WORDS * 4, res[fused] + 2 * n + np);
+    cl_mem *bufs[] = {&bflat, &bst, &bz, &bdz, &bdx, &bgrads, &bstats, &bm, &saved};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) rt_release(bufs[i]);
+  }
+  CHECK(memcmp(res[0], res[1], (2 * n + np + OPS_METRICS_WORDS) * 4) == 0,
+        "rows=%d C=%d act=%d p=%g perm=%d: loss fused into the backward differs from the loss kernel", rows, C,
+        e.act, e.drop_p, label_perm);
+  rt_release(&bx); rt_release(&by); rt_release(&bp); rt_release(&e.mask);
+  free(x); free(flat); free(st); free(y); free(perm); free(res[0]); free(res[1]);
+}
+
 int main(void) {
   finite_differences();
   cl_runtime rt;
@@ -260,6 +315,8 @@ int main(void) {
     const int odd_widths[] = {8, 13, 29};
     for (int w = 0; w < 3; w++)
       for (int i = 0; i < N_EPIS; i++) device_case(&rt, &k, i % 2 ? 33 : 256, odd_widths[w], &epis[i], i % 3 != 0);
+    for (int C = 1; C <= OPS_LOSS_SMALL_C && ops_can_fuse_loss(&k, C); C++)
+      fused_loss_case(&rt, &k, C == 5 ? 256 : 33 + C, C, &epis[C % N_EPIS], C % 2 == 0);
     const int in_place_shapes[][2] = {{1, 5}, {34, 16}, {256, 16}, {256, 13}, {100, 48}};
     for (int sh = 0; sh < 5; sh++)
       for (int i = 0; i < N_EPIS; i += 2)

@@ -6,7 +6,8 @@
    float rounding is relative to the summands, not to a possibly cancelled total) and
    1e-2 for dh (sigmoid and tanh derivatives come from the float output, as in PyTorch, so
    their absolute error is ~2e-7 however small the derivative); finite differences 1e-6
-   relative, floor 1e-6. */
+   relative, floor 1e-6. The bias backward with the loss fused in must match the loss kernel
+   + bias backward bit for bit. */
 #include "devutil.h"
 #include "refops.h"
 
@@ -98,7 +99,7 @@ static void device_case(cl_runtime *rt, const ops_kernels *k, int rows, int in, 
   free(flat_t); free(hg_t);
   op_linear_forward(rt, rows, in, out, dxin, dflat, off, zb);
   op_bias_act_forward(rt, k, rows, out, zb, dflat, off + nw, zb, saved, e);
-  op_bias_act_backward(rt, k, rows, out, dzb, saved ? saved : zb, has_epi, grads, off + nw, e);
+  op_bias_act_backward(rt, k, rows, out, dzb, saved ? saved : zb, has_epi, grads, off + nw, e, NULL);
   op_linear_backward(rt, rows, in, out, dzb, dxin, dflat, off, grads, off, dxb);
   float *zg = dev_download(rt, zb, nh), *gg = dev_download(rt, grads, off + nw + out);
   float *dxg = dev_download(rt, dxb, nx);
@@ -119,6 +120,45 @@ static void device_case(cl_runtime *rt, const ops_kernels *k, int rows, int in, 
   free(zg); free(gg); free(dxg);
 }
 
+/* The training loss run inside the bias backward kernel (op_loss, CPU vector form)
+   against the loss kernel followed by the plain bias backward: the same dh and bias
+   gradient and metrics, bit for bit. */
+static void fused_loss_case(cl_runtime *rt, const ops_kernels *k, int rows, int C, const op_epilogue *epi) {
+  op_epilogue e = *epi;
+  const size_t n = (size_t)rows * C;
+  float *z = xmalloc(n * 4), *g[2];
+  int32_t *y = xmalloc((size_t)rows * 4);
+  ref_fill(z, n, n + 41, -2, 2);
+  for (int i = 0; i < rows; i++) y[i] = (int32_t)((i * 3 + 2) % C);
+  if (e.drop_p > 0) {
+    e.mask = rt_alloc(rt, n);
+    op_dropout_mask(rt, k, &e, (int)n, 6);
+  }
+  cl_mem bh = dev_upload(rt, z, n * 4), by = dev_upload(rt, y, (size_t)rows * 4), bflat = dev_upload(rt, z, (size_t)C * 4);
+  const bool has_epi = e.act != ACT_NONE || e.drop_p > 0;
+  for (int fused = 0; fused < 2; fused++) {
+    cl_mem bz = rt_alloc(rt, n * 4), bdz = rt_alloc(rt, n * 4), grads = rt_alloc(rt, (size_t)C * 4);
+    cl_mem bm = rt_alloc(rt, OPS_METRICS_WORDS * 4);
+    cl_mem saved = op_epilogue_needs_saved(&e) ? rt_alloc(rt, n * 4) : NULL;
+    rt_zero(rt, bm, 0, OPS_METRICS_WORDS * 4);
+    rt_zero(rt, bdz, 0, n * 4);
+    op_bias_act_forward(rt, k, rows, C, bh, bflat, 0, bz, saved, &e);
+    const op_loss loss = {bz, by, NULL, bm};
+    if (!fused) op_softmax_xent(rt, k, rows, C, bz, by, NULL, bdz, bm, NULL);
+    op_bias_act_backward(rt, k, rows, C, bdz, saved ? saved : bz, has_epi, grads, 0, &e, fused ? &loss : NULL);
+    g[fused] = xmalloc((n + (size_t)C + OPS_METRICS_WORDS) * 4);
+    rt_read(rt, bdz, 0, n * 4, g[fused]);
+    rt_read(rt, grads, 0, (size_t)C * 4, g[fused] + n);
+    rt_read(rt, bm, 0, OPS_METRICS_WORDS * 4, g[fused] + n + C);
+    rt_release(&bz); rt_release(&bdz); rt_release(&grads); rt_release(&bm); rt_release(&saved);
+  }
+  CHECK(memcmp(g[0], g[1], (n + (size_t)C + OPS_METRICS_WORDS) * 4) == 0,
+        "rows=%d C=%d act=%d p=%g: loss fused into the bias backward differs from the loss kernel", rows, C,
+        e.act, e.drop_p);
+  rt_release(&bh); rt_release(&by); rt_release(&bflat); rt_release(&e.mask);
+  free(z); free(y); free(g[0]); free(g[1]);
+}
+
 int main(void) {
   finite_differences();
   cl_runtime rt;
@@ -137,6 +177,8 @@ int main(void) {
       }
     /* outputs whose last column group of the CPU vector form runs as float8, float4 and
        single columns (8 + 4 + 1, 16 + 8 + 4 + 1), with every epilogue */
+    for (int C = 1; C <= OPS_LOSS_SMALL_C && ops_can_fuse_loss(&k, C); C++)
+      fused_loss_case(&rt, &k, C == 5 ? 256 : 31 + C, C, &epis[C % N_EPIS]);
     const int odd_widths[] = {8, 13, 29};
     for (int w = 0; w < 3; w++)
       for (int i = 0; i < N_EPIS; i++) device_case(&rt, &k, i % 2 ? 33 : 256, 16, odd_widths[w], &epis[i]);
