@@ -41,14 +41,49 @@ def load_csv(path):
     return torch.from_numpy(x), torch.from_numpy(labels)
 
 
-def evaluate(net, x, y, batch, loss_fn):
+def load_cltrain_checkpoint(path, net):
+    """Copy parameters and batch-norm running statistics of a cltrain checkpoint (layout of
+    host/checkpoint.h and host/model.h) into NET, so both programs start from one state."""
+    import struct
+    blob = open(path, "rb").read()
+    if blob[:8] != b"CLTRCKPT":
+        raise SystemExit(f"{path}: not a cltrain checkpoint")
+    (body_len,) = struct.unpack_from("<Q", blob, 16)
+    at, end, arrays = 24, 24 + body_len, {}
+    while at < end:
+        tag, length = struct.unpack_from("<IQ", blob, at)
+        at += 12
+        if tag in (7, 8):  # parameters, batch-norm statistics: u64 count then float32s
+            (n,) = struct.unpack_from("<Q", blob, at)
+            arrays[tag] = torch.tensor(np.frombuffer(blob, dtype="<f4", count=n, offset=at + 8).copy())
+        at += length
+    params, stats = arrays[7], arrays[8]
+    p = s = 0
+    with torch.no_grad():
+        for layer in net:
+            if isinstance(layer, nn.Linear):
+                w, b = layer.weight, layer.bias
+                w.copy_(params[p:p + w.numel()].view_as(w)); p += w.numel()
+                b.copy_(params[p:p + b.numel()]); p += b.numel()
+            elif isinstance(layer, nn.BatchNorm1d):
+                c = layer.num_features
+                layer.weight.copy_(params[p:p + c]); layer.bias.copy_(params[p + c:p + 2 * c]); p += 2 * c
+                layer.running_mean.copy_(stats[s:s + c]); layer.running_var.copy_(stats[s + c:s + 2 * c]); s += 2 * c
+    if p != len(params) or s != len(stats):
+        raise SystemExit(f"{path}: {len(params)} parameters / {len(stats)} statistics do not fit this model")
+
+
+def evaluate(net, x, y, batch, loss_fn, confusion=None):
     net.eval()
     loss_sum, correct = 0.0, 0
     with torch.no_grad():
         for i in range(0, len(y), batch):
             out = net(x[i:i + batch])
+            pred = out.argmax(1)
             loss_sum += loss_fn(out, y[i:i + batch]).item() * len(out)
-            correct += (out.argmax(1) == y[i:i + batch]).sum().item()
+            correct += (pred == y[i:i + batch]).sum().item()
+            if confusion is not None:
+                confusion.index_put_((y[i:i + batch], pred), torch.ones(len(pred), dtype=torch.long), accumulate=True)
     net.train()
     return loss_sum / len(y), correct / len(y)
 
@@ -75,6 +110,7 @@ def main():
     ap.add_argument("--scheduler", choices=["cosine", "none"], default="cosine")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--init-from", metavar="CKPT", help="start from a cltrain checkpoint's weights (as --load)")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -86,6 +122,8 @@ def main():
     print(f"data: {len(yt)} train, {len(yv)} val rows ({time.time() - t0:.1f} s to read)", flush=True)
 
     net = build(path)
+    if a.init_from:
+        load_cltrain_checkpoint(a.init_from, net)
     wd = a.weight_decay if a.weight_decay is not None else (5e-4 if a.optimizer == "sgd" else 0.0)
     opt = make_optimizer(a.optimizer, net.parameters(), a.learning_rate, wd)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=a.max_epochs, eta_min=1e-6) \
@@ -119,6 +157,11 @@ def main():
         print(f"{epoch},{float(loss_sum) / count:.6f},{int(correct) / count:.6f},{vl:.6f},{va:.6f},{lr:.6g},"
               f"{time.time() - e0:.2f}", flush=True)
     train_s = time.time() - start
+    conf = torch.zeros(5, 5, dtype=torch.long)
+    evaluate(net, xv, yv, 4096, loss_fn, conf)
+    names = "g q W Z t".split()
+    print("val per class: " + ", ".join(f"{names[c]} {conf[c, c].item() / max(1, conf[c].sum().item()):.4f}"
+                                        for c in range(5)))
     line = f"final val_acc {va:.4f} val_loss {vl:.4f}; {train_s:.1f} s training, {a.max_epochs * n / train_s:.0f} samples/s"
     if a.test:
         xs, ys = load_csv(a.test)

@@ -35,6 +35,9 @@ static const char test_help[] =
     "  --data PATH            the real JSC file for DATASET 'jsc'\n"
     "  --val-fraction F       as in training [the run's]\n"
     "  --synth-size N         as in training [the run's]\n"
+    "  --split-seed N         as in training [the run's]\n"
+    "  --synth-seed N         as in training [the run's]\n"
+    "  --no-cache             do not use the pre-processed data cache\n"
     "  --kernels-dir DIR      load kernels/*.cl from DIR (development)\n"
     "  --quiet                print only the accuracy line\n"
     "  -h, --help             this text\n";
@@ -54,6 +57,9 @@ static void parse_args(int argc, char **argv, test_args *a) {
       {"data", required_argument, NULL, TID(TOPT_DATA)},
       {"val-fraction", required_argument, NULL, TID(TOPT_VAL_FRACTION)},
       {"synth-size", required_argument, NULL, TID(TOPT_SYNTH_SIZE)},
+      {"split-seed", required_argument, NULL, TID(TOPT_SPLIT_SEED)},
+      {"synth-seed", required_argument, NULL, TID(TOPT_SYNTH_SEED)},
+      {"no-cache", no_argument, NULL, TID(TOPT_NO_CACHE)},
       {"kernels-dir", required_argument, NULL, TID(TOPT_KERNELS_DIR)},
       {"quiet", no_argument, NULL, TID(TOPT_QUIET)},
       {"split", required_argument, NULL, 's'},
@@ -95,7 +101,8 @@ static void inherit_run_options(train_config *cfg, const checkpoint *ck) {
   train_config_default(&run);
   char err[512];
   if (train_config_from_text(&run, ck->config_text, err, sizeof err)) return;
-  const train_option inherited[] = {TOPT_VAL_FRACTION, TOPT_SYNTH_SIZE, TOPT_DATA, TOPT_BATCH_SIZE, TOPT_DEVICE};
+  const train_option inherited[] = {TOPT_VAL_FRACTION, TOPT_SYNTH_SIZE, TOPT_SPLIT_SEED, TOPT_SYNTH_SEED,
+                                    TOPT_DATA,         TOPT_BATCH_SIZE, TOPT_DEVICE};
   for (size_t i = 0; i < sizeof inherited / sizeof inherited[0]; i++) {
     train_option o = inherited[i];
     if (cfg->given[o] || !run.given[o]) continue;

@@ -14,6 +14,8 @@ typedef struct {
 static const command commands[] = {
     {"devices", cmd_devices, "list OpenCL platforms and devices"},
     {"models", cmd_models, "list the model zoo or describe a model file"},
+    {"train", cmd_train, "train a model; writes a run directory with logs and checkpoints"},
+    {"test", cmd_test, "evaluate a checkpoint on the test split: accuracy, per class, confusion matrix"},
     {"plot", cmd_plot, "draw figures (gnuplot) from existing run, sweep or compare directories"},
     {"tune", cmd_tune, "search CLBlast GEMM parameters for this device and store them"},
     {"data", cmd_data, "inspect a dataset, export it as CSV, download the real JSC file"},

@@ -34,6 +34,9 @@ typedef enum {
   TOPT_DATA,
   TOPT_VAL_FRACTION,
   TOPT_SYNTH_SIZE,
+  TOPT_SPLIT_SEED,
+  TOPT_SYNTH_SEED,
+  TOPT_NO_CACHE,
   TOPT_PROJECT_DIR,
   TOPT_LOAD,
   TOPT_RESUME,
@@ -64,6 +67,9 @@ typedef struct {
   char data_path[TRAIN_PATH_MAX]; /* --data */
   double val_fraction;
   long synth_size;
+  uint64_t split_seed;            /* train/test and train/val split (42, as the hls4ml split) */
+  uint64_t synth_seed;            /* jsc-synth generator */
+  bool no_cache;                  /* do not read or write the pre-processed data cache */
   char project_dir[TRAIN_PATH_MAX];
   char load[TRAIN_PATH_MAX];      /* initial weights from a checkpoint (new run) */
   char resume[TRAIN_PATH_MAX];    /* continue the run this checkpoint belongs to */

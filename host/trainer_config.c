@@ -12,6 +12,9 @@ void train_data_options(const train_config *cfg, data_options *opt) {
   opt->val_fraction = cfg->val_fraction;
   opt->synth_size = (size_t)cfg->synth_size;
   opt->data_path = cfg->data_path[0] ? cfg->data_path : NULL;
+  opt->split_seed = cfg->split_seed;
+  opt->synth_seed = cfg->synth_seed;
+  opt->use_cache = !cfg->no_cache;
 }
 
 /* MASE: CosineAnnealingLR(T_max = max_epochs, eta_min = 1e-6), stepped once per epoch. */
@@ -25,6 +28,7 @@ double train_epoch_lr(const train_config *cfg, uint64_t epoch) {
    unfinished epoch or the optimizer state depend on. */
 static bool fixed_on_resume(int opt) {
   return opt == TOPT_DATASET || opt == TOPT_DATA || opt == TOPT_VAL_FRACTION || opt == TOPT_SYNTH_SIZE ||
+         opt == TOPT_SPLIT_SEED || opt == TOPT_SYNTH_SEED ||
          opt == TOPT_BATCH_SIZE || opt == TOPT_SEED || opt == TOPT_OPTIMIZER;
 }
 
@@ -66,6 +70,8 @@ void train_resolve_resume(const train_config *cli, train_config *eff) {
   eff->no_progress = cli->no_progress;
   eff->given[TOPT_QUIET] = cli->given[TOPT_QUIET];
   eff->given[TOPT_NO_PROGRESS] = cli->given[TOPT_NO_PROGRESS];
+  eff->no_cache = cli->no_cache;
+  eff->given[TOPT_NO_CACHE] = cli->given[TOPT_NO_CACHE];
   snprintf(eff->kernels_dir, sizeof eff->kernels_dir, "%s", cli->kernels_dir);
   snprintf(eff->resume, sizeof eff->resume, "%s", cli->resume);
   eff->given[TOPT_RESUME] = true;

@@ -42,6 +42,7 @@ int main(void) {
   CHECK(cfg.optimizer == OPTIM_ADAM && cfg.weight_decay == 0 && cfg.seed == 0, "optimizer defaults");
   CHECK(cfg.log_every_n_steps == 50 && cfg.scheduler == SCHED_COSINE && cfg.early_stopping == 0, "log/sched");
   CHECK(strcmp(cfg.project_dir, "runs") == 0 && cfg.val_fraction == 0.1 && cfg.synth_size == 830000, "dirs/data");
+  CHECK(cfg.split_seed == 42 && cfg.synth_seed == 0 && !cfg.no_cache, "data seeds as the data module's defaults");
   for (int i = 0; i < TOPT_COUNT; i++) CHECK(!cfg.given[i], "option %d given by default", i);
 
   /* Weight decay: sgd uses 5e-4 unless given, adam/adamw use what is given (0). */
@@ -60,8 +61,11 @@ int main(void) {
   set_ok(&cfg, "model", "models/my net.model");
   set_ok(&cfg, "dataset", "jsc-synth");
   set_ok(&cfg, "val-fraction", "0.25");
+  set_ok(&cfg, "split-seed", "7");
+  set_ok(&cfg, "no-cache", "true");
   CHECK(cfg.batch_size == 256 && cfg.learning_rate == 1e-3 && cfg.scheduler == SCHED_NONE, "set values");
   CHECK(cfg.seed == 12345678901ull && cfg.no_progress && cfg.given[TOPT_BATCH_SIZE], "seed/flag/given");
+  CHECK(cfg.split_seed == 7 && cfg.synth_seed == 0 && cfg.no_cache && !cfg.quiet, "data seeds/cache");
 
   expect_bad("batch-size", "abc", "--batch-size: 'abc' is not an integer in [1, 1048576]");
   expect_bad("batch-size", "0", "--batch-size: '0'");
@@ -85,6 +89,8 @@ int main(void) {
   expect_bad("val-fraction", "1", "--val-fraction");
   expect_bad("synth-size", "10", "--synth-size: '10'");
   expect_bad("project-dir", "", "--project-dir: empty value");
+  expect_bad("split-seed", "-1", "--split-seed: '-1'");
+  expect_bad("synth-seed", "1.5", "--synth-seed: '1.5'");
   expect_bad("quiet", "maybe", "--quiet: 'maybe'");
   expect_bad("no-such-option", "1", "unknown training option 'no-such-option'");
 
