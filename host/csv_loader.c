@@ -43,7 +43,7 @@ static int split_cells(const char *p, const char *end, cell *cells, int max) {
 
 static bool is_blank(const char *p, const char *end) {
   for (; p < end; p++)
-    if (*p != ' ' && *p != '\t' && *p != '\r') return false;
+    if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') return false;
   return true;
 }
 

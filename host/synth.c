@@ -29,10 +29,12 @@ typedef struct {
   double d_median;     /* two-prong discriminant D = d2_b2: median */
   double d_sigma;      /* sigma of ln D */
   share_shape share;   /* prong energy sharing: QCD-like soft or decay-like symmetric */
+  double mult_scale;   /* multiplicity relative to the class median (b-quark decays add particles) */
+  double response;     /* mass response relative to light-quark decays (b decays lose neutrinos) */
 } component;
 
 typedef struct {
-  double mult_median;  /* multiplicity median */
+  double mult_median;  /* multiplicity median at MULT_REF_MASS */
   double radiation;    /* mean of the shared radiation latent */
   int n_components;
   component c[3];
@@ -40,23 +42,32 @@ typedef struct {
 
 /* Canonical class order g, q, W, Z, t. */
 static const class_model classes[JSC_N_CLASSES] = {
-    /* g */ {50, 0.35, 1, {{1.0, MASS_LOGNORMAL, 26, 0.75, 1.9, 0.45, SHARE_SOFT}}},
-    /* q */ {39, -0.35, 1, {{1.0, MASS_LOGNORMAL, 19, 0.75, 1.65, 0.45, SHARE_SOFT}}},
-    /* W */ {37, -0.2, 2,
-             {{0.82, MASS_GAUSS, 80.4, 8.5, 0.45, 0.6, SHARE_SYMMETRIC},
-              {0.18, MASS_LOGNORMAL, 14, 0.8, 1.5, 0.5, SHARE_SOFT}}},
-    /* Z */ {39, -0.1, 2,
-             {{0.82, MASS_GAUSS, 91.2, 9.0, 0.45, 0.6, SHARE_SYMMETRIC},
-              {0.18, MASS_LOGNORMAL, 16, 0.8, 1.5, 0.5, SHARE_SOFT}}},
-    /* t */ {56, 0.3, 3,
-             {{0.60, MASS_GAUSS, 172.5, 16, 1.0, 0.5, SHARE_SYMMETRIC},
-              {0.25, MASS_GAUSS, 82, 10, 0.55, 0.55, SHARE_SYMMETRIC},
-              {0.15, MASS_LOGNORMAL, 45, 0.6, 1.4, 0.5, SHARE_SOFT}}},
+    /* g */ {50, 0.30, 1, {{1.0, MASS_LOGNORMAL, 26, 0.75, 1.9, 0.45, SHARE_SOFT, 1, 1}}},
+    /* q */ {44, -0.30, 1, {{1.0, MASS_LOGNORMAL, 19, 0.75, 1.65, 0.45, SHARE_SOFT, 1, 1}}},
+    /* W */ {21, -0.2, 3,
+             {{0.45, MASS_GAUSS, 80.4, 5.0, 0.45, 0.6, SHARE_SYMMETRIC, 1, 1},
+              {0.37, MASS_GAUSS, 80.4, 5.0, 0.50, 0.6, SHARE_SYMMETRIC, 1.12, 0.96},
+              {0.18, MASS_LOGNORMAL, 14, 0.8, 1.5, 0.5, SHARE_SOFT, 1, 1}}},
+    /* Z */ {22, -0.1, 3,
+             {{0.54, MASS_GAUSS, 91.2, 5.5, 0.45, 0.6, SHARE_SYMMETRIC, 1, 1},
+              {0.28, MASS_GAUSS, 91.2, 5.5, 0.60, 0.6, SHARE_SYMMETRIC, 1.3, 0.90},
+              {0.18, MASS_LOGNORMAL, 16, 0.8, 1.5, 0.5, SHARE_SOFT, 1, 1}}},
+    /* t */ {25, 0.3, 3,
+             {{0.68, MASS_GAUSS, 173, 12, 1.0, 0.5, SHARE_SYMMETRIC, 1, 1},
+              {0.20, MASS_GAUSS, 81, 7, 0.60, 0.55, SHARE_SYMMETRIC, 1.25, 1},
+              {0.12, MASS_LOGNORMAL, 45, 0.6, 1.4, 0.5, SHARE_SOFT, 1, 1}}},
 };
 
-static const double MULT_SIGMA = 0.26;  /* sigma of ln multiplicity */
+static const double MULT_SIGMA = 0.16;       /* sigma of ln multiplicity at a given mass */
+static const double MULT_MASS_SLOPE = 0.60;  /* d ln multiplicity / d ln mass */
+static const double MULT_PT_SLOPE = 1.0;     /* d ln multiplicity / d ln pT */
+static const double MULT_REF_MASS = 30;      /* GeV: where mult_median applies */
+static const double RESPONSE_0 = 0.64, RESPONSE_Z = 1.20; /* resonance mass response 0.76..1.24 */
+static const double D_PT_SLOPE = 0.6;        /* QCD: d ln d2_b2 / d ln pT */
+static const double RHO_RADIATION = 0.03, RHO_NOISE = 0.03;
 static const double PT_MEAN = 1000;     /* GeV */
-static const double PT_SIGMA = 0.08;    /* sigma of ln pT */
+static const double PT_SIGMA = 0.28;    /* sigma of ln pT */
+#define MULT_MIN 5
 #define MULT_MAX 250
 
 static const component *pick_component(const class_model *cm, double u) {
@@ -74,6 +85,7 @@ typedef struct {
   double ln_mass_median[JSC_N_CLASSES][3], ln_d_median[JSC_N_CLASSES][3];
   double ln_mult_median[JSC_N_CLASSES];
   double ln_int[MULT_MAX + 1];  /* ln k for integer multiplicities */
+  double ln_mult_ref_mass;
   double ln_pt, ln5, ln40, ln_n2, ln_n2b1, ln_m2, ln_m2b1;
 } synth_logs;
 
@@ -88,6 +100,7 @@ static void synth_logs_init(synth_logs *L) {
   L->ln_int[0] = L->ln_int[1] = 0;
   for (int i = 2; i <= MULT_MAX; i++) L->ln_int[i] = det_log(i);
   L->ln_pt = det_log(PT_MEAN);
+  L->ln_mult_ref_mass = det_log(MULT_REF_MASS);
   L->ln5 = det_log(5);
   L->ln40 = det_log(40);
   L->ln_n2 = det_log(0.15);
@@ -102,24 +115,36 @@ static void generate_jet(det_normal_gen *g, const synth_logs *L, int cls, float 
   int ci = (int)(c - cm->c);
   double radiation = cm->radiation + det_normal(g);
 
-  double pt = det_exp(L->ln_pt + PT_SIGMA * det_normal(g));
-  double mass;
-  if (c->shape == MASS_GAUSS) mass = c->mass_a + c->mass_b * det_normal(g);
-  else mass = det_exp(L->ln_mass_median[cls][ci] + c->mass_b * (0.45 * radiation + 0.89 * det_normal(g)));
-  mass = clamp(mass, 0.5, 0.6 * pt);
-
-  double mult = det_exp(L->ln_mult_median[cls] + MULT_SIGMA * (0.5 * radiation + 0.87 * det_normal(g)));
-  int n_particles = (int)floor(clamp(mult, 2, MULT_MAX) + 0.5);
-  double ln_mult = L->ln_int[n_particles];
+  double pt_shift = PT_SIGMA * det_normal(g); /* ln(pT / PT_MEAN) */
+  double pt = det_exp(L->ln_pt + pt_shift);
 
   /* Prong sharing z in [0.1, 0.5]: decays spread evenly, QCD splittings favour soft z. */
   double u = det_uniform(g);
   double z = c->share == SHARE_SYMMETRIC ? 0.1 + 0.4 * u : 0.1 * det_exp(u * L->ln5);
-  double rho = sqrt(z * (1 - z)) * det_exp(0.10 + 0.06 * radiation + 0.06 * det_normal(g));
+  double rho = sqrt(z * (1 - z)) * det_exp(0.10 + RHO_RADIATION * radiation + RHO_NOISE * det_normal(g));
+
+  /* A resonance's groomed mass is scaled by a response that grows with z (an asymmetric
+     decay loses more of its soft prong), so the best mass estimate combines the mass with
+     rho = c1_b1 / sqrt(c1_b2). QCD masses follow the radiation level. */
+  double mass;
+  if (c->shape == MASS_GAUSS)
+    mass = (c->mass_a + c->mass_b * det_normal(g)) * (RESPONSE_0 + RESPONSE_Z * z) * c->response;
+  else
+    mass = det_exp(L->ln_mass_median[cls][ci] + pt_shift + c->mass_b * (0.45 * radiation + 0.89 * det_normal(g)));
+  mass = clamp(mass, 0.5, 0.6 * pt);
+
+  /* Multiplicity grows with the mass for every class; at a given mass gluons have more. */
+  double ln_mass = det_log(mass);
+  double mult = c->mult_scale * det_exp(L->ln_mult_median[cls] + MULT_MASS_SLOPE * (ln_mass - L->ln_mult_ref_mass) +
+                                        MULT_PT_SLOPE * pt_shift +
+                        MULT_SIGMA * (0.5 * radiation + 0.87 * det_normal(g)));
+  int n_particles = (int)floor(clamp(mult, MULT_MIN, MULT_MAX) + 0.5);
+  double ln_mult = L->ln_int[n_particles];
 
   double c1_b2 = (mass / pt) * (mass / pt) * det_exp(0.05 * det_normal(g));
   double c1_b1 = rho * sqrt(c1_b2);
   double ln_d2_b2 = L->ln_d_median[cls][ci] + c->d_sigma * (0.3 * radiation + 0.95 * det_normal(g));
+  if (c->share == SHARE_SOFT) ln_d2_b2 += D_PT_SLOPE * pt_shift; /* QCD radiates more at high pT */
   double d2_b2 = det_exp(ln_d2_b2);
   double d2_b1 = det_exp((ln_d2_b2 + 0.45) / 2.1 + 0.12 * det_normal(g));
   double ln_n2_b2 = L->ln_n2 + 0.95 * ln_d2_b2 + 0.25 * det_normal(g);
