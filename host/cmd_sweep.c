@@ -155,8 +155,10 @@ static void new_sweep_dir(const sweep_args *a, char *dir, size_t n) {
     if (k) snprintf(suffix, sizeof suffix, "-%d", k);
     if (snprintf(dir, n, "%s/sweep_%s_%s_%s_%s%s", a->cfg.project_dir, model, data, names, stamp, suffix) >= (int)n)
       die_usage("sweep: directory name too long");
+    /* Free name found; or the project directory itself is unusable (a file, no access):
+       make_dirs reports that. */
     struct stat st;
-    if (stat(dir, &st) != 0 && errno == ENOENT) return;
+    if (stat(dir, &st) != 0) return;
   }
 }
 
