@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -38,6 +39,24 @@ int make_dirs(const char *path, char *err, size_t errlen) {
   if (mkdir(tmp, 0755) && errno != EEXIST) return seterr(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
   struct stat st;
   if (stat(tmp, &st) || !S_ISDIR(st.st_mode)) return seterr(err, errlen, "%s is not a directory", tmp);
+  return 0;
+}
+
+int project_dir_check(const char *path, char *err, size_t errlen) {
+  if (!path[0]) return seterr(err, errlen, "empty directory name");
+  char dir[RUN_PATH_MAX];
+  if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir) return seterr(err, errlen, "path too long: %s", path);
+  struct stat st;
+  /* Walk up to the deepest part that exists. */
+  while (stat(dir, &st) != 0) {
+    if (errno != ENOENT) return seterr(err, errlen, "%s: %s", dir, strerror(errno));
+    char parent[RUN_PATH_MAX];
+    path_dirname(parent, sizeof parent, dir);
+    if (strcmp(parent, dir) == 0) return seterr(err, errlen, "%s: %s", dir, strerror(ENOENT));
+    snprintf(dir, sizeof dir, "%s", parent);
+  }
+  if (!S_ISDIR(st.st_mode)) return seterr(err, errlen, "%s is not a directory", dir);
+  if (access(dir, W_OK | X_OK) != 0) return seterr(err, errlen, "cannot write in %s: %s", dir, strerror(errno));
   return 0;
 }
 

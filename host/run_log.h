@@ -40,6 +40,10 @@ void run_log_close(run_log *r);
 void run_path(char *buf, size_t len, const char *dir, const char *name);
 /* The directory part of PATH ("." when none) into buf. */
 void path_dirname(char *buf, size_t len, const char *path);
+/* Whether run directories can be made under PATH without making anything yet: every
+   existing part of PATH is a directory and the deepest existing one is writable.
+   0 or -1 with err ("PATH is not a directory", "cannot write in DIR: ..."). */
+int project_dir_check(const char *path, char *err, size_t errlen);
 /* mkdir -p. 0 or -1 with err. */
 int make_dirs(const char *path, char *err, size_t errlen);
 
