@@ -270,6 +270,10 @@ int train_run_with_data(const train_config *cfg, const dataset *ds, train_result
   char path[RUN_PATH_MAX];
   run_path(path, sizeof path, t.log.dir, "config.txt");
   if (train_config_write_table(path, cfg, t.rt.info.name, err, sizeof err)) DIE("%s", err);
+  /* A resumed run said "finished" (or "interrupted") until now: a crash in this session
+     must not leave that behind. */
+  trainer_fill_result(&t, TRAIN_FINISHED, out);
+  trainer_write_summary(&t, out, "running");
 
   print_intro(&t);
   progress_init(&t.prog, stdout, cfg->quiet, cfg->no_progress);
