@@ -118,10 +118,11 @@ static void parse_signal_hook(trainer *t) {
   if (colon) {
     *colon = '\0';
     if (strcmp(colon + 1, "TERM") == 0) t->signal_kind = SIGTERM;
-    else if (strcmp(colon + 1, "INT") != 0) die_usage("CLTRAIN_TEST_SIGNAL_AT_STEP: '%s' is not N[:INT|:TERM]", hook);
+    else if (strcmp(colon + 1, "KILL") == 0) t->signal_kind = SIGKILL; /* a crash: nothing saved */
+    else if (strcmp(colon + 1, "INT") != 0) die_usage("CLTRAIN_TEST_SIGNAL_AT_STEP: '%s' is not N[:INT|:TERM|:KILL]", hook);
   }
   long step;
-  if (!parse_long(buf, 1, 1L << 62, &step)) die_usage("CLTRAIN_TEST_SIGNAL_AT_STEP: '%s' is not N[:INT|:TERM]", hook);
+  if (!parse_long(buf, 1, 1L << 62, &step)) die_usage("CLTRAIN_TEST_SIGNAL_AT_STEP: '%s' is not N[:INT|:TERM|:KILL]", hook);
   t->signal_at_step = (uint64_t)step;
 }
 
