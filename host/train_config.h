@@ -124,7 +124,7 @@ int train_config_write_table(const char *path, const train_config *cfg, const ch
                              char *err, size_t errlen);
 
 /* key=value lines of every option plus "given=NAME,..." (checkpoints); parsing them
-   back restores values and given flags. */
+   back into a default configuration restores values and given flags. */
 char *train_config_to_text(const train_config *cfg);
 int train_config_from_text(train_config *cfg, const char *text, char *err, size_t errlen);
 

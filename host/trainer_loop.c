@@ -111,7 +111,9 @@ static int finish_epoch(trainer *t, uint64_t epoch, double lr, const rng_state *
   t->session_epochs++;
   trainer_fill_result(t, TRAIN_FINISHED, out);
   trainer_write_summary(t, out, "running");
-  if (t->cfg->early_stopping > 0 && s->stale_epochs >= (uint64_t)t->cfg->early_stopping) return EPOCH_STOP_EARLY;
+  if (t->cfg->early_stopping > 0 && s->stale_epochs >= (uint64_t)t->cfg->early_stopping &&
+      s->epoch < (uint64_t)t->cfg->max_epochs)
+    return EPOCH_STOP_EARLY;
   int sig = interrupt_pending(); /* arrived during validation: the checkpoint is already saved */
   if (sig) {
     trainer_fill_result(t, TRAIN_INTERRUPTED, out);
