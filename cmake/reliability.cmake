@@ -57,3 +57,12 @@ if(CLTRAIN_SANITIZE)
     "ASAN_OPTIONS=detect_leaks=1:abort_on_error=0")
   set_property(TEST ${all_tests} APPEND PROPERTY LABELS asan)
 endif()
+
+# Valgrind memcheck on one short training run (tests/valgrind_train.sh). Off by default:
+# the first run with a given PoCL cache takes ~5 minutes on 2 cores (see the script).
+option(CLTRAIN_VALGRIND_TEST "Add the ctest test valgrind_train (slow the first time)" OFF)
+if(CLTRAIN_VALGRIND_TEST)
+  add_test(NAME valgrind_train COMMAND bash ${CMAKE_SOURCE_DIR}/tests/valgrind_train.sh $<TARGET_FILE:cltrain>)
+  set_tests_properties(valgrind_train PROPERTIES LABELS valgrind TIMEOUT 900
+    ENVIRONMENT "POCL_CACHE_DIR=${CLTRAIN_TEST_POCL_CACHE}" WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+endif()

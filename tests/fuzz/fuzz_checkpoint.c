@@ -2,7 +2,8 @@
    header, length and checksum checks are fuzzed) and with its last 8 bytes replaced by
    the right FNV-1a checksum (so the records behind the checksum are fuzzed too, which a
    random mutation would almost never reach). A checkpoint that reads is then compared
-   with the zoo's jsc-tiny, which parses its stored model text. */
+   with the zoo's jsc-tiny, which parses its stored model text, and its stored
+   configuration is parsed as --resume does. */
 #define _GNU_SOURCE /* memfd_create, in fuzz_file.h */
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "checkpoint.h"
 #include "fuzz_file.h"
 #include "model.h"
+#include "train_config.h"
 #include "util.h"
 
 static void read_one(const uint8_t *data, size_t n, const model_spec *tiny) {
@@ -26,6 +28,11 @@ static void read_one(const uint8_t *data, size_t n, const model_spec *tiny) {
     if (!c.model_text || !c.config_text || memchr(c.model_name, '\0', sizeof c.model_name) == NULL) abort();
     err[0] = '\0';
     if (checkpoint_check_model(&c, tiny, "fuzz.ckpt", err, sizeof err) != 0 && err[0] == '\0') abort();
+    /* The stored configuration, as --resume and `test` parse it. */
+    train_config cfg;
+    train_config_default(&cfg);
+    err[0] = '\0';
+    if (train_config_from_text(&cfg, c.config_text, err, sizeof err) != 0 && err[0] == '\0') abort();
     checkpoint_free(&c);
   } else if (err[0] == '\0') {
     abort();
