@@ -10,6 +10,8 @@ int cmd_test(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
 int cmd_data(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_lab1(int argc, char **argv);
 

@@ -6,6 +6,7 @@ int gemm_status(cl_runtime *rt, bool trans_a, bool trans_b, size_t m, size_t n, 
                 float alpha, cl_mem a, size_t a_off, size_t lda,
                 cl_mem b, size_t b_off, size_t ldb,
                 float beta, cl_mem c, size_t c_off, size_t ldc) {
+  rt->gemm_calls++;
   return (int)CLBlastSgemm(CLBlastLayoutRowMajor,
                            trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
                            trans_b ? CLBlastTransposeYes : CLBlastTransposeNo,

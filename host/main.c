@@ -21,6 +21,8 @@ static const command commands[] = {
     {"data", cmd_data, "inspect a dataset, export it as CSV, download the real JSC file"},
     {"sweep", cmd_sweep, "one training run per value of --vary NAME=V1,V2,... and the sweep's figures"},
     {"lab1", cmd_lab1, "run the MASE Lab 1 experiments: figures 1-6 and more, and report.md"},
+    {"compare", cmd_compare, "the same training on several devices: time, samples/s, accuracy, figure"},
+    {"bench", cmd_bench, "steady-state training throughput per model and batch size, epoch time"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -4,6 +4,20 @@
 #include "net_internal.h"
 #include "util.h"
 
+/* Write the parameters and their transposed mirror. */
+static void write_params(net *n, const float *params) {
+  const size_t P = n->m.n_params;
+  rt_write(n->rt, n->params, 0, P * sizeof(float), params);
+  uint32_t *tmap = xmalloc((P ? P : 1) * sizeof *tmap);
+  float *pt = xcalloc(P ? P : 1, sizeof *pt);
+  ops_weight_mirror_map(&n->m, tmap);
+  for (size_t i = 0; i < P; i++)
+    if (tmap[i] != OPS_NO_MIRROR) pt[tmap[i]] = params[i];
+  rt_write(n->rt, n->params_t, 0, P * sizeof(float), pt);
+  free(pt);
+  free(tmap);
+}
+
 net *net_create(cl_runtime *rt, const model_spec *m, int max_batch, uint64_t seed) {
   if (max_batch < 1) DIE("net_create: max_batch %d < 1", max_batch);
   if ((uint64_t)max_batch * (uint64_t)m->max_width > UINT32_MAX)
@@ -22,6 +36,8 @@ net *net_create(cl_runtime *rt, const model_spec *m, int max_batch, uint64_t see
   n->grads = rt_alloc(rt, P * sizeof(float));
   n->optim_state = rt_alloc(rt, 2 * P * sizeof(float));
   n->stats = rt_alloc(rt, S * sizeof(float));
+  n->params_t = rt_alloc(rt, P * sizeof(float));
+  n->tmap = rt_alloc(rt, P * sizeof(uint32_t));
   n->x = rt_alloc(rt, (size_t)max_batch * (size_t)m->input_width * sizeof(float));
   n->labels = rt_alloc(rt, (size_t)max_batch * sizeof(int32_t));
   n->metrics = rt_alloc(rt, OPS_METRICS_WORDS * sizeof(uint32_t));
@@ -34,7 +50,11 @@ net *net_create(cl_runtime *rt, const model_spec *m, int max_batch, uint64_t see
 
   float *params = xcalloc(P ? P : 1, sizeof(float)), *stats = xcalloc(S ? S : 1, sizeof(float));
   net_init_params(m, seed, params, stats);
-  rt_write(rt, n->params, 0, P * sizeof(float), params);
+  uint32_t *tmap = xmalloc((P ? P : 1) * sizeof *tmap);
+  ops_weight_mirror_map(m, tmap);
+  rt_write(rt, n->tmap, 0, P * sizeof(uint32_t), tmap);
+  free(tmap);
+  write_params(n, params);
   rt_write(rt, n->stats, 0, S * sizeof(float), stats);
   free(params);
   free(stats);
@@ -47,7 +67,7 @@ void net_free(net *n) {
   rt_finish(n->rt);
   if (n->marker) CL_CHECK(clReleaseEvent(n->marker));
   net_free_stages(n);
-  cl_mem *bufs[] = {&n->params, &n->grads, &n->optim_state, &n->stats, &n->x,
+  cl_mem *bufs[] = {&n->params, &n->params_t, &n->tmap, &n->grads, &n->optim_state, &n->stats, &n->x,
                     &n->labels, &n->metrics, &n->confusion};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) rt_release(bufs[i]);
   ops_free(&n->k);
@@ -83,7 +103,7 @@ void net_read_state(net *n, float *params, float *stats, float *optim) {
 
 void net_write_state(net *n, const float *params, const float *stats, const float *optim) {
   const size_t P = n->m.n_params;
-  if (params) rt_write(n->rt, n->params, 0, P * sizeof(float), params);
+  if (params) write_params(n, params);
   if (stats) rt_write(n->rt, n->stats, 0, n->m.n_stats * sizeof(float), stats);
   if (optim) rt_write(n->rt, n->optim_state, 0, 2 * P * sizeof(float), optim);
 }

@@ -36,6 +36,9 @@ struct net {
   uint64_t seed;
   ops_kernels k;
   cl_mem params, grads, optim_state, stats;
+  cl_mem params_t;      /* the Linear weights transposed (ops_weight_mirror_map), for the
+                           forward GEMMs; the optimizer launch keeps it equal to params */
+  cl_mem tmap;          /* the mirror map, n_params uint32 */
   cl_mem x, labels;     /* the current batch */
   cl_mem metrics;       /* OPS_METRICS_WORDS words, see ops.h */
   cl_mem confusion;     /* classes x classes uint32 */

@@ -14,7 +14,7 @@ static void stage_forward(net *n, net_stage *s, int batch, bool training, uint64
   if (training) op_dropout_mask(rt, &n->k, e, batch * s->out, step);
   switch (s->kind) {
     case STAGE_LINEAR:
-      op_linear_forward(rt, batch, s->in, s->out, s->in_buf, n->params, s->w_off, s->out_buf);
+      op_linear_forward_t(rt, batch, s->in, s->out, s->in_buf, n->params_t, s->w_off, s->out_buf);
       if (!s->bias_in_next)
         op_bias_act_forward(rt, &n->k, batch, s->out, s->out_buf, n->params, s->b_off, s->out_buf,
                             saved, e);
@@ -73,7 +73,8 @@ void net_backward(net *n, int batch, uint64_t step) {
 }
 
 void net_optimizer_step(net *n, const optim_config *opt, uint64_t step) {
-  op_optimizer_step(n->rt, &n->k, n->m.n_params, n->params, n->grads, n->optim_state, opt, step);
+  op_optimizer_step(n->rt, &n->k, n->m.n_params, n->params, n->grads, n->optim_state, opt, step,
+                    n->params_t, n->tmap);
 }
 
 /* Bound the queue (see NET_QUEUE_STEPS): wait for the previous marker, leave a new one. */

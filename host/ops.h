@@ -48,23 +48,33 @@ typedef struct {
   cl_kernel bias_act_fwd, bias_act_bwd;
   cl_kernel bn_train_fwd, bn_eval_fwd, bn_train_bwd;
   cl_kernel pointwise_fwd, pointwise_bwd;
-  cl_kernel dropout_mask, softmax_xent, optimizer_step, gather_rows;
-  size_t col_wg;   /* per-column reductions (bias gradient, batch norm) */
+  cl_kernel dropout_mask, softmax_xent, softmax_xent_small, optimizer_step, gather_rows;
+  bool col_items;  /* column kernels in items form (one work-item per column, CPUs) rather
+                      than one work-group per column (GPUs); see kernels/common.cl */
+  size_t col_wg;   /* per-column reductions (bias gradient, batch norm): local size */
   size_t loss_wg;  /* the single work-group of the loss */
   size_t ew_wg;    /* element-wise kernels */
 } ops_kernels;
 
 void ops_init(ops_kernels *k, cl_runtime *rt);
-/* Same with chosen local sizes for the reductions (0: the device's default, 16 on a CPU,
-   64 / 256 on a GPU); the tests use it to cover both configurations on one device. */
+/* Same with chosen local sizes for the reductions. col_wg 0: the device's default (a CPU:
+   items form, 16 columns per work-group; a GPU: a work-group of 64 per column); col_wg > 0:
+   a work-group of col_wg per column. loss_wg 0: 16 on a CPU, 256 on a GPU. The tests use
+   it to cover both configurations on one device. */
 void ops_init_local(ops_kernels *k, cl_runtime *rt, size_t col_wg, size_t loss_wg);
 void ops_free(ops_kernels *k);
+/* Enqueue column kernel KK over C columns in the form ops_init chose. */
+void ops_launch_cols(cl_runtime *rt, const ops_kernels *k, cl_kernel kk, int C);
 
 /* --- Linear (ops_linear.c) ---
    h = x W^T with W at params[w_off] ([out][in] row-major); bias added by
    op_bias_act_forward or by the following batch norm. */
 void op_linear_forward(cl_runtime *rt, int rows, int in, int out, cl_mem x, cl_mem params,
                        size_t w_off, cl_mem h);
+/* The same from the transposed weights Wt = W^T ([in][out]) at params_t[w_off]: a
+   non-transposed GEMM, which CLBlast's kernels run faster than x W^T on CPUs. */
+void op_linear_forward_t(cl_runtime *rt, int rows, int in, int out, cl_mem x, cl_mem params_t,
+                         size_t w_off, cl_mem h);
 /* dW = dh^T x into grads[dw_off]; dx = dh W when dx is not NULL. */
 void op_linear_backward(cl_runtime *rt, int rows, int in, int out, cl_mem dh, cl_mem x,
                         cl_mem params, size_t w_off, cl_mem grads, size_t dw_off, cl_mem dx);
@@ -125,12 +135,22 @@ enum {
   OPS_METRIC_CORRECT_HI = 5,
   OPS_METRICS_WORDS = 8
 };
+#define OPS_LOSS_SMALL_C 8 /* training with up to this many classes runs kernels/loss.cl's small form */
 void op_softmax_xent(cl_runtime *rt, const ops_kernels *k, int rows, int C, cl_mem logits,
                      cl_mem labels, cl_mem dlogits, cl_mem metrics, cl_mem confusion);
 
-/* --- Optimizer (ops_optim.c): one launch over n parameters; state holds 2n floats --- */
+/* --- Optimizer (ops_optim.c): one launch over n parameters; state holds 2n floats ---
+   With params_t and tmap (both NULL: none), every updated parameter i with
+   tmap[i] != OPS_NO_MIRROR is also written to params_t[tmap[i]]: the net keeps the Linear
+   weights transposed there for the forward GEMMs (see ops_weight_mirror_map). */
+#define OPS_NO_MIRROR 0xffffffffu
 void op_optimizer_step(cl_runtime *rt, const ops_kernels *k, size_t n, cl_mem params, cl_mem grads,
-                       cl_mem state, const optim_config *o, uint64_t step);
+                       cl_mem state, const optim_config *o, uint64_t step, cl_mem params_t,
+                       cl_mem tmap);
+/* The mirror map of model M (n_params entries): the weight W[o][j] of a Linear at w_off
+   maps to w_off + j * out + o (W^T, [in][out], in the same place as W); every other
+   parameter maps to OPS_NO_MIRROR. */
+void ops_weight_mirror_map(const model_spec *m, uint32_t *tmap);
 
 /* --- Batch gather (ops_gather.c): x[i] = x_all[perm[start + i]] (perm NULL: start + i) --- */
 void op_gather(cl_runtime *rt, const ops_kernels *k, int rows, int W, cl_mem x_all, cl_mem y_all,

@@ -27,7 +27,7 @@ void op_bn_train_forward(cl_runtime *rt, const ops_kernels *k, const op_bn *bn, 
   KARG(kk, 15, saved);
   KARG(kk, 16, store);
   ops_set_epilogue(kk, 17, e);
-  rt_launch1d(rt, kk, (size_t)bn->C * k->col_wg, k->col_wg);
+  ops_launch_cols(rt, k, kk, bn->C);
 }
 
 void op_bn_eval_forward(cl_runtime *rt, const ops_kernels *k, const op_bn *bn, int rows, cl_mem x,
@@ -81,5 +81,5 @@ void op_bn_train_backward(cl_runtime *rt, const ops_kernels *k, const op_bn *bn,
   KARG(kk, 14, db);
   KARG(kk, 15, dbias);
   ops_set_epilogue(kk, 16, e);
-  rt_launch1d(rt, kk, (size_t)bn->C * k->col_wg, k->col_wg);
+  ops_launch_cols(rt, k, kk, bn->C);
 }

@@ -27,8 +27,10 @@ void ops_init(ops_kernels *k, cl_runtime *rt) { ops_init_local(k, rt, 0, 0); }
 void ops_init_local(ops_kernels *k, cl_runtime *rt, size_t col_wg, size_t loss_wg) {
   const bool gpu = (rt->info.type & CL_DEVICE_TYPE_GPU) != 0;
   /* A CPU runs a work-group as a loop over its items, so a barrier costs a pass over all of
-     them: few items per reduction are fastest there (measured on PoCL: 16 instead of 64
-     cuts a 32-row batch norm from ~60 to ~12 us). A GPU wants wide groups. */
+     them: there the column kernels take one item per column (items form, no barrier;
+     PoCL vectorises across columns), 16 columns per group. A GPU wants a wide group per
+     column. */
+  k->col_items = !gpu && col_wg == 0;
   k->col_wg = fit_local(col_wg ? col_wg : gpu ? 64 : 16, rt->info.max_work_group);
   k->loss_wg = fit_local(loss_wg ? loss_wg : gpu ? 256 : 16, rt->info.max_work_group);
   k->ew_wg = fit_local(64, rt->info.max_work_group);
@@ -38,23 +40,35 @@ void ops_init_local(ops_kernels *k, cl_runtime *rt, size_t col_wg, size_t loss_w
 
   cl_program lin = rt_program(rt, "linear.cl", col);
   k->bias_act_fwd = checked_kernel(rt, lin, "bias_act_forward", k->ew_wg);
-  k->bias_act_bwd = checked_kernel(rt, lin, "bias_act_backward", k->col_wg);
+  const char *items = k->col_items ? "_items" : "";
+  char name[64];
+  snprintf(name, sizeof name, "bias_act_backward%s", items);
+  k->bias_act_bwd = checked_kernel(rt, lin, name, k->col_wg);
   cl_program bn = rt_program(rt, "batchnorm.cl", col);
-  k->bn_train_fwd = checked_kernel(rt, bn, "bn_train_forward", k->col_wg);
+  snprintf(name, sizeof name, "bn_train_forward%s", items);
+  k->bn_train_fwd = checked_kernel(rt, bn, name, k->col_wg);
   k->bn_eval_fwd = checked_kernel(rt, bn, "bn_eval_forward", k->ew_wg);
-  k->bn_train_bwd = checked_kernel(rt, bn, "bn_train_backward", k->col_wg);
+  snprintf(name, sizeof name, "bn_train_backward%s", items);
+  k->bn_train_bwd = checked_kernel(rt, bn, name, k->col_wg);
   cl_program act = rt_program(rt, "activations.cl", "");
   k->pointwise_fwd = checked_kernel(rt, act, "pointwise_forward", k->ew_wg);
   k->pointwise_bwd = checked_kernel(rt, act, "pointwise_backward", k->ew_wg);
   k->dropout_mask = checked_kernel(rt, rt_program(rt, "dropout.cl", ""), "dropout_mask", k->ew_wg);
-  k->softmax_xent = checked_kernel(rt, rt_program(rt, "loss.cl", loss), "softmax_xent", k->loss_wg);
+  cl_program lossp = rt_program(rt, "loss.cl", loss);
+  k->softmax_xent = checked_kernel(rt, lossp, "softmax_xent", k->loss_wg);
+  k->softmax_xent_small = checked_kernel(rt, lossp, "softmax_xent_small", k->loss_wg);
   k->optimizer_step = checked_kernel(rt, rt_program(rt, "optimizer.cl", ""), "optimizer_step", k->ew_wg);
   k->gather_rows = checked_kernel(rt, rt_program(rt, "gather.cl", ""), "gather_rows", k->ew_wg);
 }
 
+void ops_launch_cols(cl_runtime *rt, const ops_kernels *k, cl_kernel kk, int C) {
+  if (k->col_items) rt_launch1d(rt, kk, (size_t)C, k->col_wg);
+  else rt_launch1d(rt, kk, (size_t)C * k->col_wg, k->col_wg);
+}
+
 void ops_free(ops_kernels *k) {
   cl_kernel *all[] = {&k->bias_act_fwd, &k->bias_act_bwd, &k->bn_train_fwd, &k->bn_eval_fwd,
-                      &k->bn_train_bwd, &k->pointwise_fwd, &k->pointwise_bwd, &k->dropout_mask, &k->softmax_xent,
+                      &k->bn_train_bwd, &k->pointwise_fwd, &k->pointwise_bwd, &k->dropout_mask, &k->softmax_xent, &k->softmax_xent_small,
                       &k->optimizer_step, &k->gather_rows};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
     if (*all[i]) CL_CHECK(clReleaseKernel(*all[i]));

@@ -17,5 +17,5 @@ void op_gather(cl_runtime *rt, const ops_kernels *k, int rows, int W, cl_mem x_a
   KARG(kk, 6, w);
   KARG(kk, 7, x);
   KARG(kk, 8, y);
-  rt_launch1d(rt, kk, (size_t)rows * (size_t)W, k->ew_wg);
+  rt_launch1d(rt, kk, (size_t)rows, k->ew_wg);
 }

@@ -10,6 +10,13 @@ void op_linear_forward(cl_runtime *rt, int rows, int in, int out, cl_mem x, cl_m
        w_off, (size_t)in, 0.0f, h, 0, (size_t)out);
 }
 
+void op_linear_forward_t(cl_runtime *rt, int rows, int in, int out, cl_mem x, cl_mem params_t,
+                         size_t w_off, cl_mem h) {
+  /* h[rows][out] = x[rows][in] * Wt[in][out] */
+  gemm(rt, false, false, (size_t)rows, (size_t)out, (size_t)in, 1.0f, x, 0, (size_t)in, params_t,
+       w_off, (size_t)out, 0.0f, h, 0, (size_t)out);
+}
+
 void op_linear_backward(cl_runtime *rt, int rows, int in, int out, cl_mem dh, cl_mem x,
                         cl_mem params, size_t w_off, cl_mem grads, size_t dw_off, cl_mem dx) {
   /* dW[out][in] = dh^T[out][rows] * x[rows][in] */
@@ -53,5 +60,5 @@ void op_bias_act_backward(cl_runtime *rt, const ops_kernels *k, int rows, int C,
   KARG(kk, 5, grads);
   KARG(kk, 6, off);
   ops_set_epilogue(kk, 7, e);
-  rt_launch1d(rt, kk, (size_t)C * k->col_wg, k->col_wg);
+  ops_launch_cols(rt, k, kk, C);
 }

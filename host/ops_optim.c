@@ -17,7 +17,8 @@ void optim_config_default(optim_config *o, optim_kind kind, float lr, float weig
 }
 
 void op_optimizer_step(cl_runtime *rt, const ops_kernels *k, size_t n, cl_mem params, cl_mem grads,
-                       cl_mem state, const optim_config *o, uint64_t step) {
+                       cl_mem state, const optim_config *o, uint64_t step, cl_mem params_t,
+                       cl_mem tmap) {
   if (n == 0) return;
   if (n > UINT32_MAX) DIE("%zu parameters exceed the optimizer kernel's 32-bit index", n);
   if (step == 0) DIE("optimizer step counts from 1");
@@ -50,5 +51,20 @@ void op_optimizer_step(cl_runtime *rt, const ops_kernels *k, size_t n, cl_mem pa
   KARG(kk, 14, bc2_sqrt);
   KARG(kk, 15, momentum);
   KARG(kk, 16, nesterov);
+  const cl_int mirror = params_t != NULL && tmap != NULL;
+  KARG(kk, 17, params_t);
+  KARG(kk, 18, tmap);
+  KARG(kk, 19, mirror);
   rt_launch1d(rt, kk, n, k->ew_wg);
+}
+
+void ops_weight_mirror_map(const model_spec *m, uint32_t *tmap) {
+  for (size_t i = 0; i < m->n_params; i++) tmap[i] = OPS_NO_MIRROR;
+  for (int l = 0; l < m->n_layers; l++) {
+    const layer_spec *L = &m->layers[l];
+    if (L->kind != LAYER_LINEAR) continue;
+    const size_t in = (size_t)L->in, out = (size_t)L->out, w = L->param_offset;
+    for (size_t o = 0; o < out; o++)
+      for (size_t j = 0; j < in; j++) tmap[w + o * in + j] = (uint32_t)(w + j * out + o);
+  }
 }

@@ -296,6 +296,7 @@ void rt_launch1d(cl_runtime *rt, cl_kernel k, size_t n, size_t local) {
   if (n == 0) return;
   size_t global = local ? (n + local - 1) / local * local : n;
   CL_CHECK(clEnqueueNDRangeKernel(rt->queue, k, 1, NULL, &global, local ? &local : NULL, 0, NULL, NULL));
+  rt->launches++;
 }
 
 void rt_launch2d(cl_runtime *rt, cl_kernel k, size_t n0, size_t n1, size_t l0, size_t l1) {
@@ -307,4 +308,5 @@ void rt_launch2d(cl_runtime *rt, cl_kernel k, size_t n0, size_t n1, size_t l0, s
     global[1] = (n1 + l1 - 1) / l1 * l1;
   }
   CL_CHECK(clEnqueueNDRangeKernel(rt->queue, k, 2, NULL, global, (l0 && l1) ? local : NULL, 0, NULL, NULL));
+  rt->launches++;
 }

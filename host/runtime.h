@@ -57,6 +57,8 @@ typedef struct {
   rt_program_entry programs[RT_MAX_PROGRAMS];
   int n_programs;
   bool tuned;               /* a stored 'cltrain tune' result was applied */
+  unsigned long launches;   /* kernels enqueued by rt_launch1d/2d (cltrain bench counts them) */
+  unsigned long gemm_calls; /* CLBlast calls made through gemm.h */
 } cl_runtime;
 
 /* Open DEVICE (a spec, see device_select) with a context and an in-order queue.

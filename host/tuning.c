@@ -158,6 +158,8 @@ int tuning_apply(cl_runtime *rt, const tuning *t, char *err, size_t errlen) {
 }
 
 int tuning_apply_stored(cl_runtime *rt) {
+  const char *off = getenv("CLTRAIN_NO_TUNING");
+  if (off && *off && strcmp(off, "0") != 0) return 0;
   char path[1200], err[1400];
   tuning_path(&rt->info, path, sizeof path);
   if (access(path, F_OK) != 0) return 0;

@@ -37,7 +37,8 @@ int tuning_load(const char *path, tuning *t, char *err, size_t errlen);
 /* Apply T's parameter sets to the device; -1 with err when CLBlast refuses one. */
 int tuning_apply(cl_runtime *rt, const tuning *t, char *err, size_t errlen);
 
-/* Load and apply this device's stored tuning if there is one. Missing: nothing happens.
+/* Load and apply this device's stored tuning if there is one. Missing, or the environment
+   variable CLTRAIN_NO_TUNING set (and not "0"): nothing happens, CLBlast's defaults stay.
    Stale or corrupt: a warning and the CLBlast defaults. Returns 1 when applied. */
 int tuning_apply_stored(cl_runtime *rt);
 

@@ -85,3 +85,10 @@ inline float2 wg_sum2(float2 v, __local float2 *scratch) {
   barrier(CLK_LOCAL_MEM_FENCE);
   return total;
 }
+
+/* Column kernels in "items" form (CPU devices): one work-item per channel, rows summed in
+   order inside the item, in blocks of ROW_BLOCK so the rounding error grows with
+   ROW_BLOCK + rows / ROW_BLOCK rather than with rows. A CPU runs a work-group as a loop
+   over its items, vectorised across them: neighbouring channels are neighbouring lanes
+   and every row is one contiguous load, with no barrier or local memory. */
+#define ROW_BLOCK 32

@@ -35,3 +35,27 @@ void bias_act_backward(const int rows, __global float *dz,
   float total = wg_sum(acc, scratch);
   if (lid == 0) grads[db_off + c] = total;
 }
+
+/* bias_act_backward in items form: work-item c owns column c. */
+__kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
+void bias_act_backward_items(const int rows, __global float *dz,
+                             __global const float *saved, const int C, const int write_dh,
+                             __global float *grads, const uint db_off, EPILOGUE_PARAMS) {
+  /* Items past the last column repeat the last one without storing: every item runs the
+     same loops, which lets the compiler vectorise across items inside them. */
+  const uint w = (uint)C, n = (uint)rows, live = get_global_id(0) < w;
+  const uint c = live ? get_global_id(0) : w - 1;
+  float total = 0.0f;
+  for (uint i0 = 0; i0 < n; i0 += ROW_BLOCK) {
+    const uint end = min(i0 + ROW_BLOCK, n);
+    float part = 0.0f;
+    for (uint i = i0; i < end; i++) {
+      const uint idx = i * w + c;
+      const float g = epilogue_backward(dz[idx], saved[idx], idx, EPILOGUE_ARGS);
+      if (live && write_dh) dz[idx] = g;
+      part += g;
+    }
+    total += part;
+  }
+  if (live) grads[db_off + c] = total;
+}

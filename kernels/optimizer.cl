@@ -2,35 +2,44 @@
    Formulas follow PyTorch's single-tensor Adam, AdamW and SGD to the operation; scalars
    that PyTorch computes in double on the host (bias corrections, step size, decay factor)
    arrive precomputed (host/ops_optim.c). state holds 2n floats: Adam/AdamW m then v;
-   SGD the momentum buffer then unused space. */
+   SGD the momentum buffer then unused space. With mirror, a parameter i with
+   tmap[i] != NO_MIRROR is also written to pt[tmap[i]]: the transposed copy of the Linear
+   weights that the forward GEMMs read (host/net.c), kept in step in the same launch. */
 #define OPT_ADAM 0
 #define OPT_ADAMW 1
 #define OPT_SGD 2
+#define NO_MIRROR 0xffffffffu
 
 __kernel void optimizer_step(const uint n, __global float *p, __global const float *grad,
                              __global float *state, const int kind, const float lr,
                              const float weight_decay, const float decay_factor,
                              const float beta1, const float one_minus_beta1, const float beta2,
                              const float one_minus_beta2, const float eps, const float step_size,
-                             const float bc2_sqrt, const float momentum, const int nesterov) {
+                             const float bc2_sqrt, const float momentum, const int nesterov,
+                             __global float *pt, __global const uint *tmap, const int mirror) {
   const uint i = get_global_id(0);
   if (i >= n) return;
-  float w = p[i], g = grad[i];
+  float w = p[i], g = grad[i], updated;
   if (kind == OPT_SGD) {
     if (weight_decay != 0.0f) g = g + weight_decay * w;
     float buf = momentum * state[i] + g; /* zero buffer: the first step gives buf = g */
     state[i] = buf;
     g = nesterov ? g + momentum * buf : buf;
-    p[i] = w - lr * g;
-    return;
+    updated = w - lr * g;
+  } else {
+    if (kind == OPT_ADAMW) w = w * decay_factor;          /* param *= 1 - lr * wd */
+    else if (weight_decay != 0.0f) g = g + weight_decay * w; /* Adam: L2 into the gradient */
+    float m = state[i], v = state[n + i];
+    m = m + one_minus_beta1 * (g - m);                    /* exp_avg.lerp_(g, 1 - beta1) */
+    v = beta2 * v + one_minus_beta2 * (g * g);            /* exp_avg_sq.mul_(b2).addcmul_(g, g, 1 - b2) */
+    state[i] = m;
+    state[n + i] = v;
+    const float denom = sqrt(v) / bc2_sqrt + eps;
+    updated = w - step_size * (m / denom);
   }
-  if (kind == OPT_ADAMW) w = w * decay_factor;          /* param *= 1 - lr * wd */
-  else if (weight_decay != 0.0f) g = g + weight_decay * w; /* Adam: L2 into the gradient */
-  float m = state[i], v = state[n + i];
-  m = m + one_minus_beta1 * (g - m);                    /* exp_avg.lerp_(g, 1 - beta1) */
-  v = beta2 * v + one_minus_beta2 * (g * g);            /* exp_avg_sq.mul_(b2).addcmul_(g, g, 1 - b2) */
-  state[i] = m;
-  state[n + i] = v;
-  const float denom = sqrt(v) / bc2_sqrt + eps;
-  p[i] = w - step_size * (m / denom);
+  p[i] = updated;
+  if (mirror) {
+    const uint t = tmap[i];
+    if (t != NO_MIRROR) pt[t] = updated;
+  }
 }

@@ -14,7 +14,7 @@
 #include "util.h"
 
 /* fnv1a64 of the features of the first 20000 jets of seed 0. */
-#define SYNTH_DIGEST 0x0ull
+#define SYNTH_DIGEST 0x30330c1d57e1e3e0ull
 
 enum { ZLOGZ, C1B0, C1B1, C1B2, C2B1, C2B2, D2B1, D2B2, D2A1B1, D2A1B2, M2B1, M2B2, N2B1, N2B2, MASS, MULT };
 enum { G, Q, W, Z, T };
@@ -45,6 +45,18 @@ static double fraction_in(const raw_table *t, int k, int j, double lo, double hi
       in += v >= lo && v <= hi;
     }
   return (double)in / (double)m;
+}
+
+/* Centre of the fullest 4 GeV bin of the class's mass between 40 and 240 GeV. */
+static double mass_peak(const raw_table *t, int k) {
+  int bins[50] = {0}, best = 0;
+  for (size_t r = 0; r < t->rows; r++) {
+    float m = t->x[r * 16 + MASS];
+    if (t->y[r] == k && m >= 40 && m < 240) bins[(int)((m - 40) / 4)]++;
+  }
+  for (int b = 1; b < 50; b++)
+    if (bins[b] > bins[best]) best = b;
+  return 40 + 4 * best + 2;
 }
 
 static void test_detmath(void) {
@@ -128,11 +140,14 @@ static void test_statistics(void) {
 
   /* Mass peaks (GeV): most W, Z, top jets near 80, 91, 173. */
   double mw = quantile(&t, W, MASS, 0.5), mz = quantile(&t, Z, MASS, 0.5), mt = quantile(&t, T, MASS, 0.5);
-  CHECK(fraction_in(&t, W, MASS, 65, 95) > 0.6, "W jets in 65-95 GeV: %.2f", fraction_in(&t, W, MASS, 65, 95));
-  CHECK(fraction_in(&t, Z, MASS, 75, 105) > 0.6, "Z jets in 75-105 GeV: %.2f", fraction_in(&t, Z, MASS, 75, 105));
+  CHECK(fraction_in(&t, W, MASS, 65, 95) > 0.55, "W jets in 65-95 GeV: %.2f", fraction_in(&t, W, MASS, 65, 95));
+  CHECK(fraction_in(&t, Z, MASS, 70, 110) > 0.55, "Z jets in 70-110 GeV: %.2f", fraction_in(&t, Z, MASS, 70, 110));
   CHECK(fraction_in(&t, T, MASS, 140, 210) > 0.5, "t jets in 140-210 GeV: %.2f", fraction_in(&t, T, MASS, 140, 210));
   CHECK(mw > 70 && mw < 85 && mz > 78 && mz < 95 && mt > 140 && mt < 185, "median masses W %.1f Z %.1f t %.1f", mw,
         mz, mt);
+  double pw = mass_peak(&t, W), pz = mass_peak(&t, Z), pt = mass_peak(&t, T);
+  CHECK(pw >= 74 && pw <= 86 && pz >= 84 && pz <= 96 && pt >= 160 && pt <= 186, "mass peaks W %.0f Z %.0f t %.0f", pw,
+        pz, pt);
   double mq = quantile(&t, Q, MASS, 0.5), mg = quantile(&t, G, MASS, 0.5);
   CHECK(mq < mg && mg < 40 && mq > 5, "QCD median masses q %.1f g %.1f", mq, mg);
   CHECK(mw < mz && mz < mt, "mass order W < Z < t");
@@ -142,7 +157,7 @@ static void test_statistics(void) {
   double nw = quantile(&t, W, MULT, 0.5), nt = quantile(&t, T, MULT, 0.5);
   CHECK(ng > 1.3 * nq, "median multiplicity g %.0f vs q %.0f", ng, nq);
   CHECK(nt > nw, "median multiplicity t %.0f vs W %.0f", nt, nw);
-  CHECK(nq > 20 && ng < 80 && quantile(&t, G, MULT, 0.99) < 250, "multiplicity scale q %.0f g %.0f", nq, ng);
+  CHECK(nq > 20 && ng < 80 && quantile(&t, G, MULT, 0.95) < 200, "multiplicity scale q %.0f g %.0f", nq, ng);
 
   /* Two-prong substructure: W and Z have lower d2 and n2 than QCD jets. */
   for (int k = W; k <= Z; k++) {

@@ -82,6 +82,20 @@ static void device_case(cl_runtime *rt, const ops_kernels *k, int rows, int in, 
   bool has_epi = e->act != ACT_NONE || e->drop_p > 0;
   if (e->drop_p > 0) e->mask = rt_alloc(rt, nh);
   op_dropout_mask(rt, k, e, (int)nh, step);
+  /* the forward from the transposed weights must give the same h as from W */
+  float *flat_t = xmalloc((off + nw) * 4);
+  for (int o = 0; o < out; o++)
+    for (int j = 0; j < in; j++) flat_t[off + (size_t)j * out + o] = W[(size_t)o * in + j];
+  cl_mem dflat_t = dev_upload(rt, flat_t, (off + nw) * 4), hb_t = rt_alloc(rt, nh * 4);
+  op_linear_forward_t(rt, rows, in, out, dxin, dflat_t, off, hb_t);
+  float *hg_t = dev_download(rt, hb_t, nh);
+  double *xw = xmalloc(nh * 8); /* x W^T without the bias */
+  for (size_t i = 0; i < nh; i++) xw[i] = h[i] - (double)b[i % (size_t)out];
+  double eh_t = ref_max_err(hg_t, xw, nh, 1.0);
+  free(xw);
+  CHECK(eh_t < 1e-5, "forward from W^T rows=%d in=%d out=%d: %g", rows, in, out, eh_t);
+  rt_release(&dflat_t); rt_release(&hb_t);
+  free(flat_t); free(hg_t);
   op_linear_forward(rt, rows, in, out, dxin, dflat, off, zb);
   op_bias_act_forward(rt, k, rows, out, zb, dflat, off + nw, zb, saved, e);
   op_bias_act_backward(rt, k, rows, out, dzb, saved ? saved : zb, has_epi, grads, off + nw, e);

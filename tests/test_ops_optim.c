@@ -6,6 +6,8 @@
    change summed over steps of both signs can cancel, while the float rounding of the
    parameter itself stays ~1e-7); 0.1 for the first moment / momentum buffer and 1e-2 for
    the second moment (gradients are O(1) and of random sign, so averages can cancel). */
+#include <string.h>
+
 #include "devutil.h"
 #include "refops.h"
 
@@ -25,7 +27,7 @@ static void run(cl_runtime *rt, const ops_kernels *k, size_t n, optim_kind kind,
     for (size_t i = 3; i < n; i += 11) g[i] *= 1e-9f;     /* gradients below eps */
     double *gd = ref_dup(g, n);
     rt_write(rt, bg, 0, n * 4, g);
-    op_optimizer_step(rt, k, n, bp, bg, bs, &o, step);
+    op_optimizer_step(rt, k, n, bp, bg, bs, &o, step, NULL, NULL);
     ref_optim(&o, step, n, pr, gd, s1, s2);
     free(gd);
   }
@@ -43,6 +45,52 @@ static void run(cl_runtime *rt, const ops_kernels *k, size_t n, optim_kind kind,
   free(p); free(g); free(pr); free(p0); free(s1); free(s2); free(pg); free(sg); free(dgot); free(dwant);
 }
 
+/* The mirror: after steps of the net's optimizer launch, the transposed copy of every
+   Linear weight equals the weight bit for bit, and slots of params_t that no parameter
+   maps to are left alone (a sentinel survives). */
+static void mirror(cl_runtime *rt, const ops_kernels *k, const char *model) {
+  model_spec m;
+  char err[512];
+  CHECK(model_load(model, &m, err, sizeof err) == 0, "%s", err);
+  const size_t n = m.n_params;
+  uint32_t *tmap = xmalloc(n * 4);
+  ops_weight_mirror_map(&m, tmap);
+  float *p = xmalloc(n * 4), *g = xmalloc(n * 4), *pt0 = xmalloc(n * 4);
+  ref_fill(p, n, 7, -1, 1);
+  for (size_t i = 0; i < n; i++) pt0[i] = -1234.5f;
+  cl_mem bp = dev_upload(rt, p, n * 4), bg = rt_alloc(rt, n * 4), bs = rt_alloc(rt, 2 * n * 4);
+  cl_mem bpt = dev_upload(rt, pt0, n * 4), bmap = dev_upload(rt, tmap, n * 4);
+  rt_zero(rt, bs, 0, 2 * n * 4);
+  optim_config o;
+  optim_config_default(&o, OPTIM_ADAM, 0.01f, 0.0f);
+  for (uint64_t step = 1; step <= 3; step++) {
+    ref_fill(g, n, 100 + step, -1, 1);
+    rt_write(rt, bg, 0, n * 4, g);
+    op_optimizer_step(rt, k, n, bp, bg, bs, &o, step, bpt, bmap);
+  }
+  float *pg = dev_download(rt, bp, n), *ptg = dev_download(rt, bpt, n);
+  size_t mapped = 0, bad = 0, touched = 0;
+  bool *hit = xcalloc(n, 1);
+  for (size_t i = 0; i < n; i++) {
+    if (tmap[i] == OPS_NO_MIRROR) continue;
+    mapped++;
+    hit[tmap[i]] = true;
+    if (memcmp(&ptg[tmap[i]], &pg[i], 4) != 0) bad++;
+  }
+  for (size_t i = 0; i < n; i++)
+    if (!hit[i] && ptg[i] != -1234.5f) touched++;
+  /* every weight of every Linear is mirrored, nothing else */
+  size_t weights = 0;
+  for (int l = 0; l < m.n_layers; l++)
+    if (m.layers[l].kind == LAYER_LINEAR) weights += (size_t)m.layers[l].in * (size_t)m.layers[l].out;
+  CHECK(mapped == weights && bad == 0 && touched == 0,
+        "%s mirror: %zu of %zu weights mapped, %zu differ, %zu unmapped slots written", model, mapped, weights,
+        bad, touched);
+  rt_release(&bp); rt_release(&bg); rt_release(&bs); rt_release(&bpt); rt_release(&bmap);
+  free(tmap); free(p); free(g); free(pt0); free(pg); free(ptg); free(hit);
+  model_free(&m);
+}
+
 int main(void) {
   cl_runtime rt;
   rt_open(&rt, NULL, NULL);
@@ -58,6 +106,8 @@ int main(void) {
     run(&rt, &k, n, OPTIM_SGD, 0.1f, 5e-4f, true);
     run(&rt, &k, n, OPTIM_SGD, 0.1f, 0.0f, false);
   }
+  mirror(&rt, &k, "jsc-tiny");
+  mirror(&rt, &k, "jsc-s");
   ops_free(&k);
   rt_close(&rt);
   return test_summary("test_ops_optim");

@@ -55,6 +55,16 @@ int main(void) {
   rt_open(&rt, NULL, NULL);
   CHECK(rt.tuned, "stored tuning not applied after restart");
   rt_close(&rt);
+  /* CLTRAIN_NO_TUNING keeps CLBlast's defaults (cltrain tune measures from them). */
+  setenv("CLTRAIN_NO_TUNING", "1", 1);
+  rt_open(&rt, NULL, NULL);
+  CHECK(!rt.tuned, "CLTRAIN_NO_TUNING=1 still applied the stored tuning");
+  rt_close(&rt);
+  setenv("CLTRAIN_NO_TUNING", "0", 1);
+  rt_open(&rt, NULL, NULL);
+  CHECK(rt.tuned, "CLTRAIN_NO_TUNING=0 must not switch the tuning off");
+  rt_close(&rt);
+  unsetenv("CLTRAIN_NO_TUNING");
 
   size_t len;
   char *good = read_file(path, &len);

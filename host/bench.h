@@ -1,0 +1,39 @@
+/* Steady-state throughput of a full training step (cltrain bench, SPEC section 8).
+
+   One measurement: a net for MODEL at batch BATCH on an open runtime, a resident pool of
+   random rows on the device gathered through a shuffled permutation as training does, then
+   net_set_batch + net_train_step (Adam) repeated. Warm-up steps run first and are not
+   timed (every kernel and CLBlast program is compiled by then); then REPS repetitions of
+   STEPS steps each, each ended by clFinish, give one samples/s figure each. The median
+   is the result; min and max show the spread. */
+#ifndef CLTRAIN_BENCH_H
+#define CLTRAIN_BENCH_H
+
+#include <stdbool.h>
+
+#include "model.h"
+#include "runtime.h"
+
+typedef struct {
+  int reps;            /* timed repetitions (median over them) */
+  double rep_seconds;  /* target length of one repetition; sets the steps per repetition */
+  int warmup_steps;
+} bench_options;
+
+/* 7 repetitions of about 0.4 s, 20 warm-up steps; QUICK: 3 of about 0.05 s, 5 warm-up. */
+void bench_options_default(bench_options *o, bool quick);
+
+typedef struct {
+  double samples_per_s;          /* median over the repetitions */
+  double samples_per_s_min, samples_per_s_max;
+  double step_us;                /* median step time */
+  int reps, steps_per_rep;
+  double launches_per_step;      /* kernels enqueued by cltrain per step */
+  double gemm_calls_per_step;    /* CLBlast calls per step */
+  double final_loss;             /* mean loss of the last repetition (a sanity check) */
+} bench_result;
+
+void bench_train_step(cl_runtime *rt, const model_spec *m, int batch, const bench_options *o,
+                      bench_result *out);
+
+#endif

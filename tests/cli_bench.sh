@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# cltrain bench in its reduced mode (--quick): bench.csv and epoch.csv exist with the
+# documented columns and sane values (positive and finite; the launch and CLBlast-call
+# counts per step match the model's stages). No timing is asserted: speed is measured, not
+# tested. Bad input is refused with one line and exit code 2.
+set -u
+BIN=${1:?usage: cli_bench.sh path/to/cltrain}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+
+out="$tmp/bench out"
+"$BIN" bench --quick --models jsc-tiny,jsc-trt --batch-sizes 32,100 --synth-size 4000 --out "$out" \
+  >"$tmp/stdout" 2>"$tmp/stderr" || fail "bench exited $?: $(cat "$tmp/stderr")"
+
+csv="$out/bench.csv"
+want="model,batch_size,samples_per_s,samples_per_s_min,samples_per_s_max,step_us,reps,steps_per_rep,launches_per_step,gemm_calls_per_step,load_avg,device,tuned"
+[ "$(head -1 "$csv")" = "$want" ] || fail "bench.csv header: $(head -1 "$csv")"
+[ "$(tail -n +2 "$csv" | wc -l)" = 4 ] || fail "bench.csv should have 4 rows: $(cat "$csv")"
+# jsc-tiny: one Linear after a BatchNorm (3 GEMMs: forward, weight and input gradient);
+# jsc-trt: four Linears, each with an input gradient (12 GEMMs).
+awk -F, 'NR > 1 {
+  med = $3; lo = $4; hi = $5
+  if (!(lo > 0 && lo <= med && med <= hi && hi < 1e12)) { print "bad samples/s: " $0; bad = 1 }
+  if (!($6 > 0 && $6 < 1e9)) { print "bad step_us: " $0; bad = 1 }
+  if (!($7 == 3 && $8 >= 10)) { print "bad reps/steps: " $0; bad = 1 }
+  if (!($9 >= 1 && $9 < 100)) { print "bad launches per step: " $0; bad = 1 }
+  gemms = ($1 == "jsc-tiny") ? 3 : 12
+  if ($10 != gemms) { print "expected " gemms " CLBlast calls per step: " $0; bad = 1 }
+  if ($2 != 32 && $2 != 100) { print "bad batch: " $0; bad = 1 }
+} END { exit bad }' "$csv" >"$tmp/awk" || fail "$(cat "$tmp/awk")"
+
+ecsv="$out/epoch.csv"
+[ "$(head -1 "$ecsv")" = "model,dataset,train_rows,batch_size,epoch_s,first_epoch_s,samples_per_s,device" ] ||
+  fail "epoch.csv header: $(head -1 "$ecsv")"
+awk -F, 'NR == 2 {
+  if (!($1 == "jsc-tiny" && $2 == "jsc-synth" && $3 > 2000 && $3 < 4000 && $4 == 256)) { print "bad row: " $0; bad = 1 }
+  if (!($5 > 0 && $5 < 1e6 && $6 > 0 && $7 > 0 && $7 < 1e12)) { print "bad timing: " $0; bad = 1 }
+  rows++
+} END { exit bad || rows != 1 }' "$ecsv" >"$tmp/awk" || fail "epoch.csv: $(cat "$tmp/awk") $(cat "$ecsv")"
+grep -q 'samples/s' "$tmp/stdout" || fail "no table on stdout"
+
+expect_usage() { # DESCRIPTION ARGS...
+  local what=$1
+  shift
+  "$BIN" bench "$@" --out "$tmp/bad" >"$tmp/bad.out" 2>"$tmp/bad.err"
+  local rc=$?
+  [ $rc = 2 ] || fail "$what: exit $rc, expected 2"
+  [ "$(wc -l <"$tmp/bad.err")" = 1 ] || fail "$what: expected one stderr line: $(cat "$tmp/bad.err")"
+}
+expect_usage "unknown model" --quick --models nosuchmodel
+expect_usage "bad batch size" --quick --batch-sizes 32,zero
+expect_usage "empty list item" --quick --batch-sizes 32,,64
+expect_usage "unknown option" --quick --fast
+expect_usage "bad device" --quick --device nosuchdevice --no-epoch
+[ -e "$tmp/bad/bench.csv" ] && fail "bad input still wrote bench.csv"
+
+[ $failures = 0 ] && echo "cli_bench: all checks passed"
+exit $((failures > 0))
