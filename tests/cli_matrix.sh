@@ -262,6 +262,7 @@ bad "unexpected argument 'extra'" -- lab1 --quick extra
 for v in 0 x -5; do bad "--synth-size: '$v'" -- lab1 --quick --synth-size "$v" --out "$tmp/lab"; done
 bad "--seed: 'x'" -- lab1 --quick --seed x --out "$tmp/lab"
 bad "a-file" -- lab1 --quick --out a-file
+bad "a-file" -- lab1 --quick --project-dir a-file
 bad "missing.csv" -- lab1 --quick --data missing.csv --out "$tmp/lab"
 bad "no-such-gpu" -- lab1 --quick --device no-such-gpu --out "$tmp/lab"
 
@@ -305,6 +306,41 @@ for v in 0 x -1 32,,64; do bad "--batch-sizes" -- tune --batch-sizes "$v" --dry-
 for v in 0 x 100; do bad "--candidates: '$v'" -- tune --candidates "$v" --dry-run; done
 for v in 0 x; do bad "--reps: '$v'" -- tune --reps "$v" --dry-run; done
 bad "no-such-gpu" -- tune --device no-such-gpu --dry-run
+
+# ---- compare (once it is in the command table) ----
+if "$BIN" compare --help > /dev/null 2>&1; then
+  C=(compare jsc-tiny jsc-synth --synth-size 2000 --max-epochs 1 --project-dir "$tmp/runs")
+  bad "--devices" -- "${C[@]}"
+  bad "needs MODEL and DATASET" -- compare --devices all
+  bad "unknown option '--bogus'" -- "${C[@]}" --devices all --bogus
+  bad "'--devices' needs a value" -- "${C[@]}" --devices
+  bad "no-such-gpu" -- "${C[@]}" --devices 0,no-such-gpu
+  bad "device" -- "${C[@]}" --devices 99
+  bad "--devices" -- "${C[@]}" --devices 0,,0
+  bad "--batch-size: '0'" -- "${C[@]}" --devices all --batch-size 0
+  bad "--batch-size 5000 is larger than the training split" -- "${C[@]}" --devices all --batch-size 5000
+  bad "--learning-rate: '-1'" -- "${C[@]}" --devices all --learning-rate -1
+  bad "dropout1.model:3" -- compare dropout1.model jsc-synth --devices all --project-dir "$tmp/runs"
+  bad "missing.csv" -- compare jsc-tiny missing.csv --devices all --project-dir "$tmp/runs"
+  bad "a-file" -- "${C[@]}" --devices all --out a-file
+  bad "a-file" -- "${C[@]}" --devices all --project-dir a-file
+fi
+
+# ---- bench ----
+if "$BIN" bench --help > /dev/null 2>&1; then
+  bad "unknown option '--bogus'" -- bench --bogus
+  bad "unexpected argument 'extra'" -- bench extra
+  bad "nosuch" -- bench --models nosuch --quick
+  bad "dropout1.model" -- bench --models dropout1.model --quick
+  bad "--models" -- bench --models "" --quick
+  for v in 0 x -1 32,,64; do bad "--batch-sizes" -- bench --batch-sizes "$v" --quick; done
+  for v in 0 x; do bad "--reps: '$v'" -- bench --reps "$v" --quick; done
+  bad "--epoch-batch: '0'" -- bench --epoch-batch 0 --quick
+  bad "--synth-size: '0'" -- bench --synth-size 0 --quick
+  bad "nosuch" -- bench --epoch-model nosuch --quick
+  bad "no-such-gpu" -- bench --device no-such-gpu --quick
+  bad "a-file" -- bench --models jsc-tiny --batch-sizes 32 --quick --no-epoch --out a-file
+fi
 
 # ---- nothing failed half-way into a finished run ----
 if [ -d "$tmp/runs" ]; then
