@@ -25,8 +25,11 @@ report() { echo "FAIL: $*"; fail=1; }
 run_case() {
   local err rc lines
   cases=$((cases + 1))
-  err=$("$@" 2>&1 >/dev/null); rc=$?
+  # Every case is refused before any training, in well under a second: a case still
+  # running after 120 s hangs (a directory-name loop did once).
+  err=$(timeout -k 5 120 "$@" 2>&1 >/dev/null); rc=$?
   lines=$(printf '%s\n' "$err" | grep -c .)
+  if [ $rc -eq 124 ]; then report "[$*] still running after 120 s: $err"; return; fi
   [ -z "${CLI_MATRIX_VERBOSE:-}" ] || printf '%-60.60s -> %s\n' "${*: -3}" "$err"
   if [ $rc -gt 128 ]; then report "[$*] killed by signal $((rc - 128)): $err"; return; fi
   if [ $rc -ne 2 ]; then report "[$*] exit $rc, want 2: $err"; return; fi
