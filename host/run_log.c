@@ -126,7 +126,11 @@ static int keep_rows_below(const char *dir, const char *name, const char *header
     p = eol + 1;
   }
   free(text);
-  if (fclose(out) || rename(tmp, path)) return seterr(err, errlen, "cannot rewrite %s: %s", path, strerror(errno));
+  if (fclose(out) || rename(tmp, path)) {
+    seterr(err, errlen, "cannot rewrite %s: %s", path, strerror(errno));
+    unlink(tmp); /* the original is untouched; leave no half-written copy */
+    return -1;
+  }
   return 0;
 }
 
