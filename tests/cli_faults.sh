@@ -139,6 +139,19 @@ if [ "$(id -u)" -eq 0 ] && mount -t tmpfs -o size=512k cltrain-test "$tmp/full" 
   disk_full_case "tmpfs full" jsc-s "$F" 1 -- env
   rm "$mnt/filler"
   after_space_freed "tmpfs full" "$F" 2
+  # Not one free page: --resume cannot even rewrite the CSV files. It must say so, keep
+  # them and the checkpoint as they were, and leave no temporary file.
+  cp "$F/metrics.csv" "$F/epochs.csv" "$F/last.ckpt" "$tmp/"
+  dd if=/dev/zero of="$mnt/filler" bs=4096 2> /dev/null
+  "$BIN" train --resume "$F/last.ckpt" --max-epochs 3 --quiet > /dev/null 2> "$tmp/full0.err"; rc=$?
+  check '[ $rc -eq 1 ] || [ $rc -eq 2 ]' "no space at all: exit $rc, want 1 or 2: $(cat "$tmp/full0.err")"
+  check '[ "$(grep -vc "^cltrain: warning: " "$tmp/full0.err")" = 1 ] && grep -q "No space left on device" "$tmp/full0.err"' \
+    "no space at all: not one error line naming ENOSPC: $(cat "$tmp/full0.err")"
+  check 'cmp -s "$F/metrics.csv" "$tmp/metrics.csv" && cmp -s "$F/epochs.csv" "$tmp/epochs.csv" && cmp -s "$F/last.ckpt" "$tmp/last.ckpt"' \
+    "no space at all: the run's files changed"
+  check '[ -z "$(ls "$F" | grep "\.tmp$")" ]' "no space at all: temporary files left: $(ls "$F")"
+  rm "$mnt/filler"
+  after_space_freed "tmpfs full, then freed" "$F" 3
 else
   echo "note: cannot mount a tmpfs here (not root or no CAP_SYS_ADMIN): the shim case stands in"
 fi
