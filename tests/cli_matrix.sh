@@ -99,6 +99,8 @@ printf '\211HDF\r\n\032\n garbage' > garbage.h5
 printf 'CLTRCKPT garbage' > garbage.ckpt
 printf 'hello' > plain.ckpt
 printf 'x' > a-file
+cp garbage.ckpt unreadable.ckpt; chmod 000 unreadable.ckpt
+long=$(printf 'a%.0s' $(seq 5000))      # longer than any path cltrain keeps
 mkdir no-metrics; mkdir empty-metrics; : > empty-metrics/metrics.csv
 mkdir bad-metrics; printf 'step,epoch\n1\n' > bad-metrics/metrics.csv
 mkdir readonly-dir; chmod 555 readonly-dir
@@ -210,6 +212,19 @@ for f in missing.ckpt empty.ckpt dir.ckpt garbage.ckpt plain.ckpt; do
   bad "$f" -- train --resume "$f"
   bad "$f" -- "${T[@]}" --load "$f"
 done
+
+bad_perm "unreadable.ckpt" -- train --resume unreadable.ckpt
+bad_perm "unreadable.ckpt" -- "${T[@]}" --load unreadable.ckpt
+bad_perm "unreadable.ckpt" -- test jsc-tiny jsc-synth --load unreadable.ckpt
+
+# ---- train: over-long values ----
+bad "longer than 1023 characters" -- train "$long" jsc-synth "${M[@]}"
+bad "longer than 1023 characters" -- train jsc-tiny "$long" "${M[@]}"
+bad "longer than 1023 characters" -- "${T[@]}" --project-dir "$long"
+bad "longer than 1023 characters" -- "${T[@]}" --resume "$long"
+bad "longer than 255 characters" -- "${T[@]}" --device "$long"
+bad "model file 'aaaa" -- models "$long"
+bad "--vary" -- sweep jsc-tiny jsc-synth --vary "batch-size=$long"
 
 # ---- train: devices ----
 bad "device" -- "${T[@]}" --device 99
