@@ -98,6 +98,16 @@ check 'rows_exact "$D" 9000 20 25' "kill -9 + resume: steps $(col "$D/metrics.cs
 check '[ "$(col "$D/epochs.csv" 2 | tr "\n" " ")" = "$(seq 450 450 9000 | tr "\n" " ")" ]' "kill -9 + resume: epoch steps"
 check '[ "$(json "$D/summary.json" status)" = finished ]' "kill -9 + resume: status $(json "$D/summary.json" status)"
 
+# ---- a run another process is writing cannot be resumed a second time ----
+# (flock(1) holds the run directory's lock as a training cltrain does)
+if command -v flock > /dev/null; then
+  cp -r "$A" "$tmp/locked-run"
+  err=$(flock "$tmp/locked-run" "$BIN" train --resume "$tmp/locked-run/last.ckpt" --max-epochs 4 --quiet 2>&1 >/dev/null); rc=$?
+  check '[ $rc -eq 2 ] && [ "$(printf "%s\n" "$err" | grep -vc "^cltrain: warning: ")" = 1 ] &&
+         printf "%s" "$err" | grep -q "is in use by another cltrain process"' "second writer of a run: exit $rc: $err"
+  check 'diff -r "$A" "$tmp/locked-run" > /dev/null' "a refused second writer changed the run"
+fi
+
 # ---- a full disk ----
 # Resume RUN_DIR for one more epoch under a full disk (the command prefix in "$@"), then
 # with space again. Checks what the brief promises either way.
