@@ -208,6 +208,8 @@ int cmd_compare(int argc, char **argv) {
   if (!a->cfg.quiet) printf("loading %s ...\n", a->cfg.dataset);
   fflush(stdout);
   if (dataset_load(a->cfg.dataset, &opt, &ds, err, sizeof err)) die_usage("compare: %s", err);
+  /* A batch larger than the data is refused before the compare directory exists. */
+  if (train_check_data(&a->cfg, &ds, err, sizeof err)) die_usage("compare: %s", err);
   if (make_dirs(dir, err, sizeof err) != 0) die_usage("compare: %s", err);
 
   compare_row *rows = xcalloc((size_t)n, sizeof *rows);
