@@ -361,9 +361,12 @@ if "$BIN" bench --help > /dev/null 2>&1; then
 fi
 
 # ---- nothing failed half-way into a finished run ----
+# (stronger: every refusal comes before a run directory is made)
 if [ -d "$tmp/runs" ]; then
   finished=$(grep -l '"status": "finished"' "$tmp"/runs/*/summary.json 2>/dev/null)
   [ -z "$finished" ] || report "a refused command left a finished run: $finished"
+  left=$(ls -A "$tmp/runs")
+  [ -z "$left" ] || report "refused commands left run directories: $left"
 fi
 echo "cli_matrix: $cases cases"
 exit $fail
