@@ -151,8 +151,10 @@ static void new_compare_dir(const compare_args *a, char *dir, size_t n) {
     if (k) snprintf(suffix, sizeof suffix, "-%d", k);
     if (snprintf(dir, n, "%s/compare_%s_%s_%s%s", a->cfg.project_dir, model, data, stamp, suffix) >= (int)n)
       die_usage("compare: directory name too long");
+    /* Free name found; or the project directory itself is unusable (a file, no access):
+       creating the directory reports that. Only "exists" tries the next name. */
     struct stat st;
-    if (stat(dir, &st) != 0 && errno == ENOENT) return;
+    if (stat(dir, &st) != 0) return;
   }
 }
 
@@ -206,6 +208,8 @@ int cmd_compare(int argc, char **argv) {
   if (!a->cfg.quiet) printf("loading %s ...\n", a->cfg.dataset);
   fflush(stdout);
   if (dataset_load(a->cfg.dataset, &opt, &ds, err, sizeof err)) die_usage("compare: %s", err);
+  /* A batch larger than the data is refused before the compare directory exists. */
+  if (train_check_data(&a->cfg, &ds, err, sizeof err)) die_usage("compare: %s", err);
   if (make_dirs(dir, err, sizeof err) != 0) die_usage("compare: %s", err);
 
   compare_row *rows = xcalloc((size_t)n, sizeof *rows);

@@ -1,5 +1,6 @@
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -62,8 +63,9 @@ char *xstrdup_at(const char *s, const char *file, int line) {
   return p;
 }
 
+/* strtol/strtod skip leading white space; a value with it is not "the whole string". */
 bool parse_long(const char *s, long lo, long hi, long *out) {
-  if (!s || !*s) return false;
+  if (!s || !*s || isspace((unsigned char)*s)) return false;
   char *end;
   errno = 0;
   long v = strtol(s, &end, 10);
@@ -73,7 +75,7 @@ bool parse_long(const char *s, long lo, long hi, long *out) {
 }
 
 bool parse_double(const char *s, double lo, double hi, double *out) {
-  if (!s || !*s) return false;
+  if (!s || !*s || isspace((unsigned char)*s)) return false;
   char *end;
   errno = 0;
   double v = strtod(s, &end);
@@ -109,6 +111,7 @@ int seterr(char *err, size_t errlen, const char *fmt, ...) {
 char *read_file(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
   if (!f) return NULL;
+  errno = 0;
   size_t cap = 4096, n = 0;
   char *buf = xmalloc(cap);
   for (;;) {
@@ -117,11 +120,12 @@ char *read_file(const char *path, size_t *len) {
     n += got;
     if (got == 0) break;
   }
-  int failed = ferror(f);
+  /* Keep the reason of a failed read (EISDIR for a directory) for the caller's message. */
+  int failed = ferror(f), read_errno = errno;
   fclose(f);
   if (failed) {
     free(buf);
-    errno = EIO;
+    errno = read_errno ? read_errno : EIO;
     return NULL;
   }
   buf[n] = '\0';
