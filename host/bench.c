@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "gemm.h"
 #include "net.h"
 #include "rng.h"
 #include "util.h"
@@ -20,6 +21,7 @@ static int cmp_double(const void *a, const void *b) {
 }
 
 typedef struct {
+  cl_runtime *rt;
   net *n;
   cl_mem x, y, perm;
   size_t pool_rows;
@@ -66,7 +68,7 @@ static void make_pool(cl_runtime *rt, const model_spec *m, bench_state *s) {
 
 void bench_train_step(cl_runtime *rt, const model_spec *m, int batch, const bench_options *o,
                       bench_result *out) {
-  bench_state s = {.batch = batch};
+  bench_state s = {.rt = rt, .batch = batch};
   optim_config_default(&s.opt, OPTIM_ADAM, 1e-3f, 0.0f);
   s.n = net_create(rt, m, batch, 0);
   make_pool(rt, m, &s);
@@ -114,4 +116,133 @@ void bench_train_step(cl_runtime *rt, const model_spec *m, int batch, const benc
   rt_release(&s.y);
   rt_release(&s.perm);
   net_free(s.n);
+}
+
+/* Steps cut after phase LAST (0 gather, 1 forward, 2 loss, 3 backward, 4 optimizer). */
+static void run_prefix(bench_state *s, long steps, int last) {
+  for (long i = 0; i < steps; i++) {
+    if (s->next + (size_t)s->batch > s->pool_rows) s->next = 0;
+    net_set_batch(s->n, s->x, s->y, s->perm, s->next, s->batch);
+    s->next += (size_t)s->batch;
+    ++s->step;
+    if (last >= 1) net_forward(s->n, s->batch, true, s->step);
+    if (last >= 2) net_loss(s->n, s->batch);
+    if (last >= 3) net_backward(s->n, s->batch, s->step);
+    if (last >= 4) net_optimizer_step(s->n, &s->opt, s->step);
+    /* net_train_step bounds the queue itself; these partial steps wait every 16 steps */
+    if (i % 16 == 15) rt_finish(s->rt);
+  }
+}
+
+/* Best of the repetitions, microseconds per call of FN(ctx, steps). */
+typedef void (*steps_fn)(void *ctx, long steps);
+static double best_us(cl_runtime *rt, steps_fn fn, void *ctx, long steps, int reps) {
+  double best = INFINITY;
+  for (int r = 0; r < reps; r++) {
+    double t0 = now_seconds();
+    fn(ctx, steps);
+    rt_finish(rt);
+    best = fmin(best, (now_seconds() - t0) / (double)steps * 1e6);
+  }
+  return best;
+}
+
+typedef struct {
+  bench_state *s;
+  int last;
+} prefix_ctx;
+
+static void prefix_steps(void *ctx, long steps) {
+  prefix_ctx *p = ctx;
+  run_prefix(p->s, steps, p->last);
+}
+
+typedef struct {
+  cl_runtime *rt;
+  const model_spec *m;
+  int batch;
+  cl_mem a, b, c;
+  int calls;
+} gemm_ctx;
+
+/* The GEMMs of one training step with the net's shapes and transpositions (ops_linear.c):
+   forward x Wt, weight gradient dY^T X, input gradient dY W unless nothing before the
+   Linear has parameters. */
+static void gemm_steps(void *ctx, long steps) {
+  gemm_ctx *g = ctx;
+  g->calls = 0;
+  for (long i = 0; i < steps; i++) {
+    bool params_before = false;
+    for (int l = 0; l < g->m->n_layers; l++) {
+      const layer_spec *L = &g->m->layers[l];
+      if (L->kind != LAYER_LINEAR) {
+        params_before = params_before || L->kind == LAYER_BATCHNORM;
+        continue;
+      }
+      const size_t B = (size_t)g->batch, in = (size_t)L->in, out = (size_t)L->out;
+      gemm(g->rt, false, false, B, out, in, 1.0f, g->a, 0, in, g->b, 0, out, 0.0f, g->c, 0, out);
+      gemm(g->rt, true, false, out, in, B, 1.0f, g->a, 0, out, g->b, 0, in, 0.0f, g->c, 0, in);
+      g->calls += 2;
+      if (params_before) {
+        gemm(g->rt, false, false, B, in, out, 1.0f, g->a, 0, out, g->b, 0, in, 0.0f, g->c, 0, in);
+        g->calls++;
+      }
+      params_before = true;
+    }
+    if (i % 4 == 3) rt_finish(g->rt); /* a queue as deep as a training step's */
+  }
+}
+
+void bench_step_breakdown(cl_runtime *rt, const model_spec *m, int batch, const bench_options *o,
+                          bench_breakdown *out) {
+  bench_state s = {.rt = rt, .batch = batch};
+  optim_config_default(&s.opt, OPTIM_ADAM, 1e-3f, 0.0f);
+  s.n = net_create(rt, m, batch, 0);
+  make_pool(rt, m, &s);
+  run_steps(&s, o->warmup_steps);
+  rt_finish(rt);
+  /* about rep_seconds per repetition of the full step */
+  prefix_ctx full = {&s, 4};
+  double probe = best_us(rt, prefix_steps, &full, 16, 1);
+  long steps = probe > 0 ? (long)(o->rep_seconds * 1e6 / probe) : 100;
+  steps = steps < 16 ? 16 : steps > 100000 ? 100000 : steps;
+  /* the prefixes in interleaved rounds, so a change in background load hits all alike */
+  double prefix[5] = {INFINITY, INFINITY, INFINITY, INFINITY, INFINITY};
+  for (int round = 0; round < 2 * o->reps; round++)
+    for (int last = 0; last < 5; last++) {
+      prefix_ctx p = {&s, last};
+      prefix[last] = fmin(prefix[last], best_us(rt, prefix_steps, &p, steps, 1));
+    }
+  /* background load can make a small phase's difference come out below zero: 0 then */
+  out->gather_us = prefix[0];
+  out->forward_us = fmax(0, prefix[1] - prefix[0]);
+  out->loss_us = fmax(0, prefix[2] - prefix[1]);
+  out->backward_us = fmax(0, prefix[3] - prefix[2]);
+  out->optimizer_us = fmax(0, prefix[4] - prefix[3]);
+  out->step_us = prefix[4];
+  net_metrics met;
+  net_take_metrics(s.n, &met, NULL);
+  rt_release(&s.x);
+  rt_release(&s.y);
+  rt_release(&s.perm);
+  net_free(s.n);
+
+  /* the GEMMs alone, on scratch buffers big enough for every operand */
+  size_t elems = 1;
+  for (int l = 0; l < m->n_layers; l++) {
+    const size_t w = (size_t)(m->layers[l].in > m->layers[l].out ? m->layers[l].in : m->layers[l].out);
+    if ((size_t)batch * w > elems) elems = (size_t)batch * w;
+    if ((size_t)m->layers[l].in * (size_t)m->layers[l].out > elems)
+      elems = (size_t)m->layers[l].in * (size_t)m->layers[l].out;
+  }
+  gemm_ctx g = {rt, m, batch, rt_alloc(rt, elems * 4), rt_alloc(rt, elems * 4), rt_alloc(rt, elems * 4), 0};
+  rt_zero(rt, g.a, 0, elems * 4);
+  rt_zero(rt, g.b, 0, elems * 4);
+  gemm_steps(&g, 2); /* compiles nothing new: the net's steps used these shapes */
+  rt_finish(rt);
+  out->gemm_us = best_us(rt, gemm_steps, &g, 16, o->reps * 2);
+  out->gemm_calls = g.calls / 16;
+  rt_release(&g.a);
+  rt_release(&g.b);
+  rt_release(&g.c);
 }

@@ -36,4 +36,18 @@ typedef struct {
 void bench_train_step(cl_runtime *rt, const model_spec *m, int batch, const bench_options *o,
                       bench_result *out);
 
+/* Where a step's time goes: each prefix of the step (gather; + forward; + loss;
+   + backward; + optimizer = the full step) timed like a step, the differences giving each
+   phase, and the step's CLBlast calls alone (its GEMM shapes on scratch buffers).
+   Microseconds per step, each the best of 2 x REPS repetitions taken in interleaved
+   rounds; a phase whose difference comes out negative under background load is 0. */
+typedef struct {
+  double gather_us, forward_us, loss_us, backward_us, optimizer_us, step_us;
+  double gemm_us;      /* the step's GEMMs alone */
+  int gemm_calls;
+} bench_breakdown;
+
+void bench_step_breakdown(cl_runtime *rt, const model_spec *m, int batch, const bench_options *o,
+                          bench_breakdown *out);
+
 #endif

@@ -17,7 +17,7 @@
 static const char bench_help[] =
     "usage: cltrain bench [--models LIST] [--batch-sizes LIST] [--device SPEC] [--quick]\n"
     "                     [--reps N] [--no-epoch] [--epoch-model M] [--epoch-batch N]\n"
-    "                     [--synth-size N] [--out DIR]\n"
+    "                     [--synth-size N] [--breakdown] [--out DIR]\n"
     "\n"
     "Steady-state throughput of a full training step (batch gather, forward, loss,\n"
     "backward, Adam) for every model and batch size: warm-up steps (and every kernel\n"
@@ -35,6 +35,9 @@ static const char bench_help[] =
     "  --epoch-model M     model of the epoch measurement (default jsc-tiny)\n"
     "  --epoch-batch N     its batch size (default 256)\n"
     "  --synth-size N      jets of jsc-synth for the epoch (default 830000, quick 20000)\n"
+    "  --breakdown         also where a step's time goes: gather, forward, loss,\n"
+    "                      backward, optimizer, and the step's CLBlast calls alone\n"
+    "                      (breakdown.csv)\n"
     "  --out DIR           where bench.csv and epoch.csv go (default runs/bench_<time>)\n"
     "\n"
     "bench.csv: model,batch_size,samples_per_s,samples_per_s_min,samples_per_s_max,step_us,\n"
@@ -44,7 +47,7 @@ static const char bench_help[] =
     "average after each row.\n";
 
 enum { OPT_MODELS = 1, OPT_BATCHES, OPT_DEVICE, OPT_QUICK, OPT_REPS, OPT_NO_EPOCH, OPT_EPOCH_MODEL,
-       OPT_EPOCH_BATCH, OPT_SYNTH, OPT_OUT, OPT_HELP };
+       OPT_EPOCH_BATCH, OPT_SYNTH, OPT_OUT, OPT_BREAKDOWN, OPT_HELP };
 
 typedef struct {
   char models[32][LIST_ITEM_MAX];
@@ -53,7 +56,7 @@ typedef struct {
   int n_batches;
   const char *device, *epoch_model;
   long epoch_batch, synth_size, reps;
-  bool quick, no_epoch;
+  bool quick, no_epoch, breakdown;
   char out[RUN_PATH_MAX];
 } bench_args;
 
@@ -69,7 +72,8 @@ static void parse_args(int argc, char **argv, bench_args *a) {
       {"epoch-model", required_argument, NULL, OPT_EPOCH_MODEL},
       {"epoch-batch", required_argument, NULL, OPT_EPOCH_BATCH},
       {"synth-size", required_argument, NULL, OPT_SYNTH}, {"out", required_argument, NULL, OPT_OUT},
-      {"help", no_argument, NULL, OPT_HELP},              {NULL, 0, NULL, 0}};
+      {"breakdown", no_argument, NULL, OPT_BREAKDOWN},    {"help", no_argument, NULL, OPT_HELP},
+      {NULL, 0, NULL, 0}};
   optind = 0;
   opterr = 0;
   int c;
@@ -81,6 +85,7 @@ static void parse_args(int argc, char **argv, bench_args *a) {
       case OPT_QUICK: a->quick = true; break;
       case OPT_REPS: a->reps = parse_long_opt("--reps", optarg, 1, 1000); break;
       case OPT_NO_EPOCH: a->no_epoch = true; break;
+      case OPT_BREAKDOWN: a->breakdown = true; break;
       case OPT_EPOCH_MODEL: a->epoch_model = optarg; break;
       case OPT_EPOCH_BATCH: a->epoch_batch = parse_long_opt("--epoch-batch", optarg, 2, 1 << 20); break;
       case OPT_SYNTH: a->synth_size = parse_long_opt("--synth-size", optarg, 100, 100000000); break;
@@ -133,6 +138,28 @@ static void close_csv(FILE *f, const char *dir, const char *name) {
   if (fclose(f) != 0) DIE("bench: writing %s/%s failed", dir, name);
 }
 
+static void breakdown(const bench_args *a, model_spec *models, cl_runtime *rt, const bench_options *o) {
+  printf("\nwhere a step's time goes (us per step; phases from cumulative prefixes of the step)\n");
+  printf("%-12s %6s %8s %8s %8s %9s %9s %8s   %10s\n", "model", "batch", "gather", "forward", "loss", "backward",
+         "optimizer", "step", "GEMMs alone");
+  FILE *csv = open_csv(a->out, "breakdown.csv",
+                       "model,batch_size,gather_us,forward_us,loss_us,backward_us,optimizer_us,step_us,gemm_us,"
+                       "gemm_calls");
+  for (int mi = 0; mi < a->n_models; mi++)
+    for (int bi = 0; bi < a->n_batches; bi++) {
+      bench_breakdown b;
+      bench_step_breakdown(rt, &models[mi], (int)a->batches[bi], o, &b);
+      printf("%-12s %6ld %8.1f %8.1f %8.1f %9.1f %9.1f %8.1f   %6.1f (%d)\n", models[mi].name, a->batches[bi],
+             b.gather_us, b.forward_us, b.loss_us, b.backward_us, b.optimizer_us, b.step_us, b.gemm_us,
+             b.gemm_calls);
+      fflush(stdout);
+      csv_put_field(csv, models[mi].name);
+      fprintf(csv, ",%ld,%.4g,%.4g,%.4g,%.4g,%.4g,%.4g,%.4g,%d\n", a->batches[bi], b.gather_us, b.forward_us,
+              b.loss_us, b.backward_us, b.optimizer_us, b.step_us, b.gemm_us, b.gemm_calls);
+    }
+  close_csv(csv, a->out, "breakdown.csv");
+}
+
 static void bench_steps(const bench_args *a, model_spec *models) {
   bench_options o;
   bench_options_default(&o, a->quick);
@@ -164,6 +191,7 @@ static void bench_steps(const bench_args *a, model_spec *models) {
       fprintf(csv, ",%d\n", rt.tuned ? 1 : 0);
     }
   close_csv(csv, a->out, "bench.csv");
+  if (a->breakdown) breakdown(a, models, &rt, &o);
   rt_close(&rt);
 }
 

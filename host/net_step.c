@@ -60,7 +60,7 @@ void net_forward(net *n, int batch, bool training, uint64_t step) {
 
 void net_loss(net *n, int batch) {
   net_check_batch(n, batch, "net_loss");
-  op_softmax_xent(n->rt, &n->k, batch, n->m.output_width, n->logits, n->labels, n->dlogits,
+  op_softmax_xent(n->rt, &n->k, batch, n->m.output_width, n->logits, n->labels, NULL, n->dlogits,
                   n->metrics, NULL);
   n->count += batch;
   n->last_batch = batch;
@@ -99,7 +99,7 @@ void net_train_step(net *n, int batch, const optim_config *opt, uint64_t step) {
 
 void net_eval_batch(net *n, int batch) {
   net_forward(n, batch, false, 0);
-  op_softmax_xent(n->rt, &n->k, batch, n->m.output_width, n->logits, n->labels, NULL, n->metrics,
+  op_softmax_xent(n->rt, &n->k, batch, n->m.output_width, n->logits, n->labels, NULL, NULL, n->metrics,
                   n->confusion);
   n->count += batch;
   n->last_batch = batch;

@@ -39,7 +39,8 @@ bool dropout_keep(uint64_t seed, uint64_t step, uint32_t layer, uint32_t idx, ui
 /* Whether the epilogue drops anything (p > 0 and a mask buffer). */
 bool op_epilogue_drops(const op_epilogue *e);
 /* Whether the epilogue's backward needs a buffer of its own (the output alone does not
-   determine the activation's gradient: dropout follows it, or leaky_relu slope < 0). */
+   determine the activation's gradient: dropout follows an activation other than ReLU, or
+   leaky_relu slope < 0). Otherwise the backward reads the output z as its saved value. */
 bool op_epilogue_needs_saved(const op_epilogue *e);
 act_kind act_of_layer(layer_kind k);
 
@@ -47,22 +48,34 @@ act_kind act_of_layer(layer_kind k);
 typedef struct {
   cl_kernel bias_act_fwd, bias_act_bwd;
   cl_kernel bn_train_fwd, bn_eval_fwd, bn_train_bwd;
+  /* Vector form (col_vec): one kernel per activation kind and dropout flag of the
+     epilogue, [act][drop] (kernels/common.cl); NULL otherwise. */
+  cl_kernel bias_act_bwd_v[5][2], bn_train_fwd_v[5][2], bn_train_bwd_v[5][2];
   cl_kernel pointwise_fwd, pointwise_bwd;
-  cl_kernel dropout_mask, softmax_xent, softmax_xent_small, optimizer_step, gather_rows;
-  bool col_items;  /* column kernels in items form (one work-item per column, CPUs) rather
-                      than one work-group per column (GPUs); see kernels/common.cl */
+  cl_kernel dropout_mask, softmax_xent, softmax_xent_small, softmax_xent_vec, optimizer_step, gather_rows;
+  cl_kernel optimizer_step_vec;
+  bool optimizer_vec; /* the optimizer in float16 vectors, 16 parameters per work-item (CPUs) */
+  bool col_vec;    /* column kernels in vector form (one work-item per OPS_VEC_GROUP columns,
+                      CPUs) rather than one work-group per column (GPUs); kernels/colvec.cl */
   size_t col_wg;   /* per-column reductions (bias gradient, batch norm): local size */
-  size_t loss_wg;  /* the single work-group of the loss */
+  bool loss_vec;   /* training loss with few classes in one vectorised work-item (CPUs) */
+  size_t loss_wg;  /* the single work-group of the loss otherwise */
   size_t ew_wg;    /* element-wise kernels */
 } ops_kernels;
 
 void ops_init(ops_kernels *k, cl_runtime *rt);
+#define OPS_VEC_GROUP 16 /* columns per work-item of the vector form (VEC_GROUP, colvec.cl) */
 /* Same with chosen local sizes for the reductions. col_wg 0: the device's default (a CPU:
-   items form, 16 columns per work-group; a GPU: a work-group of 64 per column); col_wg > 0:
-   a work-group of col_wg per column. loss_wg 0: 16 on a CPU, 256 on a GPU. The tests use
+   vector form; a GPU: a work-group of 64 per column); col_wg > 0:
+   a work-group of col_wg per column. loss_wg 0: on a CPU one vectorised work-item for a
+   training loss with few classes (else a group of 16), 256 on a GPU. The tests use
    it to cover both configurations on one device. */
 void ops_init_local(ops_kernels *k, cl_runtime *rt, size_t col_wg, size_t loss_wg);
 void ops_free(ops_kernels *k);
+/* The column kernel for epilogue E: in vector form the variant of E's activation and
+   dropout, else GENERIC. */
+cl_kernel ops_col_kernel(const ops_kernels *k, cl_kernel generic, cl_kernel const variants[5][2],
+                         const op_epilogue *e);
 /* Enqueue column kernel KK over C columns in the form ops_init chose. */
 void ops_launch_cols(cl_runtime *rt, const ops_kernels *k, cl_kernel kk, int C);
 
@@ -98,7 +111,7 @@ typedef struct {
   size_t bias_off;
   cl_mem stats;          /* running mean at rm_off, running var at rv_off */
   size_t rm_off, rv_off;
-  cl_mem batch_stats;    /* 2C floats: mean, 1/sqrt(var + eps) per channel, kept for backward */
+  cl_mem batch_stats;    /* 2C floats: C means, then C values 1/sqrt(var + eps), for backward */
   float momentum, eps;   /* 0.1, 1e-5 */
 } op_bn;
 
@@ -120,12 +133,21 @@ void op_pointwise_forward(cl_runtime *rt, const ops_kernels *k, int n, cl_mem x,
 void op_pointwise_backward(cl_runtime *rt, const ops_kernels *k, int n, cl_mem dz, cl_mem saved,
                            cl_mem dx, const op_epilogue *e);
 /* The dropout mask of e for STEP over n elements (no-op without dropout). */
+#define OPS_DROP_PER_ITEM 32 /* mask bytes per work-item (DROP_PER_ITEM, kernels/dropout.cl) */
 void op_dropout_mask(cl_runtime *rt, const ops_kernels *k, const op_epilogue *e, int n, uint64_t step);
+
+/* Where a batch's rows are read from: row i of the batch is row perm[start + i] of the
+   source buffer (perm NULL: row start + i). A NULL op_rows pointer: row i of the buffer. */
+typedef struct {
+  cl_mem perm;
+  size_t start;
+} op_rows;
 
 /* --- Softmax cross-entropy (ops_loss.c) ---
    Adds the batch's loss sum and correct count to the metrics buffer (OPS_METRICS_WORDS
    uint32 words, layout below); dlogits (NULL: none) = (softmax - onehot) / rows; the
-   confusion matrix (NULL: none, else C*C uint32, row = true class) counts predictions. */
+   confusion matrix (NULL: none, else C*C uint32, row = true class) counts predictions.
+   Row i's label is labels[i] or, with label_rows, read through it. */
 enum {
   OPS_METRIC_LOSS_SUM = 0,     /* float bits */
   OPS_METRIC_LOSS_COMP = 1,    /* float bits, Neumaier compensation of the sum */
@@ -137,13 +159,18 @@ enum {
 };
 #define OPS_LOSS_SMALL_C 8 /* training with up to this many classes runs kernels/loss.cl's small form */
 void op_softmax_xent(cl_runtime *rt, const ops_kernels *k, int rows, int C, cl_mem logits,
-                     cl_mem labels, cl_mem dlogits, cl_mem metrics, cl_mem confusion);
+                     cl_mem labels, const op_rows *label_rows, cl_mem dlogits, cl_mem metrics,
+                     cl_mem confusion);
+/* Internal to the ops_*.c files: set the 3 row-source arguments (perm, start, use_perm)
+   from index first. */
+void ops_set_rows(cl_kernel kernel, cl_uint first, const op_rows *r);
 
 /* --- Optimizer (ops_optim.c): one launch over n parameters; state holds 2n floats ---
    With params_t and tmap (both NULL: none), every updated parameter i with
    tmap[i] != OPS_NO_MIRROR is also written to params_t[tmap[i]]: the net keeps the Linear
    weights transposed there for the forward GEMMs (see ops_weight_mirror_map). */
 #define OPS_NO_MIRROR 0xffffffffu
+#define OPS_OPT_VEC_WG 1 /* work-items per group of the optimizer's vector form */
 void op_optimizer_step(cl_runtime *rt, const ops_kernels *k, size_t n, cl_mem params, cl_mem grads,
                        cl_mem state, const optim_config *o, uint64_t step, cl_mem params_t,
                        cl_mem tmap);

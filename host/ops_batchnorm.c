@@ -4,7 +4,7 @@
 
 void op_bn_train_forward(cl_runtime *rt, const ops_kernels *k, const op_bn *bn, int rows, cl_mem x,
                          cl_mem z, cl_mem saved, const op_epilogue *e) {
-  cl_kernel kk = k->bn_train_fwd;
+  cl_kernel kk = ops_col_kernel(k, k->bn_train_fwd, k->bn_train_fwd_v, e);
   const cl_int r = rows, c = bn->C, has_bias = bn->has_bias, store = saved != NULL;
   const cl_uint goff = (cl_uint)bn->gamma_off, boff = (cl_uint)bn->beta_off,
                 bias = (cl_uint)bn->bias_off, rm = (cl_uint)bn->rm_off, rv = (cl_uint)bn->rv_off;
@@ -60,7 +60,7 @@ void op_bn_train_backward(cl_runtime *rt, const ops_kernels *k, const op_bn *bn,
                           cl_mem x, cl_mem dz, cl_mem saved, cl_mem dx, cl_mem grads,
                           size_t dgamma_off, size_t dbeta_off, size_t dbias_off,
                           const op_epilogue *e) {
-  cl_kernel kk = k->bn_train_bwd;
+  cl_kernel kk = ops_col_kernel(k, k->bn_train_bwd, k->bn_train_bwd_v, e);
   const cl_int r = rows, c = bn->C, has_bias = bn->has_bias, write_dx = dx != NULL;
   const cl_uint goff = (cl_uint)bn->gamma_off, bias = (cl_uint)bn->bias_off,
                 dg = (cl_uint)dgamma_off, db = (cl_uint)dbeta_off, dbias = (cl_uint)dbias_off;

@@ -49,7 +49,7 @@ void op_bias_act_forward(cl_runtime *rt, const ops_kernels *k, int rows, int C, 
 void op_bias_act_backward(cl_runtime *rt, const ops_kernels *k, int rows, int C, cl_mem dz,
                           cl_mem saved, bool write_dh, cl_mem grads, size_t db_off,
                           const op_epilogue *e) {
-  cl_kernel kk = k->bias_act_bwd;
+  cl_kernel kk = ops_col_kernel(k, k->bias_act_bwd, k->bias_act_bwd_v, e);
   const cl_int r = rows, c = C, wdh = write_dh;
   const cl_uint off = (cl_uint)db_off;
   KARG(kk, 0, r);

@@ -33,7 +33,7 @@ void op_optimizer_step(cl_runtime *rt, const ops_kernels *k, size_t n, cl_mem pa
   const cl_float bc2_sqrt = (float)sqrt(1.0 - pow((double)o->beta2, t));
   const cl_float momentum = o->momentum;
   const cl_int nesterov = o->nesterov;
-  cl_kernel kk = k->optimizer_step;
+  cl_kernel kk = k->optimizer_vec ? k->optimizer_step_vec : k->optimizer_step;
   KARG(kk, 0, nn);
   KARG(kk, 1, params);
   KARG(kk, 2, grads);
@@ -55,7 +55,8 @@ void op_optimizer_step(cl_runtime *rt, const ops_kernels *k, size_t n, cl_mem pa
   KARG(kk, 17, params_t);
   KARG(kk, 18, tmap);
   KARG(kk, 19, mirror);
-  rt_launch1d(rt, kk, n, k->ew_wg);
+  if (k->optimizer_vec) rt_launch1d(rt, kk, (n + 15) / 16, OPS_OPT_VEC_WG);
+  else rt_launch1d(rt, kk, n, k->ew_wg);
 }
 
 void ops_weight_mirror_map(const model_spec *m, uint32_t *tmap) {

@@ -42,5 +42,5 @@ void op_dropout_mask(cl_runtime *rt, const ops_kernels *k, const op_epilogue *e,
   KARG(kk, 4, seed_hi);
   KARG(kk, 5, thr);
   KARG(kk, 6, e->mask);
-  rt_launch1d(rt, kk, ((size_t)n + 31) / 32, k->ew_wg); /* 32 mask bytes per item */
+  rt_launch1d(rt, kk, ((size_t)n + OPS_DROP_PER_ITEM - 1) / OPS_DROP_PER_ITEM, k->ew_wg);
 }

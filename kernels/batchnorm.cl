@@ -2,12 +2,12 @@
    preceding Linear layer (so the Linear needs no bias kernel of its own) and with the
    following activation and dropout. Training kernels come in two forms with the same
    arguments, both reducing over the batch in a fixed order: one work-group per channel
-   (GPUs), and *_items with one work-item per channel (CPUs, see common.cl).
+   (GPUs), and *_vec with one work-item per group of 16 channels (CPUs, see colvec.cl).
    -D WG=local size (a power of two). */
-#include "common.cl"
+#include "colvec.cl"
 
 /* Batch mean and biased variance of channel c, running-stat update (momentum, unbiased
-   variance), batch_stats[2c] = mean, [2c+1] = 1/sqrt(var + eps) for the backward, and
+   variance), batch_stats[c] = mean, [C + c] = 1/sqrt(var + eps) for the backward, and
    z = epilogue(gamma * xhat + beta). */
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
 void bn_train_forward(const int rows, __global const float *x,
@@ -36,8 +36,8 @@ void bn_train_forward(const int rows, __global const float *x,
     const float unbiased = rows > 1 ? sq / (float)(rows - 1) : var;
     stats[rm_off + c] = momentum * mean + (1.0f - momentum) * stats[rm_off + c];
     stats[rv_off + c] = momentum * unbiased + (1.0f - momentum) * stats[rv_off + c];
-    batch_stats[2 * c] = mean;
-    batch_stats[2 * c + 1] = invstd;
+    batch_stats[c] = mean;
+    batch_stats[C + c] = invstd;
   }
   const float gamma = params[gamma_off + c], beta = params[beta_off + c];
   for (uint i = lid; i < (uint)rows; i += WG) {
@@ -79,7 +79,7 @@ void bn_train_backward(const int rows, __global const float *x,
   __local float scratch[WG];
   const uint c = get_group_id(0), lid = get_local_id(0);
   const float b = has_bias ? params[bias_off + c] : 0.0f;
-  const float mean = batch_stats[2 * c], invstd = batch_stats[2 * c + 1];
+  const float mean = batch_stats[c], invstd = batch_stats[C + c];
   float2 acc = (float2)(0.0f, 0.0f);
   for (uint i = lid; i < (uint)rows; i += WG) {
     const uint idx = i * (uint)C + c;
@@ -109,102 +109,120 @@ void bn_train_backward(const int rows, __global const float *x,
   }
 }
 
-/* The training kernels in items form: work-item c owns channel c. */
-__kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
-void bn_train_forward_items(const int rows, __global const float *x,
-                            __global const float *params, const uint gamma_off, const uint beta_off,
-                            const int has_bias, const uint bias_off, __global float *stats,
-                            const uint rm_off, const uint rv_off, __global float *batch_stats,
-                            const int C, const float momentum, const float eps, __global float *z,
-                            __global float *saved, const int store_saved, EPILOGUE_PARAMS) {
-  /* Items past the last column repeat the last one without storing: every item runs the
-     same loops, which lets the compiler vectorise across items inside them. */
-  const uint w = (uint)C, n = (uint)rows, live = get_global_id(0) < w;
-  const uint c = live ? get_global_id(0) : w - 1;
-  const float b = has_bias ? params[bias_off + c] : 0.0f;
-  float total = 0.0f;
-  for (uint i0 = 0; i0 < n; i0 += ROW_BLOCK) {
-    const uint end = min(i0 + ROW_BLOCK, n);
-    float part = 0.0f;
-    for (uint i = i0; i < end; i++) part += x[i * w + c] + b;
-    total += part;
-  }
-  const float mean = total / (float)rows;
-  float sq = 0.0f;
-  for (uint i0 = 0; i0 < n; i0 += ROW_BLOCK) {
-    const uint end = min(i0 + ROW_BLOCK, n);
-    float part = 0.0f;
-    for (uint i = i0; i < end; i++) {
-      const float d = x[i * w + c] + b - mean;
-      part += d * d;
-    }
-    sq += part;
-  }
-  const float var = sq / (float)rows;
-  const float invstd = 1.0f / sqrt(var + eps);
-  const float unbiased = rows > 1 ? sq / (float)(rows - 1) : var;
-  if (live) {
-    stats[rm_off + c] = momentum * mean + (1.0f - momentum) * stats[rm_off + c];
-    stats[rv_off + c] = momentum * unbiased + (1.0f - momentum) * stats[rv_off + c];
-    batch_stats[2 * c] = mean;
-    batch_stats[2 * c + 1] = invstd;
-  }
-  const float gamma = params[gamma_off + c], beta = params[beta_off + c];
-  for (uint i = 0; i < n; i++) {
-    const uint idx = i * w + c;
-    float s;
-    const float out = epilogue_forward((x[idx] + b - mean) * invstd * gamma + beta, idx, &s, EPILOGUE_ARGS);
-    if (live) z[idx] = out;
-    if (live && store_saved) saved[idx] = s;
-  }
-}
+/* The training kernels in vector form (CPUs, see colvec.cl): one work-item per group of
+   16 channels, same arguments. */
+#define BN_FWD_PARAMS                                                                          \
+  const int rows, __global const float *x, __global const float *params, const uint gamma_off, \
+      const uint beta_off, const int has_bias, const uint bias_off, __global float *stats,     \
+      const uint rm_off, const uint rv_off, __global float *batch_stats, const int C,          \
+      const float momentum, const float eps, __global float *z, __global float *saved,         \
+      const int store_saved, EPILOGUE_PARAMS
+#define BN_FWD_ARGS                                                                         \
+  rows, x, params, gamma_off, beta_off, has_bias, bias_off, stats, rm_off, rv_off, batch_stats, \
+      C, momentum, eps, z, saved, store_saved, EPILOGUE_ARGS
 
-__kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
-void bn_train_backward_items(const int rows, __global const float *x,
-                             __global const float *params, const uint gamma_off, const int has_bias,
-                             const uint bias_off, __global const float *batch_stats, const int C,
-                             __global float *dz, __global const float *saved, __global float *dx,
-                             const int write_dx, __global float *grads, const uint dgamma_off,
-                             const uint dbeta_off, const uint dbias_off, EPILOGUE_PARAMS) {
-  /* Items past the last column repeat the last one without storing: every item runs the
-     same loops, which lets the compiler vectorise across items inside them. */
-  const uint w = (uint)C, n = (uint)rows, live = get_global_id(0) < w;
-  const uint c = live ? get_global_id(0) : w - 1;
-  const float b = has_bias ? params[bias_off + c] : 0.0f;
-  const float mean = batch_stats[2 * c], invstd = batch_stats[2 * c + 1];
-  float sum_g = 0.0f, sum_gx = 0.0f;
-  for (uint i0 = 0; i0 < n; i0 += ROW_BLOCK) {
-    const uint end = min(i0 + ROW_BLOCK, n);
-    float pg = 0.0f, pgx = 0.0f;
-    for (uint i = i0; i < end; i++) {
-      const uint idx = i * w + c;
-      const float g = epilogue_backward(dz[idx], saved[idx], idx, EPILOGUE_ARGS);
-      if (live) dz[idx] = g;
-      pg += g;
-      pgx += g * ((x[idx] + b - mean) * invstd);
-    }
-    sum_g += pg;
-    sum_gx += pgx;
+#define BN_FWD_VEC(N)                                                                          \
+  inline void bn_fwd_vec##N(BN_FWD_PARAMS, const uint c, const int A, const int D) {            \
+    const uint w = (uint)C, n = (uint)rows;                                                     \
+    const float##N b = has_bias ? vload##N(0, params + bias_off + c) : (float##N)(0.0f);       \
+    float##N total = 0.0f;                                                                      \
+    for (uint i0 = 0; i0 < n; i0 += ROW_BLOCK) {                                               \
+      const uint end = min(i0 + ROW_BLOCK, n);                                                  \
+      float##N part = 0.0f;                                                                     \
+      for (uint i = i0; i < end; i++) part += vload##N(0, x + i * w + c) + b;                  \
+      total += part;                                                                            \
+    }                                                                                           \
+    const float##N mean = total / (float)rows;                                                  \
+    float##N sq = 0.0f;                                                                         \
+    for (uint i0 = 0; i0 < n; i0 += ROW_BLOCK) {                                               \
+      const uint end = min(i0 + ROW_BLOCK, n);                                                  \
+      float##N part = 0.0f;                                                                     \
+      for (uint i = i0; i < end; i++) {                                                         \
+        const float##N d = vload##N(0, x + i * w + c) + b - mean;                              \
+        part += d * d;                                                                          \
+      }                                                                                         \
+      sq += part;                                                                               \
+    }                                                                                           \
+    const float##N var = sq / (float)rows;                                                      \
+    const float##N invstd = 1.0f / sqrt(var + eps);                                             \
+    const float##N unbiased = rows > 1 ? sq / (float)(rows - 1) : var;                          \
+    vstore##N(momentum * mean + (1.0f - momentum) * vload##N(0, stats + rm_off + c), 0,          \
+              stats + rm_off + c);                                                              \
+    vstore##N(momentum * unbiased + (1.0f - momentum) * vload##N(0, stats + rv_off + c), 0,      \
+              stats + rv_off + c);                                                              \
+    vstore##N(mean, 0, batch_stats + c);                                                        \
+    vstore##N(invstd, 0, batch_stats + w + c);                                                  \
+    const float##N gamma = vload##N(0, params + gamma_off + c);                                 \
+    const float##N beta = vload##N(0, params + beta_off + c);                                   \
+    for (uint i = 0; i < n; i++) {                                                              \
+      const uint idx = i * w + c;                                                               \
+      float##N s;                                                                               \
+      const float##N out = epi_forward##N(A, D, slope, drop_scale, drop_mask, idx,              \
+          (vload##N(0, x + idx) + b - mean) * invstd * gamma + beta, &s);                       \
+      vstore##N(out, 0, z + idx);                                                               \
+      if (store_saved) vstore##N(s, 0, saved + idx);                                            \
+    }                                                                                           \
   }
-  if (write_dx || has_bias) {
-    const float k = params[gamma_off + c] * invstd;
-    const float mean_g = sum_g / (float)rows, mean_gx = sum_gx / (float)rows;
-    float dbias = 0.0f;
-    for (uint i0 = 0; i0 < n; i0 += ROW_BLOCK) {
-      const uint end = min(i0 + ROW_BLOCK, n);
-      float part = 0.0f;
-      for (uint i = i0; i < end; i++) {
-        const uint idx = i * w + c;
-        const float d = (dz[idx] - mean_g - (x[idx] + b - mean) * invstd * mean_gx) * k;
-        if (live && write_dx) dx[idx] = d;
-        part += d;
-      }
-      dbias += part;
-    }
-    if (live && has_bias) grads[dbias_off + c] = dbias;
+VEC_WIDTHS(BN_FWD_VEC)
+
+#define BN_FWD_KERNEL(SUFFIX, A, D) \
+  VEC_GROUP_KERNEL(bn_train_forward_vec, SUFFIX, A, D, BN_FWD_PARAMS, BN_FWD_ARGS, bn_fwd_vec)
+EPILOGUE_VARIANTS(BN_FWD_KERNEL)
+
+#define BN_BWD_PARAMS                                                                            \
+  const int rows, __global const float *x, __global const float *params, const uint gamma_off,   \
+      const int has_bias, const uint bias_off, __global const float *batch_stats, const int C,   \
+      __global float *dz, __global const float *saved, __global float *dx, const int write_dx,   \
+      __global float *grads, const uint dgamma_off, const uint dbeta_off, const uint dbias_off, \
+      EPILOGUE_PARAMS
+#define BN_BWD_ARGS                                                                         \
+  rows, x, params, gamma_off, has_bias, bias_off, batch_stats, C, dz, saved, dx, write_dx, grads, \
+      dgamma_off, dbeta_off, dbias_off, EPILOGUE_ARGS
+
+#define BN_BWD_VEC(N)                                                                           \
+  inline void bn_bwd_vec##N(BN_BWD_PARAMS, const uint c, const int A, const int D) {             \
+    const uint w = (uint)C, n = (uint)rows;                                                      \
+    const float##N b = has_bias ? vload##N(0, params + bias_off + c) : (float##N)(0.0f);        \
+    const float##N mean = vload##N(0, batch_stats + c), invstd = vload##N(0, batch_stats + w + c); \
+    /* dz <- g = epilogue_backward(dz); sums of g and g * xhat */                                \
+    float##N sum_g = 0.0f, sum_gx = 0.0f;                                                        \
+    for (uint i0 = 0; i0 < n; i0 += ROW_BLOCK) {                                                \
+      const uint end = min(i0 + ROW_BLOCK, n);                                                   \
+      float##N pg = 0.0f, pgx = 0.0f;                                                            \
+      for (uint i = i0; i < end; i++) {                                                          \
+        const uint idx = i * w + c;                                                              \
+        const float##N g = epi_backward##N(A, D, slope, drop_scale, drop_mask, idx,              \
+                                           vload##N(0, saved + idx), vload##N(0, dz + idx));     \
+        vstore##N(g, 0, dz + idx);                                                               \
+        pg += g;                                                                                 \
+        pgx += g * ((vload##N(0, x + idx) + b - mean) * invstd);                                 \
+      }                                                                                          \
+      sum_g += pg;                                                                               \
+      sum_gx += pgx;                                                                             \
+    }                                                                                            \
+    if (write_dx || has_bias) {                                                                  \
+      const float##N k = vload##N(0, params + gamma_off + c) * invstd;                           \
+      const float##N mean_g = sum_g / (float)rows, mean_gx = sum_gx / (float)rows;               \
+      float##N dbias = 0.0f;                                                                     \
+      for (uint i0 = 0; i0 < n; i0 += ROW_BLOCK) {                                              \
+        const uint end = min(i0 + ROW_BLOCK, n);                                                 \
+        float##N part = 0.0f;                                                                    \
+        for (uint i = i0; i < end; i++) {                                                        \
+          const uint idx = i * w + c;                                                            \
+          const float##N d =                                                                     \
+              (vload##N(0, dz + idx) - mean_g - (vload##N(0, x + idx) + b - mean) * invstd * mean_gx) * k; \
+          if (write_dx) vstore##N(d, 0, dx + idx);                                               \
+          part += d;                                                                             \
+        }                                                                                        \
+        dbias += part;                                                                           \
+      }                                                                                          \
+      if (has_bias) vstore##N(dbias, 0, grads + dbias_off + c);                                  \
+    }                                                                                            \
+    vstore##N(sum_gx, 0, grads + dgamma_off + c);                                                \
+    vstore##N(sum_g, 0, grads + dbeta_off + c);                                                  \
   }
-  if (live) {
-    grads[dgamma_off + c] = sum_gx;
-    grads[dbeta_off + c] = sum_g;
-  }
-}
+VEC_WIDTHS(BN_BWD_VEC)
+
+#define BN_BWD_KERNEL(SUFFIX, A, D) \
+  VEC_GROUP_KERNEL(bn_train_backward_vec, SUFFIX, A, D, BN_BWD_PARAMS, BN_BWD_ARGS, bn_bwd_vec)
+EPILOGUE_VARIANTS(BN_BWD_KERNEL)

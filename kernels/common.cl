@@ -2,6 +2,8 @@
    activations, the "epilogue" (activation then dropout with a precomputed mask) that
    fused kernels apply to their output, and fixed-order work-group sums.
    Host mirror of the constants: host/ops.h. */
+#ifndef COMMON_CL
+#define COMMON_CL
 
 #define ACT_NONE 0
 #define ACT_RELU 1
@@ -86,9 +88,24 @@ inline float2 wg_sum2(float2 v, __local float2 *scratch) {
   return total;
 }
 
-/* Column kernels in "items" form (CPU devices): one work-item per channel, rows summed in
-   order inside the item, in blocks of ROW_BLOCK so the rounding error grows with
-   ROW_BLOCK + rows / ROW_BLOCK rather than with rows. A CPU runs a work-group as a loop
-   over its items, vectorised across them: neighbouring channels are neighbouring lanes
-   and every row is one contiguous load, with no barrier or local memory. */
+/* Column kernels in vector form (CPU devices, colvec.cl) sum the rows in order inside a
+   lane, in blocks of ROW_BLOCK so the rounding error grows with ROW_BLOCK + rows /
+   ROW_BLOCK rather than with rows. Their row loops must not branch on the epilogue's kind,
+   so every such kernel exists once per activation and dropout flag, its body an inline
+   function called with constants: EPILOGUE_VARIANTS(MAKE) instantiates MAKE(suffix, act,
+   drop) for each, and the kernel names end in _<suffix> (host/ops_build.c builds the same
+   names). A CPU compiles a kernel when it is first launched, so only the variants a model
+   uses cost compile time. */
 #define ROW_BLOCK 32
+#define EPILOGUE_VARIANTS(MAKE)                                                              \
+  MAKE(none0, ACT_NONE, 0) MAKE(none1, ACT_NONE, 1) MAKE(relu0, ACT_RELU, 0)              \
+  MAKE(relu1, ACT_RELU, 1) MAKE(leaky0, ACT_LEAKY_RELU, 0) MAKE(leaky1, ACT_LEAKY_RELU, 1) \
+  MAKE(sigmoid0, ACT_SIGMOID, 0) MAKE(sigmoid1, ACT_SIGMOID, 1) MAKE(tanh0, ACT_TANH, 0)   \
+  MAKE(tanh1, ACT_TANH, 1)
+
+/* Row i of a batch in its source buffers: perm[start + i], or start + i without perm (the
+   batch is read in place from the device-resident data set, see host/net.c). */
+inline uint batch_row(const uint i, __global const uint *perm, const uint start, const int use_perm) {
+  return use_perm ? perm[start + i] : start + i;
+}
+#endif

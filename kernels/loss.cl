@@ -2,16 +2,10 @@
    one single-work-group launch, with the correct-prediction count and, in evaluation,
    the confusion matrix. Batch sums are fixed-order tree sums; the running totals live on
    the device (layout: OPS_METRIC_* in host/ops.h) so training never waits for the host.
+   Labels are read through batch_row (common.cl), so a batch can stay in the data set.
    -D WG=local size (a power of two). */
-#include "common.cl"
 
-#define M_LOSS_SUM 0     /* float bits: running loss sum */
-#define M_LOSS_COMP 1    /* float bits: its Neumaier compensation term */
-#define M_LAST_LOSS 2    /* float bits: loss sum of the last batch */
-#define M_LAST_CORRECT 3 /* correct predictions of the last batch */
-#define M_CORRECT_LO 4   /* running correct count, 64 bits */
-#define M_CORRECT_HI 5
-
+#include "xent_vec.cl"
 
 /* Work-group totals of the batch's loss and correct count, and the update of the running
    totals by item 0. */
@@ -25,29 +19,12 @@ inline void finish_batch(float loss, uint correct, __local float *scratch, __loc
     if (lid < s) scratch_u[lid] += scratch_u[lid + s];
     barrier(CLK_LOCAL_MEM_FENCE);
   }
-  if (lid == 0) {
-    const uint batch_correct = scratch_u[0];
-    /* Neumaier-compensated running sum: an epoch of ~10^4 batch sums keeps full float
-       precision (the host adds sum and compensation in double). */
-    const float s = as_float(metrics[M_LOSS_SUM]);
-    float comp = as_float(metrics[M_LOSS_COMP]);
-    const float t = s + batch_loss;
-    if (fabs(s) >= fabs(batch_loss)) comp += (s - t) + batch_loss;
-    else comp += (batch_loss - t) + s;
-    metrics[M_LOSS_SUM] = as_uint(t);
-    metrics[M_LOSS_COMP] = as_uint(comp);
-    metrics[M_LAST_LOSS] = as_uint(batch_loss);
-    metrics[M_LAST_CORRECT] = batch_correct;
-    ulong total = ((ulong)metrics[M_CORRECT_HI] << 32) | (ulong)metrics[M_CORRECT_LO];
-    total += batch_correct;
-    metrics[M_CORRECT_LO] = (uint)total;
-    metrics[M_CORRECT_HI] = (uint)(total >> 32);
-  }
+  if (lid == 0) add_batch_metrics(batch_loss, scratch_u[0], metrics);
 }
 
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
 void softmax_xent(const int rows, __global const float *logits, __global const int *labels,
-                  const int C, __global float *dlogits, const int write_grad,
+                  __global const uint *perm, const uint start, const int use_perm, const int C, __global float *dlogits, const int write_grad,
                   __global uint *metrics, __global uint *confusion, const int count_confusion) {
   __local float scratch[WG];
   __local uint scratch_u[WG];
@@ -63,7 +40,7 @@ void softmax_xent(const int rows, __global const float *logits, __global const i
       if (z[j] > mx) { mx = z[j]; arg = j; } /* first maximum, as argmax */
     float sum = 0.0f;
     for (int j = 0; j < C; j++) sum += exp(z[j] - mx);
-    const int y = labels[i];
+    const int y = labels[batch_row(i, perm, start, use_perm)];
     const bool valid = y >= 0 && y < C;
     /* -log softmax(z)_y = log(sum exp(z - max)) - (z_y - max); a bad label poisons the loss */
     loss += valid ? log(sum) - (z[y] - mx) : NAN;
@@ -78,14 +55,14 @@ void softmax_xent(const int rows, __global const float *logits, __global const i
   finish_batch(loss, correct, scratch, scratch_u, metrics);
 }
 
-/* The same for training (no confusion matrix) with C <= SMALL_C classes, shaped for CPUs:
-   the class loops run SMALL_C times
-   (classes past C masked; loads clamped into the row), so they unroll into straight code,
-   each exp is computed once, and the rows advance in steps of WG with a barrier per step,
-   so the items of a step form the compiler's vectorised inner loop. */
+/* The same for training (no confusion matrix) with C <= SMALL_C classes on a work-group
+   (GPUs; CPUs run softmax_xent_vec below): the class loops run SMALL_C times (classes past
+   C masked; loads clamped into the row), so they unroll into straight code, each exp is
+   computed once, and the rows advance in steps of WG. */
 #define SMALL_C 8
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
 void softmax_xent_small(const int rows, __global const float *logits, __global const int *labels,
+                        __global const uint *perm, const uint start, const int use_perm,
                         const int C, __global float *dlogits, const int write_grad,
                         __global uint *metrics) {
   __local float scratch[WG];
@@ -109,7 +86,7 @@ void softmax_xent_small(const int rows, __global const float *logits, __global c
       e[j] = exp(v[j] - mx); /* 0 for the masked classes */
       sum += e[j];
     }
-    const int y = live ? labels[i] : 0;
+    const int y = live ? labels[batch_row(i, perm, start, use_perm)] : 0;
     const bool valid = y >= 0 && y < C;
     float zy = v[0];
     for (int j = 1; j < SMALL_C; j++) zy = j == y ? v[j] : zy;
@@ -126,4 +103,12 @@ void softmax_xent_small(const int rows, __global const float *logits, __global c
     barrier(CLK_LOCAL_MEM_FENCE);
   }
   finish_batch(loss, correct, scratch, scratch_u, metrics);
+}
+
+/* Training with up to XENT_MAX_C classes on CPUs: one work-item (xent_vec.cl). */
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void softmax_xent_vec(const int rows, __global const float *logits, __global const int *labels,
+                      __global const uint *perm, const uint start, const int use_perm, const int C,
+                      __global float *dlogits, const int write_grad, __global uint *metrics) {
+  xent_rows_vec(rows, logits, labels, perm, start, use_perm, C, dlogits, write_grad, metrics);
 }

@@ -11,7 +11,7 @@ failures=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 
 out="$tmp/bench out"
-"$BIN" bench --quick --models jsc-tiny,jsc-trt --batch-sizes 32,100 --synth-size 4000 --out "$out" \
+"$BIN" bench --quick --breakdown --models jsc-tiny,jsc-trt --batch-sizes 32,100 --synth-size 4000 --out "$out" \
   >"$tmp/stdout" 2>"$tmp/stderr" || fail "bench exited $?: $(cat "$tmp/stderr")"
 
 csv="$out/bench.csv"
@@ -40,6 +40,16 @@ awk -F, 'NR == 2 {
   rows++
 } END { exit bad || rows != 1 }' "$ecsv" >"$tmp/awk" || fail "epoch.csv: $(cat "$tmp/awk") $(cat "$ecsv")"
 grep -q 'samples/s' "$tmp/stdout" || fail "no table on stdout"
+
+bcsv="$out/breakdown.csv"
+[ "$(head -1 "$bcsv")" = "model,batch_size,gather_us,forward_us,loss_us,backward_us,optimizer_us,step_us,gemm_us,gemm_calls" ] ||
+  fail "breakdown.csv header: $(head -1 "$bcsv")"
+awk -F, 'NR > 1 {
+  for (i = 3; i <= 7; i++) if (!($i >= 0 && $i < 1e9)) { print "bad phase " i ": " $0; bad = 1 }
+  if (!($8 > 0 && $8 < 1e9 && $9 > 0 && $9 < 1e9)) { print "bad step or GEMM time: " $0; bad = 1 }
+  if ($10 != (($1 == "jsc-tiny") ? 3 : 12)) { print "bad GEMM count: " $0; bad = 1 }
+  rows++
+} END { exit bad || rows != 4 }' "$bcsv" >"$tmp/awk" || fail "breakdown.csv: $(cat "$tmp/awk")"
 
 expect_usage() { # DESCRIPTION ARGS...
   local what=$1

@@ -132,7 +132,7 @@ static void device_case(cl_runtime *rt, const ops_kernels *k, int rows, int C, c
   float msg[2][64];
   for (int c = 0; c < C; c++) {
     ms[0][c] = mean[c]; ms[1][c] = invstd[c];
-    msg[0][c] = bsg[2 * c]; msg[1][c] = bsg[2 * c + 1];
+    msg[0][c] = bsg[c]; msg[1][c] = bsg[C + c];
   }
   /* Float rounding of x - mean is relative to |x|, and xhat magnifies it by invstd:
      cond = max(1, max|x + b| * invstd) per channel (1 for centred data, large for nearly
@@ -199,6 +199,11 @@ int main(void) {
         device_case(&rt, &k, ref_batches[b], ref_widths[w], &epis[t % N_EPIS], t % 2 == 0);
         device_case(&rt, &k, ref_batches[b], ref_widths[w], &epis[(t + 3) % N_EPIS], t % 2 == 1);
       }
+    /* widths whose last channel group of the CPU vector form runs as float8, float4 and
+       single channels (8 + 4 + 1, 16 + 8 + 4 + 1), with every epilogue */
+    const int odd_widths[] = {8, 13, 29};
+    for (int w = 0; w < 3; w++)
+      for (int i = 0; i < N_EPIS; i++) device_case(&rt, &k, i % 2 ? 33 : 256, odd_widths[w], &epis[i], i % 3 != 0);
     ops_free(&k);
   }
   rt_close(&rt);

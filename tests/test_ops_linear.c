@@ -135,6 +135,11 @@ int main(void) {
         device_case(&rt, &k, ref_batches[b], ref_widths[w], other, &epis[t++ % N_EPIS]);
         device_case(&rt, &k, ref_batches[b], other, ref_widths[w], &epis[t++ % N_EPIS]);
       }
+    /* outputs whose last column group of the CPU vector form runs as float8, float4 and
+       single columns (8 + 4 + 1, 16 + 8 + 4 + 1), with every epilogue */
+    const int odd_widths[] = {8, 13, 29};
+    for (int w = 0; w < 3; w++)
+      for (int i = 0; i < N_EPIS; i++) device_case(&rt, &k, i % 2 ? 33 : 256, 16, odd_widths[w], &epis[i]);
     ops_free(&k);
   }
   rt_close(&rt);

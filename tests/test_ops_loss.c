@@ -7,7 +7,8 @@
    Tolerances: loss max relative error 1e-5 (floor 1e-3), dlogits 1e-4 with floor 1e-2/rows
    (entries are O(1/rows); p - 1 near p = 1 cancels in float); counts exact; running loss
    sum 1e-6 relative (a plain float sum of 2000 equal batch sums is off by ~3e-6);
-   finite differences 1e-6 relative, floor 1e-6. */
+   finite differences 1e-6 relative, floor 1e-6. Labels read through a permutation must give
+   bit-identical results. */
 #include <string.h>
 
 #include "devutil.h"
@@ -43,6 +44,40 @@ static float word_float(uint32_t w) {
   return f;
 }
 
+/* Labels read in place through a permutation (op_rows, as a training batch that stays in
+   the data set): the same gradient, metrics and confusion matrix, bit for bit, as the
+   labels copied out (dz_want, w_want, conf_want from device_case). */
+static void labels_through_rows(cl_runtime *rt, const ops_kernels *k, int rows, int C, cl_mem bz,
+                                const int32_t *y, const float *dz_want, const uint32_t *w_want,
+                                const uint32_t *conf_want) {
+  const size_t start = 7, N = (size_t)rows + start + 3, n = (size_t)rows * C;
+  uint32_t *perm = xmalloc(N * 4);
+  int32_t *src = xcalloc(N, 4);
+  uint64_t s = N * 11 + 5;
+  for (size_t i = 0; i < N; i++) perm[i] = (uint32_t)i;
+  for (size_t i = N - 1; i > 0; i--) { /* Fisher-Yates */
+    size_t j = (size_t)(ref_rand(&s) * (double)(i + 1));
+    uint32_t t = perm[i]; perm[i] = perm[j]; perm[j] = t;
+  }
+  for (size_t i = 0; i < (size_t)rows; i++) src[perm[start + i]] = y[i];
+  cl_mem bp = dev_upload(rt, perm, N * 4), bsrc = dev_upload(rt, src, N * 4), bdz = rt_alloc(rt, n * 4);
+  cl_mem bm = rt_alloc(rt, OPS_METRICS_WORDS * 4), bc = rt_alloc(rt, (size_t)C * C * 4);
+  rt_zero(rt, bm, 0, OPS_METRICS_WORDS * 4);
+  rt_zero(rt, bc, 0, (size_t)C * C * 4);
+  const op_rows lr = {bp, start};
+  op_softmax_xent(rt, k, rows, C, bz, bsrc, &lr, bdz, bm, NULL);
+  op_softmax_xent(rt, k, rows, C, bz, bsrc, &lr, NULL, bm, bc);
+  uint32_t w[OPS_METRICS_WORDS], *cg = xmalloc((size_t)C * C * 4);
+  read_metrics(rt, bm, w);
+  float *dzg = dev_download(rt, bdz, n);
+  rt_read(rt, bc, 0, (size_t)C * C * 4, cg);
+  CHECK(memcmp(dzg, dz_want, n * 4) == 0 && memcmp(w, w_want, sizeof w) == 0 &&
+            memcmp(cg, conf_want, (size_t)C * C * 4) == 0,
+        "rows=%d C=%d: labels through a permutation differ from the copied labels", rows, C);
+  rt_release(&bp); rt_release(&bsrc); rt_release(&bdz); rt_release(&bm); rt_release(&bc);
+  free(perm); free(src); free(dzg); free(cg);
+}
+
 static void device_case(cl_runtime *rt, const ops_kernels *k, int rows, int C, double scale) {
   const size_t n = (size_t)rows * C;
   float *z = xmalloc(n * 4);
@@ -58,8 +93,8 @@ static void device_case(cl_runtime *rt, const ops_kernels *k, int rows, int C, d
   cl_mem bm = rt_alloc(rt, OPS_METRICS_WORDS * 4), bc = rt_alloc(rt, (size_t)C * C * 4);
   rt_zero(rt, bm, 0, OPS_METRICS_WORDS * 4);
   rt_zero(rt, bc, 0, (size_t)C * C * 4);
-  op_softmax_xent(rt, k, rows, C, bz, by, bdz, bm, NULL);   /* training: gradient, no confusion */
-  op_softmax_xent(rt, k, rows, C, bz, by, NULL, bm, bc);    /* evaluation: confusion, no gradient */
+  op_softmax_xent(rt, k, rows, C, bz, by, NULL, bdz, bm, NULL);   /* training: gradient, no confusion */
+  op_softmax_xent(rt, k, rows, C, bz, by, NULL, NULL, bm, bc);    /* evaluation: confusion, no gradient */
   uint32_t w[OPS_METRICS_WORDS];
   read_metrics(rt, bm, w);
   float *dzg = dev_download(rt, bdz, n);
@@ -78,6 +113,7 @@ static void device_case(cl_runtime *rt, const ops_kernels *k, int rows, int C, d
   int conf_ok = 1;
   for (int i = 0; i < C * C; i++) conf_ok &= cg[i] == (uint32_t)conf[i];
   CHECK(conf_ok, "rows=%d C=%d: confusion matrix differs", rows, C);
+  labels_through_rows(rt, k, rows, C, bz, y, dzg, w, cg);
   cl_mem *bufs[] = {&bz, &by, &bdz, &bm, &bc};
   for (size_t i = 0; i < 5; i++) rt_release(bufs[i]);
   free(z); free(y); free(zd); free(dz); free(conf); free(dzg); free(cg);
@@ -93,7 +129,7 @@ static void epoch_totals(cl_runtime *rt, const ops_kernels *k) {
   cl_mem bz = dev_upload(rt, z, sizeof z), by = dev_upload(rt, y, sizeof y), bdz = rt_alloc(rt, sizeof z);
   cl_mem bm = rt_alloc(rt, OPS_METRICS_WORDS * 4);
   rt_zero(rt, bm, 0, OPS_METRICS_WORDS * 4);
-  for (int b = 0; b < BATCHES; b++) op_softmax_xent(rt, k, R, C, bz, by, bdz, bm, NULL);
+  for (int b = 0; b < BATCHES; b++) op_softmax_xent(rt, k, R, C, bz, by, NULL, bdz, bm, NULL);
   uint32_t w[OPS_METRICS_WORDS];
   read_metrics(rt, bm, w);
   double batch = word_float(w[OPS_METRIC_LAST_LOSS]); /* identical every batch */
@@ -108,7 +144,7 @@ static void epoch_totals(cl_runtime *rt, const ops_kernels *k) {
   init[OPS_METRIC_CORRECT_LO] = 0xFFFFFFF0u;
   init[OPS_METRIC_CORRECT_HI] = 7;
   rt_write(rt, bm, 0, sizeof init, init);
-  op_softmax_xent(rt, k, R, C, bz, by, bdz, bm, NULL);
+  op_softmax_xent(rt, k, R, C, bz, by, NULL, bdz, bm, NULL);
   read_metrics(rt, bm, w);
   uint64_t c2 = ((uint64_t)w[OPS_METRIC_CORRECT_HI] << 32) | w[OPS_METRIC_CORRECT_LO];
   CHECK(c2 == (7ull << 32) + 0xFFFFFFF0ull + w[OPS_METRIC_LAST_CORRECT] && w[OPS_METRIC_LAST_CORRECT] > 16,
@@ -117,7 +153,7 @@ static void epoch_totals(cl_runtime *rt, const ops_kernels *k) {
   /* a label out of range poisons the loss instead of reading out of bounds */
   y[3] = C;
   rt_write(rt, by, 0, sizeof y, y);
-  op_softmax_xent(rt, k, R, C, bz, by, bdz, bm, NULL);
+  op_softmax_xent(rt, k, R, C, bz, by, NULL, bdz, bm, NULL);
   read_metrics(rt, bm, w);
   CHECK(isnan(word_float(w[OPS_METRIC_LAST_LOSS])), "bad label gives loss %g", word_float(w[OPS_METRIC_LAST_LOSS]));
   rt_release(&bz); rt_release(&by); rt_release(&bdz); rt_release(&bm);
@@ -136,6 +172,7 @@ int main(void) {
         device_case(&rt, &k, ref_batches[b], ref_widths[w], 4.0);
         if (b % 3 == 0) device_case(&rt, &k, ref_batches[b], ref_widths[w], 1e4); /* stability */
       }
+    for (int b = 0; b < REF_N_BATCHES; b++) device_case(&rt, &k, ref_batches[b], OPS_LOSS_SMALL_C, 4.0);
     epoch_totals(&rt, &k);
     ops_free(&k);
   }

@@ -1,6 +1,7 @@
 /* The one-launch optimizer (kernels/optimizer.cl) against PyTorch's Adam, AdamW and SGD
    (momentum, Nesterov or not, weight decay) written out in double precision, over 5 steps
-   with fresh gradients each step, for parameter counts from 1 to the largest zoo model.
+   with fresh gradients each step, for parameter counts from 1 to the largest zoo model, in
+   both kernel forms (vectors of 16 parameters per work-item, one parameter per work-item).
    Tolerance: the parameter change since the start, and the optimizer state, within 1e-5
    relative error of the reference. Floors: lr for the change (the size of one step; a
    change summed over steps of both signs can cancel, while the float rounding of the
@@ -94,21 +95,26 @@ static void mirror(cl_runtime *rt, const ops_kernels *k, const char *model) {
 int main(void) {
   cl_runtime rt;
   rt_open(&rt, NULL, NULL);
-  ops_kernels k;
-  ops_init(&k, &rt);
-  const size_t sizes[] = {1, 5, 64, 117, 1000, 3231, 5615};
-  for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
-    size_t n = sizes[s];
-    run(&rt, &k, n, OPTIM_ADAM, 0.05f, 0.0f, false);
-    run(&rt, &k, n, OPTIM_ADAM, 0.05f, 0.01f, false);
-    run(&rt, &k, n, OPTIM_ADAMW, 0.05f, 0.01f, false);
-    run(&rt, &k, n, OPTIM_ADAMW, 0.05f, 0.0f, false);
-    run(&rt, &k, n, OPTIM_SGD, 0.1f, 5e-4f, true);
-    run(&rt, &k, n, OPTIM_SGD, 0.1f, 0.0f, false);
+  /* the device's form (on a CPU: 16 parameters per work-item in vectors), then the form of
+     one work-item per parameter that GPUs run */
+  for (int form = 0; form < 2; form++) {
+    ops_kernels k;
+    ops_init(&k, &rt);
+    if (form == 1) k.optimizer_vec = false;
+    const size_t sizes[] = {1, 5, 64, 117, 1000, 3231, 5615};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+      size_t n = sizes[s];
+      run(&rt, &k, n, OPTIM_ADAM, 0.05f, 0.0f, false);
+      run(&rt, &k, n, OPTIM_ADAM, 0.05f, 0.01f, false);
+      run(&rt, &k, n, OPTIM_ADAMW, 0.05f, 0.01f, false);
+      run(&rt, &k, n, OPTIM_ADAMW, 0.05f, 0.0f, false);
+      run(&rt, &k, n, OPTIM_SGD, 0.1f, 5e-4f, true);
+      run(&rt, &k, n, OPTIM_SGD, 0.1f, 0.0f, false);
+    }
+    mirror(&rt, &k, "jsc-tiny");
+    mirror(&rt, &k, "jsc-s");
+    ops_free(&k);
   }
-  mirror(&rt, &k, "jsc-tiny");
-  mirror(&rt, &k, "jsc-s");
-  ops_free(&k);
   rt_close(&rt);
   return test_summary("test_ops_optim");
 }

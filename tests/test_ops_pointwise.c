@@ -2,7 +2,8 @@
    dropout, stand-alone (kernels/activations.cl) and as the shared epilogue, against the
    double-precision references of refops.h on every test shape; the references'
    backwards against central finite differences; the Philox generator against the
-   Random123 known answers and the device dropout mask against the host one.
+   Random123 known answers and the device dropout mask against the host one (also the
+   kernel's byte-wise store path of big-endian devices).
    Tolerances: forward max relative error 1e-5, backward 1e-4, both with an absolute
    floor of 1e-6 (every value is one or two rounded float operations, so only values
    below ~1e-6 need the floor); finite differences 1e-6 relative, floor 1e-6. */
@@ -118,6 +119,28 @@ static void mask_keys(void) {
   CHECK(dropout_scale(0.5f) == 2.0f, "scale %g", dropout_scale(0.5f));
 }
 
+/* The mask kernel built with -D DROP_BYTEWISE (the path of big-endian devices: one byte
+   store per element) against the host Philox reference, on sizes with and without a tail. */
+static void mask_bytewise(cl_runtime *rt, const ops_kernels *k) {
+  ops_kernels kb = *k;
+  kb.dropout_mask = rt_kernel(rt, rt_program(rt, "dropout.cl", "-DDROP_BYTEWISE"), "dropout_mask");
+  const int sizes[] = {1, 31, 32, 33, 1000, 12288};
+  for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+    const int n = sizes[s];
+    op_epilogue e = {ACT_RELU, 0, 0.3f, 5, 0xfeedbeefcafeull, rt_alloc(rt, (size_t)n)};
+    op_dropout_mask(rt, &kb, &e, n, 77);
+    unsigned char *mask = xmalloc((size_t)n);
+    rt_read(rt, e.mask, 0, (size_t)n, mask);
+    const uint32_t thr = dropout_threshold(e.drop_p);
+    int bad = 0;
+    for (int i = 0; i < n; i++) bad += mask[i] != (unsigned char)dropout_keep(e.seed, 77, 5, (uint32_t)i, thr);
+    CHECK(bad == 0, "byte-wise dropout mask n=%d: %d bytes differ", n, bad);
+    free(mask);
+    rt_release(&e.mask);
+  }
+  CL_CHECK(clReleaseKernel(kb.dropout_mask));
+}
+
 int main(void) {
   philox_known_answers();
   finite_differences();
@@ -132,6 +155,7 @@ int main(void) {
         device_case(&rt, &k, ref_batches[b], ref_widths[w], a, 0.0f);
         device_case(&rt, &k, ref_batches[b], ref_widths[w], a, a % 2 ? 0.5f : 0.2f);
       }
+  mask_bytewise(&rt, &k);
   ops_free(&k);
   rt_close(&rt);
   return test_summary("test_ops_pointwise");
