@@ -143,25 +143,14 @@ static void name_part(const sweep_args *a, train_option opt, char *buf, size_t n
 /* <project-dir>/sweep_<model>_<dataset>_<names>_<YYYYmmdd-HHMMSS>[-N], a name not taken
    yet; sweep_execute creates it after checking every point, so bad input leaves nothing. */
 static void new_sweep_dir(const sweep_args *a, char *dir, size_t n) {
-  char model[160], data[160], names[256] = "", stamp[32];
+  char model[160], data[160], names[256] = "";
   name_part(a, TOPT_MODEL, model, sizeof model);
   name_part(a, TOPT_DATASET, data, sizeof data);
   for (int i = 0, used = 0; i < a->grid.n_axes; i++)
     used += snprintf(names + used, sizeof names - (size_t)used, "%s%s", i ? "-" : "", a->grid.axes[i].column);
-  time_t now = time(NULL);
-  struct tm tm;
-  localtime_r(&now, &tm);
-  strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-  for (int k = 0;; k++) {
-    char suffix[16] = "";
-    if (k) snprintf(suffix, sizeof suffix, "-%d", k);
-    if (snprintf(dir, n, "%s/sweep_%s_%s_%s_%s%s", a->cfg.project_dir, model, data, names, stamp, suffix) >= (int)n)
-      die_usage("sweep: directory name too long");
-    /* Free name found; or the project directory itself is unusable (a file, no access):
-       make_dirs reports that. */
-    struct stat st;
-    if (stat(dir, &st) != 0) return;
-  }
+  char stem[800];
+  snprintf(stem, sizeof stem, "sweep_%s_%s_%s", model, data, names);
+  if (free_stamped_name(dir, n, a->cfg.project_dir, stem) != 0) die_usage("sweep: directory name too long");
 }
 
 int cmd_sweep(int argc, char **argv) {

@@ -29,19 +29,26 @@ void path_dirname(char *buf, size_t len, const char *path) {
   else *slash = '\0';
 }
 
-int make_dirs(const char *path, char *err, size_t errlen) {
-  char tmp[RUN_PATH_MAX];
-  if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp) return seterr(err, errlen, "path too long: %s", path);
-  for (char *p = tmp + 1; *p; p++) {
-    if (*p != '/') continue;
-    *p = '\0';
-    if (mkdir(tmp, 0755) && errno != EEXIST) return seterr(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
-    *p = '/';
+void time_stamp(char *buf, size_t len) {
+  time_t now = time(NULL);
+  struct tm tm;
+  localtime_r(&now, &tm);
+  strftime(buf, len, "%Y%m%d-%H%M%S", &tm);
+}
+
+int free_stamped_name(char *dir, size_t len, const char *parent, const char *stem) {
+  char stamp[32];
+  time_stamp(stamp, sizeof stamp);
+  for (int k = 0;; k++) {
+    char suffix[16] = "";
+    if (k) snprintf(suffix, sizeof suffix, "-%d", k);
+    int n = snprintf(dir, len, "%s/%s_%s%s", parent, stem, stamp, suffix);
+    if (n < 0 || (size_t)n >= len) return -1;
+    /* Free name found; or the parent itself is unusable (a file, no access): creating
+       the directory later reports that. Only "exists" tries the next name. */
+    struct stat st;
+    if (stat(dir, &st) != 0) return 0;
   }
-  if (mkdir(tmp, 0755) && errno != EEXIST) return seterr(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
-  struct stat st;
-  if (stat(tmp, &st) || !S_ISDIR(st.st_mode)) return seterr(err, errlen, "%s is not a directory", tmp);
-  return 0;
 }
 
 int project_dir_check(const char *path, char *err, size_t errlen) {
@@ -96,10 +103,7 @@ int run_log_create(run_log *r, const char *project_dir, const char *model, const
   r->lock_fd = -1;
   if (make_dirs(project_dir, err, errlen)) return -1;
   char stamp[32];
-  time_t now = time(NULL);
-  struct tm tm;
-  localtime_r(&now, &tm);
-  strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+  time_stamp(stamp, sizeof stamp);
   /* mkdir is the atomic test: parallel runs started in the same second get -1, -2, ... */
   for (int k = 0;; k++) {
     char suffix[16] = "";

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "util.h" /* make_dirs */
+
 #define RUN_PATH_MAX 4096
 
 #define METRICS_HEADER "step,epoch,train_loss,train_acc,lr,elapsed_s"
@@ -46,7 +48,10 @@ void path_dirname(char *buf, size_t len, const char *path);
    existing part of PATH is a directory and the deepest existing one is writable.
    0 or -1 with err ("PATH is not a directory", "cannot write in DIR: ..."). */
 int project_dir_check(const char *path, char *err, size_t errlen);
-/* mkdir -p. 0 or -1 with err. */
-int make_dirs(const char *path, char *err, size_t errlen);
+/* Local time as YYYYmmdd-HHMMSS. */
+void time_stamp(char *buf, size_t len);
+/* "PARENT/STEM_<YYYYmmdd-HHMMSS>[-N]": the first such name that does not exist yet (for
+   sweep and compare directories, created later). -1 when it does not fit. */
+int free_stamped_name(char *dir, size_t len, const char *parent, const char *stem);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 void die_usage(const char *fmt, ...) {
@@ -160,4 +161,25 @@ int split_list(const char *s, char items[][LIST_ITEM_MAX], int max) {
     if (*s == '\0') return n;
     s++;
   }
+}
+
+int make_dirs(const char *dir, char *err, size_t errlen) {
+  char path[4096];
+  size_t len = strlen(dir);
+  if (len == 0 || len >= sizeof path) return seterr(err, errlen, "bad directory name '%s'", dir);
+  memcpy(path, dir, len + 1);
+  for (size_t i = 1; i <= len; i++) {
+    if (path[i] != '/' && path[i] != '\0') continue;
+    char saved = path[i];
+    path[i] = '\0';
+    struct stat st;
+    if (stat(path, &st) != 0) {
+      if (mkdir(path, 0777) != 0 && errno != EEXIST)
+        return seterr(err, errlen, "cannot create %s: %s", path, strerror(errno));
+    } else if (!S_ISDIR(st.st_mode)) {
+      return seterr(err, errlen, "%s is not a directory", path);
+    }
+    path[i] = saved;
+  }
+  return 0;
 }
