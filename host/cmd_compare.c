@@ -133,7 +133,7 @@ static int resolve_devices(const char *list, int *out) {
 }
 
 static void new_compare_dir(const compare_args *a, char *dir, size_t n) {
-  char model[160], data[TRAIN_PATH_MAX], stamp[32], err[1024];
+  char model[160], data[TRAIN_PATH_MAX], err[1024];
   model_spec m;
   if (model_load(a->cfg.model, &m, err, sizeof err) != 0) die_usage("compare: %s", err);
   snprintf(model, sizeof model, "%s", m.name);
@@ -142,18 +142,9 @@ static void new_compare_dir(const compare_args *a, char *dir, size_t n) {
   snprintf(data, sizeof data, "%s", base ? base + 1 : a->cfg.dataset);
   char *dot = strrchr(data, '.');
   if (dot && dot != data) *dot = '\0';
-  time_t now = time(NULL);
-  struct tm tm;
-  localtime_r(&now, &tm);
-  strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-  for (int k = 0;; k++) {
-    char suffix[16] = "";
-    if (k) snprintf(suffix, sizeof suffix, "-%d", k);
-    if (snprintf(dir, n, "%s/compare_%s_%s_%s%s", a->cfg.project_dir, model, data, stamp, suffix) >= (int)n)
-      die_usage("compare: directory name too long");
-    struct stat st;
-    if (stat(dir, &st) != 0 && errno == ENOENT) return;
-  }
+  char stem[TRAIN_PATH_MAX + 200];
+  snprintf(stem, sizeof stem, "compare_%s_%s", model, data);
+  if (free_stamped_name(dir, n, a->cfg.project_dir, stem) != 0) die_usage("compare: directory name too long");
 }
 
 /* val_acc per epoch of a run directory (NULL and 0 when unreadable). */
@@ -206,6 +197,8 @@ int cmd_compare(int argc, char **argv) {
   if (!a->cfg.quiet) printf("loading %s ...\n", a->cfg.dataset);
   fflush(stdout);
   if (dataset_load(a->cfg.dataset, &opt, &ds, err, sizeof err)) die_usage("compare: %s", err);
+  /* A batch larger than the data is refused before the compare directory exists. */
+  if (train_check_data(&a->cfg, &ds, err, sizeof err)) die_usage("compare: %s", err);
   if (make_dirs(dir, err, sizeof err) != 0) die_usage("compare: %s", err);
 
   compare_row *rows = xcalloc((size_t)n, sizeof *rows);

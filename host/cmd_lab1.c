@@ -137,8 +137,10 @@ static void default_out(const lab1_args *a, char *dir, size_t n) {
     if (k) snprintf(suffix, sizeof suffix, "-%d", k);
     if (snprintf(dir, n, "%s/%s_%s%s", a->base.project_dir, kind, stamp, suffix) >= (int)n)
       die_usage("lab1: output directory name too long");
+    /* Free name found; or the project directory itself is unusable (a file, no access):
+       creating the directory reports that. Only "exists" tries the next name. */
     struct stat st;
-    if (stat(dir, &st) != 0 && errno == ENOENT) return;
+    if (stat(dir, &st) != 0) return;
   }
 }
 

@@ -51,7 +51,10 @@ static void parse_args(int argc, char **argv, sweep_args *a) {
   train_config_default(&a->cfg);
   sweep_grid_init(&a->grid);
   size_t n = train_config_long_options_count();
-  struct option *opts = xcalloc(n + 6, sizeof *opts);
+  /* On the stack: --help and bad input exit from inside the loop below, and a heap copy
+     would then be reported as a leak by LeakSanitizer. */
+  struct option opts[n + 6];
+  memset(opts, 0, sizeof opts);
   memcpy(opts, train_config_long_options(), n * sizeof *opts);
   opts[n] = (struct option){"vary", required_argument, NULL, OPT_VARY};
   opts[n + 1] = (struct option){"out", required_argument, NULL, OPT_OUT};
@@ -88,7 +91,6 @@ static void parse_args(int argc, char **argv, sweep_args *a) {
       default: train_config_getopt(&a->cfg, c, optarg, "sweep");
     }
   }
-  free(opts);
   if (argc - optind != 2) {
     if (argc - optind > 2) die_usage("sweep: unexpected argument '%s'", argv[optind + 2]);
     die_usage("sweep: needs MODEL and DATASET (usage: cltrain sweep MODEL DATASET --vary NAME=V1,V2,...)");
@@ -141,23 +143,14 @@ static void name_part(const sweep_args *a, train_option opt, char *buf, size_t n
 /* <project-dir>/sweep_<model>_<dataset>_<names>_<YYYYmmdd-HHMMSS>[-N], a name not taken
    yet; sweep_execute creates it after checking every point, so bad input leaves nothing. */
 static void new_sweep_dir(const sweep_args *a, char *dir, size_t n) {
-  char model[160], data[160], names[256] = "", stamp[32];
+  char model[160], data[160], names[256] = "";
   name_part(a, TOPT_MODEL, model, sizeof model);
   name_part(a, TOPT_DATASET, data, sizeof data);
   for (int i = 0, used = 0; i < a->grid.n_axes; i++)
     used += snprintf(names + used, sizeof names - (size_t)used, "%s%s", i ? "-" : "", a->grid.axes[i].column);
-  time_t now = time(NULL);
-  struct tm tm;
-  localtime_r(&now, &tm);
-  strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-  for (int k = 0;; k++) {
-    char suffix[16] = "";
-    if (k) snprintf(suffix, sizeof suffix, "-%d", k);
-    if (snprintf(dir, n, "%s/sweep_%s_%s_%s_%s%s", a->cfg.project_dir, model, data, names, stamp, suffix) >= (int)n)
-      die_usage("sweep: directory name too long");
-    struct stat st;
-    if (stat(dir, &st) != 0 && errno == ENOENT) return;
-  }
+  char stem[800];
+  snprintf(stem, sizeof stem, "sweep_%s_%s_%s", model, data, names);
+  if (free_stamped_name(dir, n, a->cfg.project_dir, stem) != 0) die_usage("sweep: directory name too long");
 }
 
 int cmd_sweep(int argc, char **argv) {

@@ -160,6 +160,12 @@ int cmd_test(int argc, char **argv) {
   if (model_load(cfg->model, &m, err, sizeof err)) die_usage("test: %s", err);
   if (checkpoint_check_model(&ck, &m, cfg->load, err, sizeof err)) die_usage("test: %s", err);
   inherit_run_options(cfg, &ck);
+  /* A bad device spec is bad input: say so before the data set is generated or read. */
+  device_list devices;
+  device_list_get(&devices);
+  int dev_index = device_select(&devices, cfg->device[0] ? cfg->device : NULL, err, sizeof err);
+  device_list_free(&devices);
+  if (dev_index < 0) die_usage("test: %s", err);
 
   data_options opt;
   train_data_options(cfg, &opt);

@@ -147,7 +147,7 @@ int cmd_tune(int argc, char **argv) {
   int c;
   optind = 1;
   opterr = 0;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
     switch (c) {
       case 'm': models = optarg; break;
       case 'b': batches = optarg; break;
@@ -157,8 +157,8 @@ int cmd_tune(int argc, char **argv) {
       case 'n': dry_run = true; break;
       case 'v': verbose = true; break;
       case 'h': tune_usage(stdout); return EXIT_OK;
-      case '?':
-      default: die_usage("tune: unknown option or missing value '%s' (see 'cltrain tune --help')", argv[optind - 1]);
+      case ':': die_usage("tune: option '%s' needs a value", argv[optind - 1]);
+      default: die_usage("tune: unknown option '%s' (see 'cltrain tune --help')", argv[optind - 1]);
     }
   }
   if (optind < argc) die_usage("tune: unexpected argument '%s'", argv[optind]);

@@ -94,28 +94,6 @@ int path_join(char *buf, size_t n, const char *dir, const char *name, char *err,
   return 0;
 }
 
-/* mkdir -p */
-static int make_dirs(const char *dir, char *err, size_t errlen) {
-  char path[4096];
-  size_t len = strlen(dir);
-  if (len == 0 || len >= sizeof path) return seterr(err, errlen, "bad output directory '%s'", dir);
-  memcpy(path, dir, len + 1);
-  for (size_t i = 1; i <= len; i++) {
-    if (path[i] != '/' && path[i] != '\0') continue;
-    char saved = path[i];
-    path[i] = '\0';
-    struct stat st;
-    if (stat(path, &st) != 0) {
-      if (mkdir(path, 0777) != 0 && errno != EEXIST)
-        return seterr(err, errlen, "cannot create directory %s: %s", path, strerror(errno));
-    } else if (!S_ISDIR(st.st_mode)) {
-      return seterr(err, errlen, "%s exists and is not a directory", path);
-    }
-    path[i] = saved;
-  }
-  return 0;
-}
-
 int figure_begin(figure *f, const char *out_dir, const char *prefix, const char *name,
                  char *err, size_t errlen) {
   memset(f, 0, sizeof *f);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -70,7 +71,11 @@ int run_summary_write(const char *path, const run_summary *s, char *err, size_t 
   fprintf(f, ",\n  \"samples_per_s\": ");
   json_number(f, s->samples_per_s);
   fprintf(f, "\n}\n");
-  if (fclose(f)) return seterr(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+  if (fclose(f)) {
+    seterr(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+    unlink(tmp); /* a full disk leaves no half-written temporary behind */
+    return -1;
+  }
   return replace_file(path, tmp, err, errlen);
 }
 
@@ -114,5 +119,6 @@ int run_summary_set_test(const char *path, double loss, double acc, const char *
   if (!f || fputs(text, f) == EOF) rc = seterr(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
   if (f && fclose(f) && !rc) rc = seterr(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
   free(text);
+  if (rc && f) unlink(tmp);
   return rc ? rc : replace_file(path, tmp, err, errlen);
 }

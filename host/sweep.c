@@ -121,6 +121,12 @@ int sweep_execute(const sweep_spec *s, sweep_data *data, plotter *p, sweep_resul
   char (*devices)[256] = xcalloc(n, sizeof *devices);
   check_points(s, devices);
   char err[RUN_PATH_MAX + 256];
+  /* Each point's batch must fit its data set: checked (the data loaded) before any run. */
+  for (size_t i = 0; i < n; i++) {
+    train_config cfg;
+    sweep_point_config(s, i, &cfg);
+    if (train_check_data(&cfg, sweep_data_get(data, &cfg, s->cmd), err, sizeof err)) die_usage("%s: %s", s->cmd, err);
+  }
   const char *runs_dir = s->runs_dir ? s->runs_dir : s->dir;
   if (make_dirs(s->dir, err, sizeof err) || make_dirs(runs_dir, err, sizeof err)) die_usage("%s: %s", s->cmd, err);
   bool quiet = s->base->quiet;

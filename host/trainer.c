@@ -118,11 +118,21 @@ static void parse_signal_hook(trainer *t) {
   if (colon) {
     *colon = '\0';
     if (strcmp(colon + 1, "TERM") == 0) t->signal_kind = SIGTERM;
-    else if (strcmp(colon + 1, "INT") != 0) die_usage("CLTRAIN_TEST_SIGNAL_AT_STEP: '%s' is not N[:INT|:TERM]", hook);
+    else if (strcmp(colon + 1, "KILL") == 0) t->signal_kind = SIGKILL; /* a crash: nothing saved */
+    else if (strcmp(colon + 1, "INT") != 0) die_usage("CLTRAIN_TEST_SIGNAL_AT_STEP: '%s' is not N[:INT|:TERM|:KILL]", hook);
   }
   long step;
-  if (!parse_long(buf, 1, 1L << 62, &step)) die_usage("CLTRAIN_TEST_SIGNAL_AT_STEP: '%s' is not N[:INT|:TERM]", hook);
+  if (!parse_long(buf, 1, 1L << 62, &step)) die_usage("CLTRAIN_TEST_SIGNAL_AT_STEP: '%s' is not N[:INT|:TERM|:KILL]", hook);
   t->signal_at_step = (uint64_t)step;
+}
+
+int train_check_data(const train_config *cfg, const dataset *ds, char *err, size_t errlen) {
+  if (ds->train.rows < 2) return seterr(err, errlen, "the training split of %s has %zu rows", ds->name, ds->train.rows);
+  if (ds->val.rows < 1) return seterr(err, errlen, "the validation split of %s is empty (raise --val-fraction)", ds->name);
+  if ((size_t)cfg->batch_size > ds->train.rows)
+    return seterr(err, errlen, "--batch-size %ld%s is larger than the training split of %s (%zu rows)",
+                  cfg->batch_size, cfg->given[TOPT_BATCH_SIZE] ? "" : " (the default)", ds->name, ds->train.rows);
+  return 0;
 }
 
 /* Model from the file/zoo, or from a resumed checkpoint's own text. Checks widths. */
@@ -142,8 +152,7 @@ static void setup_model(trainer *t, const checkpoint *ck) {
   if (model_check_classes(&t->model, t->ds->n_classes, err, sizeof err)) die_usage("train: %s", err);
   bool has_bn = false;
   for (int i = 0; i < t->model.n_layers; i++) has_bn |= t->model.layers[i].kind == LAYER_BATCHNORM;
-  if (t->ds->train.rows < 2) die_usage("train: the training split of %s has %zu rows", t->ds->name, t->ds->train.rows);
-  if (t->ds->val.rows < 1) die_usage("train: the validation split of %s is empty (raise --val-fraction)", t->ds->name);
+  if (train_check_data(t->cfg, t->ds, err, sizeof err)) die_usage("train: %s", err);
   if (has_bn && t->cfg->batch_size < 2)
     die_usage("train: --batch-size 1 with batchnorm layers: batch statistics need at least 2 samples");
 }
@@ -262,6 +271,10 @@ int train_run_with_data(const train_config *cfg, const dataset *ds, train_result
   char path[RUN_PATH_MAX];
   run_path(path, sizeof path, t.log.dir, "config.txt");
   if (train_config_write_table(path, cfg, t.rt.info.name, err, sizeof err)) DIE("%s", err);
+  /* A resumed run said "finished" (or "interrupted") until now: a crash in this session
+     must not leave that behind. */
+  trainer_fill_result(&t, TRAIN_FINISHED, out);
+  trainer_write_summary(&t, out, "running");
 
   print_intro(&t);
   progress_init(&t.prog, stdout, cfg->quiet, cfg->no_progress);
@@ -311,6 +324,8 @@ int train_run(const train_config *cfg_in, train_result *out) {
       checkpoint_free(&ck);
     }
     model_free(&m);
+    /* Before the data is read: an unusable --project-dir must not cost a data load. */
+    if (project_dir_check(cfg->project_dir, err, sizeof err)) die_usage("train: --project-dir: %s", err);
   }
   data_options opt;
   train_data_options(cfg, &opt);

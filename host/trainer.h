@@ -53,6 +53,10 @@ int train_run(const train_config *cfg, train_result *out);
    be what cfg's data options describe. */
 int train_run_with_data(const train_config *cfg, const dataset *ds, train_result *out);
 
+/* The data set fits the configuration: two training rows or more, a validation row, and
+   a batch no larger than the training split. 0, or -1 with one line in err. */
+int train_check_data(const train_config *cfg, const dataset *ds, char *err, size_t errlen);
+
 /* data_options from the configuration (val-fraction, synth-size, data). */
 void train_data_options(const train_config *cfg, data_options *opt);
 

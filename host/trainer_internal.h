@@ -31,7 +31,7 @@ typedef struct {
   uint64_t epoch_samples;
   cl_mem perm_buf;
   uint32_t *perm;
-  uint64_t signal_at_step;  /* test hook CLTRAIN_TEST_SIGNAL_AT_STEP=N[:TERM], 0 = off */
+  uint64_t signal_at_step;  /* test hook CLTRAIN_TEST_SIGNAL_AT_STEP=N[:TERM|:KILL], 0 = off */
   int signal_kind;
   double session_start;     /* now_seconds() minus train_seconds already done */
   double session_epoch_s;   /* sum of the wall times of epochs finished in this session */

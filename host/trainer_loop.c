@@ -24,6 +24,7 @@ static int diverged(trainer *t, const char *what, double value, uint64_t epoch, 
   progress_clear(&t->prog);
   char last[RUN_PATH_MAX];
   run_path(last, sizeof last, t->log.dir, "last.ckpt");
+  if (isnan(value)) value = fabs(value); /* the sign of a NaN depends on the kernel; print "nan" */
   /* Console messages count epochs from 1 (the CSV files from 0). */
   if (t->have_last)
     fprintf(stderr,

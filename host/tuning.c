@@ -13,18 +13,6 @@
 
 #define TUNING_MAGIC "cltrain-tuning 1"
 
-static void mkdirs(const char *dir) {
-  char tmp[1024];
-  snprintf(tmp, sizeof tmp, "%s", dir);
-  for (char *p = tmp + 1; *p; p++) {
-    if (*p != '/') continue;
-    *p = '\0';
-    mkdir(tmp, 0755);
-    *p = '/';
-  }
-  mkdir(tmp, 0755);
-}
-
 void tuning_path(const device_info *d, char *out, size_t n) {
   char dir[768];
   const char *env = getenv("CLTRAIN_TUNING_DIR"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
@@ -62,7 +50,7 @@ int tuning_save(const char *path, const tuning *t, char *err, size_t errlen) {
   char *slash = strrchr(dir, '/');
   if (slash) {
     *slash = '\0';
-    mkdirs(dir);
+    if (make_dirs(dir, err, errlen) != 0) return -1;
   }
   char tmp[1100];
   snprintf(tmp, sizeof tmp, "%s.tmp", path);

@@ -1,11 +1,13 @@
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 void die_usage(const char *fmt, ...) {
@@ -62,8 +64,9 @@ char *xstrdup_at(const char *s, const char *file, int line) {
   return p;
 }
 
+/* strtol/strtod skip leading white space; a value with it is not "the whole string". */
 bool parse_long(const char *s, long lo, long hi, long *out) {
-  if (!s || !*s) return false;
+  if (!s || !*s || isspace((unsigned char)*s)) return false;
   char *end;
   errno = 0;
   long v = strtol(s, &end, 10);
@@ -73,7 +76,7 @@ bool parse_long(const char *s, long lo, long hi, long *out) {
 }
 
 bool parse_double(const char *s, double lo, double hi, double *out) {
-  if (!s || !*s) return false;
+  if (!s || !*s || isspace((unsigned char)*s)) return false;
   char *end;
   errno = 0;
   double v = strtod(s, &end);
@@ -109,6 +112,7 @@ int seterr(char *err, size_t errlen, const char *fmt, ...) {
 char *read_file(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
   if (!f) return NULL;
+  errno = 0;
   size_t cap = 4096, n = 0;
   char *buf = xmalloc(cap);
   for (;;) {
@@ -117,11 +121,12 @@ char *read_file(const char *path, size_t *len) {
     n += got;
     if (got == 0) break;
   }
-  int failed = ferror(f);
+  /* Keep the reason of a failed read (EISDIR for a directory) for the caller's message. */
+  int failed = ferror(f), read_errno = errno;
   fclose(f);
   if (failed) {
     free(buf);
-    errno = EIO;
+    errno = read_errno ? read_errno : EIO;
     return NULL;
   }
   buf[n] = '\0';
@@ -156,4 +161,25 @@ int split_list(const char *s, char items[][LIST_ITEM_MAX], int max) {
     if (*s == '\0') return n;
     s++;
   }
+}
+
+int make_dirs(const char *dir, char *err, size_t errlen) {
+  char path[4096];
+  size_t len = strlen(dir);
+  if (len == 0 || len >= sizeof path) return seterr(err, errlen, "bad directory name '%s'", dir);
+  memcpy(path, dir, len + 1);
+  for (size_t i = 1; i <= len; i++) {
+    if (path[i] != '/' && path[i] != '\0') continue;
+    char saved = path[i];
+    path[i] = '\0';
+    struct stat st;
+    if (stat(path, &st) != 0) {
+      if (mkdir(path, 0777) != 0 && errno != EEXIST)
+        return seterr(err, errlen, "cannot create %s: %s", path, strerror(errno));
+    } else if (!S_ISDIR(st.st_mode)) {
+      return seterr(err, errlen, "%s is not a directory", path);
+    }
+    path[i] = saved;
+  }
+  return 0;
 }

@@ -48,6 +48,10 @@ int split_list(const char *s, char items[][LIST_ITEM_MAX], int max);
 /* Format into a caller buffer (truncating safely); returns -1 so callers can `return seterr(...)`. */
 int seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* mkdir -p: every missing part of PATH is created; an existing part that is not a
+   directory is an error. 0 or -1 with err. */
+int make_dirs(const char *path, char *err, size_t errlen);
+
 /* Whole-file read; NULL and errno set on failure. *len excludes the added NUL. */
 char *read_file(const char *path, size_t *len);
 
