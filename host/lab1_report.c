@@ -2,6 +2,7 @@
    from the numbers, the confusion matrix and a table of every run. */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -80,8 +81,9 @@ void lab1_run_info_get(const lab1_outcome *o, size_t i, lab1_run_info *info) {
 /* Embed OUT_DIR/REL when it was drawn, else say where its data is. */
 static void figure(FILE *f, const char *out_dir, const char *rel, int number, const char *caption) {
   char png[RUN_PATH_MAX];
-  snprintf(png, sizeof png, "%s/%s.png", out_dir, rel);
-  if (access(png, F_OK) == 0)
+  int n = snprintf(png, sizeof png, "%s/%s.png", out_dir, rel);
+  bool drawn = n > 0 && (size_t)n < sizeof png && access(png, F_OK) == 0;
+  if (drawn)
     fprintf(f, "![Figure %d](%s.png)\n\n*Figure %d: %s*\n\n", number, rel, number, caption);
   else
     fprintf(f, "*Figure %d: %s* - not drawn (gnuplot missing); its data is in `%s.csv`.\n\n", number, caption, rel);
