@@ -287,8 +287,13 @@ int cmd_tune(int argc, char **argv) {
     }
     if (cand < 0 || total < best_total) best_total = total, best_threshold = thr;
   }
-  printf("  best direct set %d: %.1f us; with direct/indirect threshold %zu: %.1f us\n", best,
-         best_us, best_threshold, best_total);
+  /* best_total uses the best time of every round per shape, so it is below best_us */
+  if (best_threshold == never_indirect)
+    printf("  best direct set %d: %.1f us; indirect never faster: all direct, %.1f us (best of all rounds)\n",
+           best, best_us, best_total);
+  else
+    printf("  best direct set %d: %.1f us; indirect from m*n*k >= %zu^3: %.1f us (best of all rounds)\n",
+           best, best_us, best_threshold, best_total);
   if (verbose) {
     printf("  %-22s %10s %10s  path\n", "shape (m x n x k)", "direct us", "indirect");
     for (int i = 0; i < t.n_shapes; i++) {
