@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "csvread.h"
 #include "model.h"
+#include "multirun_args.h"
 #include "plot.h"
 #include "runtime.h"
 #include "trainer.h"
@@ -43,72 +44,41 @@ static const char compare_help[] =
     "  --no-plot                write compare.csv but no figure\n"
     "  --prefix NAME            figure file name NAME_device_compare.png\n";
 
-enum { OPT_DEVICES = 1, OPT_OUT, OPT_NO_PLOT, OPT_PREFIX, OPT_HELP };
+enum { OPT_DEVICES = MULTIRUN_OWN_ID_BASE };
 
 #define MAX_DEVICES 32
 
 typedef struct {
-  train_config cfg;
+  multirun_args m;
   char devices[1024];
-  char out[RUN_PATH_MAX - 128];
-  char prefix[128];
-  bool no_plot;
 } compare_args;
+
+static void compare_option(void *ctx, int id, const char *arg) {
+  compare_args *a = ctx;
+  if (id != OPT_DEVICES) die_usage("compare: internal: option id %d", id);
+  if (!arg[0] || strlen(arg) >= sizeof a->devices) die_usage("compare: --devices: empty or too long");
+  snprintf(a->devices, sizeof a->devices, "%s", arg);
+}
 
 static void parse_args(int argc, char **argv, compare_args *a) {
   memset(a, 0, sizeof *a);
-  train_config_default(&a->cfg);
-  size_t n = train_config_long_options_count();
-  struct option *opts = xcalloc(n + 6, sizeof *opts);
-  memcpy(opts, train_config_long_options(), n * sizeof *opts);
-  opts[n] = (struct option){"devices", required_argument, NULL, OPT_DEVICES};
-  opts[n + 1] = (struct option){"out", required_argument, NULL, OPT_OUT};
-  opts[n + 2] = (struct option){"no-plot", no_argument, NULL, OPT_NO_PLOT};
-  opts[n + 3] = (struct option){"prefix", required_argument, NULL, OPT_PREFIX};
-  opts[n + 4] = (struct option){"help", no_argument, NULL, OPT_HELP};
-  optind = 0;
-  opterr = 0;
-  int c;
+  const struct option own[] = {{"devices", required_argument, NULL, OPT_DEVICES}};
+  const multirun_parser p = {
+      .command = "compare",
+      .help = compare_help,
+      .options_title = "training options (the same on every device):",
+      .usage = "cltrain compare MODEL DATASET --devices all",
+      .own = own,
+      .n_own = sizeof own / sizeof *own,
+      .own_option = compare_option,
+      .ctx = a,
+  };
+  multirun_parse(argc, argv, &p, &a->m);
   char err[1024];
-  while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-    switch (c) {
-      case 'h':
-      case OPT_HELP:
-        fputs(compare_help, stdout);
-        fputs("\ntraining options (the same on every device):\n", stdout);
-        train_config_print_options_help(stdout);
-        exit(EXIT_OK);
-      case OPT_DEVICES:
-        if (!optarg[0] || strlen(optarg) >= sizeof a->devices) die_usage("compare: --devices: empty or too long");
-        snprintf(a->devices, sizeof a->devices, "%s", optarg);
-        break;
-      case OPT_OUT:
-        if (!optarg[0] || strlen(optarg) >= sizeof a->out) die_usage("compare: --out: empty or too long");
-        snprintf(a->out, sizeof a->out, "%s", optarg);
-        break;
-      case OPT_NO_PLOT: a->no_plot = true; break;
-      case OPT_PREFIX:
-        if (!optarg[0] || strlen(optarg) >= sizeof a->prefix || strchr(optarg, '/'))
-          die_usage("compare: --prefix: '%s' is not a short file name part", optarg);
-        snprintf(a->prefix, sizeof a->prefix, "%s", optarg);
-        break;
-      case ':': die_usage("compare: option '%s' needs a value", argv[optind - 1]);
-      case '?': die_usage("compare: unknown option '%s' (see 'cltrain compare --help')", argv[optind - 1]);
-      default: train_config_getopt(&a->cfg, c, optarg, "compare");
-    }
-  }
-  free(opts);
-  if (argc - optind != 2) {
-    if (argc - optind > 2) die_usage("compare: unexpected argument '%s'", argv[optind + 2]);
-    die_usage("compare: needs MODEL and DATASET (usage: cltrain compare MODEL DATASET --devices all)");
-  }
-  if (train_config_set_opt(&a->cfg, TOPT_MODEL, argv[optind], err, sizeof err) ||
-      train_config_set_opt(&a->cfg, TOPT_DATASET, argv[optind + 1], err, sizeof err))
-    die_usage("compare: %s", err);
   if (!a->devices[0]) die_usage("compare: needs --devices all or --devices SPEC,SPEC,...");
-  if (a->cfg.given[TOPT_DEVICE]) die_usage("compare: use --devices (a list), not --device");
-  if (a->cfg.resume[0]) die_usage("compare: --resume does not apply to a comparison");
-  if (train_config_validate(&a->cfg, err, sizeof err)) die_usage("compare: %s", err);
+  if (a->m.cfg.given[TOPT_DEVICE]) die_usage("compare: use --devices (a list), not --device");
+  if (a->m.cfg.resume[0]) die_usage("compare: --resume does not apply to a comparison");
+  if (train_config_validate(&a->m.cfg, err, sizeof err)) die_usage("compare: %s", err);
 }
 
 /* Resolve --devices into flat device indices (every spec checked before any training). */
@@ -135,16 +105,16 @@ static int resolve_devices(const char *list, int *out) {
 static void new_compare_dir(const compare_args *a, char *dir, size_t n) {
   char model[160], data[TRAIN_PATH_MAX], err[1024];
   model_spec m;
-  if (model_load(a->cfg.model, &m, err, sizeof err) != 0) die_usage("compare: %s", err);
+  if (model_load(a->m.cfg.model, &m, err, sizeof err) != 0) die_usage("compare: %s", err);
   snprintf(model, sizeof model, "%s", m.name);
   model_free(&m);
-  const char *base = strrchr(a->cfg.dataset, '/');
-  snprintf(data, sizeof data, "%s", base ? base + 1 : a->cfg.dataset);
+  const char *base = strrchr(a->m.cfg.dataset, '/');
+  snprintf(data, sizeof data, "%s", base ? base + 1 : a->m.cfg.dataset);
   char *dot = strrchr(data, '.');
   if (dot && dot != data) *dot = '\0';
   char stem[TRAIN_PATH_MAX + 200];
   snprintf(stem, sizeof stem, "compare_%s_%s", model, data);
-  if (free_stamped_name(dir, n, a->cfg.project_dir, stem) != 0) die_usage("compare: directory name too long");
+  if (free_stamped_name(dir, n, a->m.cfg.project_dir, stem) != 0) die_usage("compare: directory name too long");
 }
 
 /* val_acc per epoch of a run directory (NULL and 0 when unreadable). */
@@ -184,21 +154,21 @@ int cmd_compare(int argc, char **argv) {
   int devs[MAX_DEVICES];
   const int n = resolve_devices(a->devices, devs);
   char dir[RUN_PATH_MAX], err[RUN_PATH_MAX + 256];
-  if (a->out[0]) snprintf(dir, sizeof dir, "%s", a->out);
+  if (a->m.out[0]) snprintf(dir, sizeof dir, "%s", a->m.out);
   else new_compare_dir(a, dir, sizeof dir);
 
   /* Check the model before loading data; the trainer checks the rest. */
   model_spec m;
-  if (model_load(a->cfg.model, &m, err, sizeof err) != 0) die_usage("compare: %s", err);
+  if (model_load(a->m.cfg.model, &m, err, sizeof err) != 0) die_usage("compare: %s", err);
   model_free(&m);
   data_options opt;
-  train_data_options(&a->cfg, &opt);
+  train_data_options(&a->m.cfg, &opt);
   dataset ds;
-  if (!a->cfg.quiet) printf("loading %s ...\n", a->cfg.dataset);
+  if (!a->m.cfg.quiet) printf("loading %s ...\n", a->m.cfg.dataset);
   fflush(stdout);
-  if (dataset_load(a->cfg.dataset, &opt, &ds, err, sizeof err)) die_usage("compare: %s", err);
+  if (dataset_load(a->m.cfg.dataset, &opt, &ds, err, sizeof err)) die_usage("compare: %s", err);
   /* A batch larger than the data is refused before the compare directory exists. */
-  if (train_check_data(&a->cfg, &ds, err, sizeof err)) die_usage("compare: %s", err);
+  if (train_check_data(&a->m.cfg, &ds, err, sizeof err)) die_usage("compare: %s", err);
   if (make_dirs(dir, err, sizeof err) != 0) die_usage("compare: %s", err);
 
   compare_row *rows = xcalloc((size_t)n, sizeof *rows);
@@ -206,7 +176,7 @@ int cmd_compare(int argc, char **argv) {
   size_t first_n = 0;
   int rc = EXIT_OK;
   for (int i = 0; i < n && rc == EXIT_OK; i++) {
-    train_config cfg = a->cfg;
+    train_config cfg = a->m.cfg;
     char spec[32];
     snprintf(spec, sizeof spec, "%d", devs[i]);
     if (train_config_set_opt(&cfg, TOPT_DEVICE, spec, err, sizeof err) ||
@@ -251,14 +221,14 @@ int cmd_compare(int argc, char **argv) {
   run_path(csv, sizeof csv, dir, "compare.csv");
   write_csv(csv, rows, n);
   printf("\nwrote %s\n", csv);
-  if (!a->no_plot) {
+  if (!a->m.no_plot) {
     plotter p;
     plotter_init(&p);
-    p.quiet = a->cfg.quiet;
+    p.quiet = a->m.cfg.quiet;
     char title[512];
     snprintf(title, sizeof title, "%s on %s, batch %ld, %ld epochs", rows[0].res.model, rows[0].res.dataset,
-             a->cfg.batch_size, a->cfg.max_epochs);
-    rc = plot_device_bars(&p, dir, a->prefix[0] ? a->prefix : NULL, title, csv, err, sizeof err);
+             a->m.cfg.batch_size, a->m.cfg.max_epochs);
+    rc = plot_device_bars(&p, dir, a->m.prefix[0] ? a->m.prefix : NULL, title, csv, err, sizeof err);
     if (rc != PLOT_OK) fprintf(stderr, "cltrain: error: compare: %s\n", err);
   }
   free(rows);

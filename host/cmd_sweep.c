@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "model.h"
+#include "multirun_args.h"
 #include "sweep.h"
 #include "util.h"
 
@@ -36,71 +37,39 @@ static const char sweep_help[] =
     "  --no-plot                write sweep.csv but no figures\n"
     "  --prefix NAME            figure file names NAME_train_acc.png, ...\n";
 
-enum { OPT_VARY = 1, OPT_OUT, OPT_NO_PLOT, OPT_PREFIX, OPT_HELP };
+enum { OPT_VARY = MULTIRUN_OWN_ID_BASE };
 
 typedef struct {
-  train_config cfg;
+  multirun_args m;
   sweep_grid grid;
-  char out[RUN_PATH_MAX];
-  char prefix[128];
-  bool no_plot;
 } sweep_args;
+
+static void sweep_option(void *ctx, int id, const char *arg) {
+  sweep_args *a = ctx;
+  char err[1024];
+  if (id != OPT_VARY) die_usage("sweep: internal: option id %d", id);
+  if (sweep_grid_add(&a->grid, arg, err, sizeof err)) die_usage("sweep: %s", err);
+}
 
 static void parse_args(int argc, char **argv, sweep_args *a) {
   memset(a, 0, sizeof *a);
-  train_config_default(&a->cfg);
   sweep_grid_init(&a->grid);
-  size_t n = train_config_long_options_count();
-  /* On the stack: --help and bad input exit from inside the loop below, and a heap copy
-     would then be reported as a leak by LeakSanitizer. */
-  struct option opts[n + 6];
-  memset(opts, 0, sizeof opts);
-  memcpy(opts, train_config_long_options(), n * sizeof *opts);
-  opts[n] = (struct option){"vary", required_argument, NULL, OPT_VARY};
-  opts[n + 1] = (struct option){"out", required_argument, NULL, OPT_OUT};
-  opts[n + 2] = (struct option){"no-plot", no_argument, NULL, OPT_NO_PLOT};
-  opts[n + 3] = (struct option){"prefix", required_argument, NULL, OPT_PREFIX};
-  opts[n + 4] = (struct option){"help", no_argument, NULL, OPT_HELP};
-  optind = 0;
-  opterr = 0;
-  int c;
+  const struct option own[] = {{"vary", required_argument, NULL, OPT_VARY}};
+  const multirun_parser p = {
+      .command = "sweep",
+      .help = sweep_help,
+      .options_title = "training options (the same for every run unless varied):",
+      .usage = "cltrain sweep MODEL DATASET --vary NAME=V1,V2,...",
+      .own = own,
+      .n_own = sizeof own / sizeof *own,
+      .own_option = sweep_option,
+      .ctx = a,
+  };
+  multirun_parse(argc, argv, &p, &a->m);
   char err[1024];
-  while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-    switch (c) {
-      case 'h':
-      case OPT_HELP:
-        fputs(sweep_help, stdout);
-        fputs("\ntraining options (the same for every run unless varied):\n", stdout);
-        train_config_print_options_help(stdout);
-        exit(EXIT_OK);
-      case OPT_VARY:
-        if (sweep_grid_add(&a->grid, optarg, err, sizeof err)) die_usage("sweep: %s", err);
-        break;
-      case OPT_OUT:
-        if (!optarg[0] || strlen(optarg) >= sizeof a->out) die_usage("sweep: --out: empty or too long");
-        snprintf(a->out, sizeof a->out, "%s", optarg);
-        break;
-      case OPT_NO_PLOT: a->no_plot = true; break;
-      case OPT_PREFIX:
-        if (!optarg[0] || strlen(optarg) >= sizeof a->prefix || strchr(optarg, '/'))
-          die_usage("sweep: --prefix: '%s' is not a short file name part", optarg);
-        snprintf(a->prefix, sizeof a->prefix, "%s", optarg);
-        break;
-      case ':': die_usage("sweep: option '%s' needs a value", argv[optind - 1]);
-      case '?': die_usage("sweep: unknown option '%s' (see 'cltrain sweep --help')", argv[optind - 1]);
-      default: train_config_getopt(&a->cfg, c, optarg, "sweep");
-    }
-  }
-  if (argc - optind != 2) {
-    if (argc - optind > 2) die_usage("sweep: unexpected argument '%s'", argv[optind + 2]);
-    die_usage("sweep: needs MODEL and DATASET (usage: cltrain sweep MODEL DATASET --vary NAME=V1,V2,...)");
-  }
-  if (train_config_set_opt(&a->cfg, TOPT_MODEL, argv[optind], err, sizeof err) ||
-      train_config_set_opt(&a->cfg, TOPT_DATASET, argv[optind + 1], err, sizeof err))
-    die_usage("sweep: %s", err);
   if (a->grid.n_axes == 0) die_usage("sweep: needs at least one --vary NAME=V1,V2,...");
-  if (a->cfg.resume[0]) die_usage("sweep: --resume does not apply to a sweep (run it again with the same --out)");
-  if (train_config_validate(&a->cfg, err, sizeof err)) die_usage("sweep: %s", err);
+  if (a->m.cfg.resume[0]) die_usage("sweep: --resume does not apply to a sweep (run it again with the same --out)");
+  if (train_config_validate(&a->m.cfg, err, sizeof err)) die_usage("sweep: %s", err);
 }
 
 /* Short name of a model (its zoo name or file name) or a dataset (file name without
@@ -124,7 +93,7 @@ static void short_name(const char *spec, bool is_model, char *buf, size_t n) {
 /* The model or dataset part of the directory name: the varied values joined with '+'. */
 static void name_part(const sweep_args *a, train_option opt, char *buf, size_t n) {
   int ax = sweep_grid_find(&a->grid, opt);
-  const char *given = opt == TOPT_MODEL ? a->cfg.model : a->cfg.dataset;
+  const char *given = opt == TOPT_MODEL ? a->m.cfg.model : a->m.cfg.dataset;
   if (ax < 0) {
     short_name(given, opt == TOPT_MODEL, buf, n);
     return;
@@ -150,26 +119,26 @@ static void new_sweep_dir(const sweep_args *a, char *dir, size_t n) {
     used += snprintf(names + used, sizeof names - (size_t)used, "%s%s", i ? "-" : "", a->grid.axes[i].column);
   char stem[800];
   snprintf(stem, sizeof stem, "sweep_%s_%s_%s", model, data, names);
-  if (free_stamped_name(dir, n, a->cfg.project_dir, stem) != 0) die_usage("sweep: directory name too long");
+  if (free_stamped_name(dir, n, a->m.cfg.project_dir, stem) != 0) die_usage("sweep: directory name too long");
 }
 
 int cmd_sweep(int argc, char **argv) {
   sweep_args *a = xmalloc(sizeof *a);
   parse_args(argc, argv, a);
   char dir[RUN_PATH_MAX];
-  if (a->out[0]) snprintf(dir, sizeof dir, "%s", a->out);
+  if (a->m.out[0]) snprintf(dir, sizeof dir, "%s", a->m.out);
   else new_sweep_dir(a, dir, sizeof dir);
   sweep_spec spec = {
       .cmd = "sweep",
-      .base = &a->cfg,
+      .base = &a->m.cfg,
       .grid = &a->grid,
       .dir = dir,
-      .figure_prefix = a->prefix[0] ? a->prefix : NULL,
-      .no_plot = a->no_plot,
+      .figure_prefix = a->m.prefix[0] ? a->m.prefix : NULL,
+      .no_plot = a->m.no_plot,
   };
   plotter p;
   plotter_init(&p);
-  p.quiet = a->cfg.quiet;
+  p.quiet = a->m.cfg.quiet;
   sweep_data data;
   sweep_data_init(&data);
   int rc = sweep_execute(&spec, &data, &p, NULL);
