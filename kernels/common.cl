@@ -62,31 +62,21 @@ inline float epilogue_backward(float g, float saved, uint idx, EPILOGUE_PARAMS) 
 /* Fixed-order tree sum over the work-group (local size a power of two, scratch holds
    one value per item). Every item returns the total; the order depends only on the
    local size, so results are bit-identical run to run. */
-inline float wg_sum(float v, __local float *scratch) {
-  const uint lid = get_local_id(0), n = get_local_size(0);
-  scratch[lid] = v;
-  barrier(CLK_LOCAL_MEM_FENCE);
-  for (uint s = n / 2; s > 0; s >>= 1) {
-    if (lid < s) scratch[lid] += scratch[lid + s];
-    barrier(CLK_LOCAL_MEM_FENCE);
+#define DEFINE_WG_SUM(NAME, T)                                \
+  inline T NAME(T v, __local T *scratch) {                    \
+    const uint lid = get_local_id(0), n = get_local_size(0);  \
+    scratch[lid] = v;                                         \
+    barrier(CLK_LOCAL_MEM_FENCE);                             \
+    for (uint s = n / 2; s > 0; s >>= 1) {                    \
+      if (lid < s) scratch[lid] += scratch[lid + s];          \
+      barrier(CLK_LOCAL_MEM_FENCE);                           \
+    }                                                         \
+    T total = scratch[0];                                     \
+    barrier(CLK_LOCAL_MEM_FENCE);                             \
+    return total;                                             \
   }
-  float total = scratch[0];
-  barrier(CLK_LOCAL_MEM_FENCE);
-  return total;
-}
-
-inline float2 wg_sum2(float2 v, __local float2 *scratch) {
-  const uint lid = get_local_id(0), n = get_local_size(0);
-  scratch[lid] = v;
-  barrier(CLK_LOCAL_MEM_FENCE);
-  for (uint s = n / 2; s > 0; s >>= 1) {
-    if (lid < s) scratch[lid] += scratch[lid + s];
-    barrier(CLK_LOCAL_MEM_FENCE);
-  }
-  float2 total = scratch[0];
-  barrier(CLK_LOCAL_MEM_FENCE);
-  return total;
-}
+DEFINE_WG_SUM(wg_sum, float)
+DEFINE_WG_SUM(wg_sum2, float2)
 
 /* Column kernels in vector form (CPU devices, colvec.cl) sum the rows in order inside a
    lane, in blocks of ROW_BLOCK so the rounding error grows with ROW_BLOCK + rows /

@@ -12,18 +12,7 @@
 
 static const char *DIR_ = "test_csvread_files";
 
-static const char *write_file(const char *name, const char *text) {
-  static char path[512];
-  snprintf(path, sizeof path, "%s/%s", DIR_, name);
-  FILE *f = fopen(path, "wb");
-  if (!f) {
-    perror(path);
-    exit(1);
-  }
-  fputs(text, f);
-  fclose(f);
-  return path;
-}
+static const char *write_file(const char *name, const char *text) { return test_write_file(DIR_, name, text); }
 
 /* Read TEXT as a CSV file; returns csv_read's result, error text in err. */
 static int read_text(const char *text, csv_table *t, char *err, size_t n) {

@@ -15,18 +15,7 @@
 
 static char tmpdir[256];
 
-static const char *write_tmp(const char *name, const char *text) {
-  static char path[512];
-  snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-  FILE *f = fopen(path, "w");
-  if (!f) {
-    perror(path);
-    exit(1);
-  }
-  fputs(text, f);
-  fclose(f);
-  return path;
-}
+static const char *write_tmp(const char *name, const char *text) { return test_write_file(tmpdir, name, text); }
 
 /* Reference parse: cells split at commas with strtod; label = last cell. */
 typedef struct {

@@ -37,6 +37,18 @@ static inline double max_rel_err(const float *got, const float *want, size_t n, 
   return m;
 }
 
+/* Write TEXT to DIR/NAME (exit 1 when that fails); the path, valid until the next call. */
+static inline const char *test_write_file(const char *dir, const char *name, const char *text) {
+  static char path[512];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "wb");
+  if (!f || fputs(text, f) == EOF || fclose(f) != 0) {
+    perror(path);
+    exit(1);
+  }
+  return path;
+}
+
 static inline int test_summary(const char *name) {
   if (test_failures_) {
     fprintf(stderr, "%s: %d of %d checks FAILED\n", name, test_failures_, test_checks_);
