@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "train_config.h"
 #include "util.h"
@@ -45,11 +46,26 @@ void train_config_print_table(FILE *out, const train_config *cfg, const char *de
 
 int train_config_write_table(const char *path, const train_config *cfg, const char *device_name, char *err,
                              size_t errlen) {
-  FILE *f = fopen(path, "w");
-  if (!f) return seterr(err, errlen, "cannot write %s: %s", path, strerror(errno));
-  train_config_print_table(f, cfg, device_name);
-  if (fclose(f) != 0) return seterr(err, errlen, "cannot write %s: %s", path, strerror(errno));
-  return 0;
+  /* Through PATH.tmp and a rename: a resumed run rewrites its table, and a full disk must
+     not leave it truncated. */
+  const size_t size = strlen(path) + sizeof ".tmp";
+  char *tmp = xmalloc(size);
+  snprintf(tmp, size, "%s.tmp", path);
+  int rc = 0;
+  FILE *f = fopen(tmp, "w");
+  if (!f) {
+    rc = seterr(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+  } else {
+    train_config_print_table(f, cfg, device_name);
+    errno = 0;
+    const bool write_error = ferror(f) != 0;
+    if (fclose(f) != 0 || write_error || rename(tmp, path) != 0) {
+      rc = seterr(err, errlen, "cannot write %s: %s", path, errno ? strerror(errno) : "write error");
+      unlink(tmp);
+    }
+  }
+  free(tmp);
+  return rc;
 }
 
 char *train_config_to_text(const train_config *cfg) {
