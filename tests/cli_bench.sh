@@ -5,6 +5,7 @@
 # tested. Bad input is refused with one line and exit code 2.
 set -u
 BIN=${1:?usage: cli_bench.sh path/to/cltrain}
+. "$(dirname "$0")/bad_input.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failures=0
@@ -52,12 +53,9 @@ awk -F, 'NR > 1 {
 } END { exit bad || rows != 4 }' "$bcsv" >"$tmp/awk" || fail "breakdown.csv: $(cat "$tmp/awk")"
 
 expect_usage() { # DESCRIPTION ARGS...
-  local what=$1
-  shift
-  "$BIN" bench "$@" --out "$tmp/bad" >"$tmp/bad.out" 2>"$tmp/bad.err"
-  local rc=$?
-  [ $rc = 2 ] || fail "$what: exit $rc, expected 2"
-  [ "$(wc -l <"$tmp/bad.err")" = 1 ] || fail "$what: expected one stderr line: $(cat "$tmp/bad.err")"
+  local p
+  p=$(bad_input_problem "" "$BIN" bench "${@:2}" --out "$tmp/bad")
+  [ -z "$p" ] || fail "$1: $p"
 }
 expect_usage "unknown model" --quick --models nosuchmodel
 expect_usage "bad batch size" --quick --batch-sizes 32,zero

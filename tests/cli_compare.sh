@@ -9,6 +9,7 @@
 # differently; we allow 0.01 (one percentage point) per epoch, and expect 0 in practice.
 set -u
 BIN=${1:?usage: cli_compare.sh path/to/cltrain}
+. "$(dirname "$0")/bad_input.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failures=0
@@ -59,12 +60,9 @@ fi
 
 # Bad input: one line on stderr, exit 2, nothing trained.
 expect_usage() { # DESCRIPTION ARGS...
-  local what=$1
-  shift
-  "$BIN" compare "$@" >"$tmp/bad.out" 2>"$tmp/bad.err"
-  local rc=$?
-  [ $rc = 2 ] || fail "$what: exit $rc, expected 2"
-  [ "$(wc -l <"$tmp/bad.err")" = 1 ] || fail "$what: expected one stderr line: $(cat "$tmp/bad.err")"
+  local p
+  p=$(bad_input_problem "" "$BIN" compare "${@:2}")
+  [ -z "$p" ] || fail "$1: $p"
 }
 expect_usage "no --devices" jsc-tiny jsc-synth
 expect_usage "unknown device" jsc-tiny jsc-synth --devices 0,nosuchdevice

@@ -4,6 +4,7 @@
 # file, and every bad input answered with one line on stderr and exit code 2.
 set -u
 CLTRAIN=${1:?usage: cli_data.sh path/to/cltrain}
+. "$(dirname "$0")/bad_input.sh"
 SRC=${CLTRAIN_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
 FIX="$SRC/tests/data/jsc_test100_standardized.csv"
 T=$(mktemp -d /tmp/cltrain_cli_data_XXXXXX)
@@ -13,14 +14,12 @@ check() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails
 
 # Run a command that must fail with exit 2 and exactly one stderr line containing $2.
 expect_usage() { # name needle args...
-  local name=$1 needle=$2
-  shift 2
-  "$CLTRAIN" "$@" >"$T/out" 2>"$T/err"
-  local rc=$?
-  if [ $rc -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -qF -- "$needle" "$T/err"; then
-    echo "ok   $name"
+  local p
+  p=$(bad_input_problem "$2" "$CLTRAIN" "${@:3}")
+  if [ -z "$p" ]; then
+    echo "ok   $1"
   else
-    echo "FAIL $name: rc $rc, stderr: $(cat "$T/err")"
+    echo "FAIL $1: $p"
     fails=$((fails + 1))
   fi
 }

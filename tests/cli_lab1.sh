@@ -8,6 +8,7 @@
 #  - bad input exits 2 with one line.
 set -u
 BIN=${1:?usage: cli_lab1.sh path/to/cltrain}
+. "$(dirname "$0")/bad_input.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failures=0
@@ -62,13 +63,9 @@ touch -d '2000-01-01' "$R"
 grep -q '^12 distinct runs (0 trained by this call, 12 found done' "$R" || fail "report.md does not count reused runs"
 
 bad() { # EXPECTED-TEXT ARGS...
-  local want=$1
-  shift
-  "$BIN" lab1 "$@" >"$tmp/bad.out" 2>"$tmp/bad.err"
-  local rc=$?
-  [ $rc -eq 2 ] || fail "lab1 $* exited $rc, want 2"
-  [ "$(wc -l <"$tmp/bad.err")" = 1 ] || fail "lab1 $*: stderr is not one line: $(cat "$tmp/bad.err")"
-  grep -q -- "$want" "$tmp/bad.err" || fail "lab1 $*: message lacks '$want': $(cat "$tmp/bad.err")"
+  local p
+  p=$(bad_input_problem "$1" "$BIN" lab1 "${@:2}")
+  [ -z "$p" ] || fail "lab1 ${*:2}: $p"
 }
 bad "unknown option" --quick --frobnicate --out "$tmp/bad"
 bad "unexpected argument 'extra'" --quick extra --out "$tmp/bad"

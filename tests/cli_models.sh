@@ -3,6 +3,7 @@
 # of a model file, and one-line errors (exit 2) for unknown or malformed models.
 set -u
 BIN=$1
+. "$(dirname "$0")/bad_input.sh"
 fail=0
 check() { if ! eval "$1"; then echo "FAIL: $2"; fail=1; fi; }
 tmp=$(mktemp -d)
@@ -40,12 +41,9 @@ check 'echo "$out" | grep -Eq "^ +3 +7 +linear +32->5 +165 +709$"' "file row 3"
 check 'echo "$out" | grep -q "^total: 709 parameters$"' "file total"
 
 expect_usage() { # args... ; needle
-  local needle=${!#}
-  local err rc
-  err=$("$BIN" "${@:1:$#-1}" 2>&1 >/dev/null); rc=$?
-  check '[ $rc -eq 2 ]' "'$*' exit $rc, want 2"
-  check '[ $(printf "%s\n" "$err" | wc -l) -eq 1 ]' "'$*' error is not one line: $err"
-  check 'printf "%s" "$err" | grep -qF -- "$needle"' "'$*' error '$err' lacks '$needle'"
+  local p
+  p=$(bad_input_problem "${!#}" "$BIN" "${@:1:$#-1}")
+  check '[ -z "$p" ]' "'${*:1:$#-1}': $p"
 }
 printf 'input 16\nlinear 5\nconv 3\n' > "$tmp/bad.model"
 expect_usage models "$tmp/bad.model" "bad.model:3: unknown layer 'conv'"

@@ -11,6 +11,7 @@
 #  - bad --vary input exits 2 with one line on stderr and creates nothing.
 set -u
 BIN=${1:?usage: cli_sweep.sh path/to/cltrain}
+. "$(dirname "$0")/bad_input.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failures=0
@@ -91,13 +92,9 @@ ls "$G"/*.png >/dev/null 2>&1 && fail "--no-plot drew figures"
 
 # ---- bad input: exit 2, one line, nothing created ----
 bad() { # EXPECTED-TEXT ARGS...
-  local want=$1
-  shift
-  "$BIN" sweep "$@" >"$tmp/bad.out" 2>"$tmp/bad.err"
-  local rc=$?
-  [ $rc -eq 2 ] || fail "sweep $* exited $rc, want 2"
-  [ "$(wc -l <"$tmp/bad.err")" = 1 ] || fail "sweep $*: stderr is not one line: $(cat "$tmp/bad.err")"
-  grep -q -- "$want" "$tmp/bad.err" || fail "sweep $*: message lacks '$want': $(cat "$tmp/bad.err")"
+  local p
+  p=$(bad_input_problem "$1" "$BIN" sweep "${@:2}")
+  [ -z "$p" ] || fail "sweep ${*:2}: $p"
 }
 P=(--project-dir "$tmp/badruns")
 bad "needs at least one --vary" "${TINY[@]}" "${P[@]}"

@@ -10,6 +10,7 @@
 #  - truncated, corrupted and other-model checkpoints are refused (exit 2, one line).
 set -u
 BIN=$1
+. "$(dirname "$0")/bad_input.sh"
 fail=0
 check() { if ! eval "$1"; then echo "FAIL: $2"; fail=1; fi; }
 tmp=$(mktemp -d)
@@ -133,12 +134,9 @@ check '[ "$(json "$D/summary.json" status)" = diverged ] && [ $(col "$D/epochs.c
 
 # ---- refused checkpoints ----
 expect_usage() { # needle, then the command
-  local needle=$1; shift
-  local err rc
-  err=$("$BIN" "$@" 2>&1 >/dev/null); rc=$?
-  check '[ $rc -eq 2 ]' "'$*' exit $rc, want 2 ($err)"
-  check '[ $(printf "%s\n" "$err" | wc -l) -eq 1 ]' "'$*' error is not one line: $err"
-  check 'printf "%s" "$err" | grep -qF -- "$needle"' "'$*' error '$err' lacks '$needle'"
+  local p
+  p=$(bad_input_problem "$1" "$BIN" "${@:2}")
+  check '[ -z "$p" ]' "'${*:2}': $p"
 }
 size=$(wc -c < "$A/last.ckpt")
 head -c $((size - 100)) "$A/last.ckpt" > "$tmp/trunc.ckpt"

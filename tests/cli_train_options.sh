@@ -3,6 +3,7 @@
 # and no run directory is left behind.
 set -u
 BIN=$1
+. "$(dirname "$0")/bad_input.sh"
 fail=0
 check() { if ! eval "$1"; then echo "FAIL: $2"; fail=1; fi; }
 tmp=$(mktemp -d)
@@ -10,12 +11,9 @@ trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
 
 expect_usage() { # needle, then the arguments
-  local needle=$1; shift
-  local err rc
-  err=$("$BIN" "$@" 2>&1 >/dev/null); rc=$?
-  check '[ $rc -eq 2 ]' "'$*' exit $rc, want 2 ($err)"
-  check '[ $(printf "%s\n" "$err" | wc -l) -eq 1 ]' "'$*' error is not one line: $err"
-  check 'printf "%s" "$err" | grep -qF -- "$needle"' "'$*' error '$err' lacks '$needle'"
+  local p
+  p=$(bad_input_problem "$1" "$BIN" "${@:2}")
+  check '[ -z "$p" ]' "'${*:2}': $p"
 }
 T=(train jsc-tiny jsc-synth --synth-size 2000 --max-epochs 1)
 expect_usage "--batch-size: 'abc' is not an integer" "${T[@]}" --batch-size abc
