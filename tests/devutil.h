@@ -4,8 +4,8 @@
 
 #include <stdlib.h>
 
-#include "runtime.h"
-#include "util.h"
+#include "cl/runtime.h"
+#include "base/util.h"
 
 /* A device buffer holding a copy of n floats (n == 0 gives a 4-byte buffer). */
 static inline cl_mem dev_upload(cl_runtime *rt, const void *host, size_t bytes) {

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ops.h"
+#include "ops/ops.h"
 #include "testutil.h"
 
 /* Test shapes of the issue: batch sizes and widths. */

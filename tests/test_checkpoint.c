@@ -4,9 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "checkpoint.h"
+#include "train/checkpoint.h"
 #include "testutil.h"
-#include "util.h"
+#include "base/util.h"
 
 static char dir[256];
 

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "csvread.h"
-#include "plot.h"
+#include "base/csvread.h"
+#include "plot/plot.h"
 #include "testutil.h"
 
 static const char *DIR_ = "test_csvread_files";

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "data_sources.h"
+#include "data/data_sources.h"
 #include "testutil.h"
 
 #define FIXTURE CLTRAIN_SOURCE_DIR "/tests/data/jsc_test100_standardized.csv"

@@ -9,9 +9,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "data_sources.h"
+#include "data/data_sources.h"
 #include "testutil.h"
-#include "util.h"
+#include "base/util.h"
 
 #define FIXTURE CLTRAIN_SOURCE_DIR "/tests/data/jsc_test100_standardized.csv"
 

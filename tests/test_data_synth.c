@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data_sources.h"
-#include "detmath.h"
+#include "data/data_sources.h"
+#include "base/detmath.h"
 #include "testutil.h"
-#include "util.h"
+#include "base/util.h"
 
 /* fnv1a64 of the features of the first 20000 jets of seed 0. */
 #define SYNTH_DIGEST 0x30330c1d57e1e3e0ull

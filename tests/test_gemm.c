@@ -5,9 +5,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "gemm.h"
+#include "cl/gemm.h"
 #include "testutil.h"
-#include "util.h"
+#include "base/util.h"
 
 static float frand(uint64_t *s) {
   *s = *s * 6364136223846793005ull + 1442695040888963407ull;

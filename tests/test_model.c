@@ -2,7 +2,7 @@
    with FILE:LINE in the message. */
 #include <string.h>
 
-#include "model.h"
+#include "model/model.h"
 #include "testutil.h"
 
 static void expect_error(const char *text, const char *needle) {

@@ -14,11 +14,11 @@
      forward, loss, backward, optimizer (every zoo model). */
 #include <string.h>
 
-#include "net.h"
-#include "ops.h"
+#include "net/net.h"
+#include "ops/ops.h"
 #include "refops.h"
-#include "rng.h"
-#include "util.h"
+#include "base/rng.h"
+#include "base/util.h"
 
 enum { ROWS = 1200, B = 96 };
 

@@ -12,10 +12,10 @@
    BatchNorm (their gradients are rounding noise) and what depends on them. */
 #include <string.h>
 
-#include "net.h"
-#include "ops.h"
+#include "net/net.h"
+#include "ops/ops.h"
 #include "testutil.h"
-#include "util.h"
+#include "base/util.h"
 
 typedef struct {
   char name[64];

@@ -6,7 +6,7 @@
 
 #include "devutil.h"
 #include "refops.h"
-#include "rng.h"
+#include "base/rng.h"
 
 static void run(cl_runtime *rt, const ops_kernels *k, const int W) {
   enum { ROWS = 2100 };

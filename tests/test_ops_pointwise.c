@@ -11,7 +11,7 @@
 
 #include "devutil.h"
 #include "refops.h"
-#include "rng.h"
+#include "base/rng.h"
 
 static const struct {
   act_kind act;

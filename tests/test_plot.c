@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "csvread.h"
-#include "plot.h"
+#include "base/csvread.h"
+#include "plot/plot.h"
 #include "testutil.h"
 
 #define ROOT "test_plot_files"

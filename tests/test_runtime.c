@@ -3,10 +3,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "gemm.h"
-#include "runtime.h"
+#include "cl/gemm.h"
+#include "cl/runtime.h"
 #include "testutil.h"
-#include "util.h"
+#include "base/util.h"
 
 /* Run fn in a child process; capture its stderr and exit status. */
 static int run_child(void (*fn)(void), char *out, size_t outlen) {

@@ -7,12 +7,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "checkpoint.h"
-#include "csvread.h"
-#include "plot.h"
-#include "sweep.h"
-#include "sweep_grid.h"
-#include "sweep_runs.h"
+#include "train/checkpoint.h"
+#include "base/csvread.h"
+#include "plot/plot.h"
+#include "study/sweep.h"
+#include "study/sweep_grid.h"
+#include "study/sweep_runs.h"
 #include "testutil.h"
 
 static void add_ok(sweep_grid *g, const char *spec) {

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "testutil.h"
-#include "train_config.h"
+#include "train/train_config.h"
 
 static void expect_bad(const char *name, const char *value, const char *needle) {
   train_config cfg;

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
-#include "trainer.h"
+#include "train/trainer.h"
 
 /* PyTorch's CosineAnnealingLR.get_lr (the recursive form), stepped once per epoch. */
 static void torch_cosine(double base, double eta_min, int t_max, int epochs, double *out) {

@@ -4,10 +4,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runtime.h"
+#include "cl/runtime.h"
 #include "testutil.h"
-#include "tuning.h"
-#include "util.h"
+#include "cl/tuning.h"
+#include "base/util.h"
 
 static void write_text(const char *path, const char *text, size_t n) {
   FILE *f = fopen(path, "wb");

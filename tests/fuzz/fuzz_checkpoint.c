@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkpoint.h"
+#include "train/checkpoint.h"
 #include "fuzz_file.h"
-#include "model.h"
-#include "train_config.h"
-#include "util.h"
+#include "model/model.h"
+#include "train/train_config.h"
+#include "base/util.h"
 
 static void read_one(const uint8_t *data, size_t n, const model_spec *tiny) {
   checkpoint c;

@@ -5,8 +5,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "csvread.h"
-#include "data_sources.h"
+#include "base/csvread.h"
+#include "data/data_sources.h"
 #include "fuzz_file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n) {

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "fuzz_file.h"
-#include "tuning.h"
-#include "util.h"
+#include "cl/tuning.h"
+#include "base/util.h"
 
 static void load_one(const uint8_t *data, size_t n) {
   tuning t;

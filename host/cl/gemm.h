@@ -1,0 +1,31 @@
+/* The only place the project calls CLBlast: row-major single-precision GEMM
+   C = alpha * op(A) * op(B) + beta * C, with element offsets into the buffers so one
+   flat parameter buffer can hold every layer's weights. */
+#ifndef CLTRAIN_GEMM_H
+#define CLTRAIN_GEMM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cl/runtime.h"
+
+/* op(A) is m x k, op(B) is k x n, C is m x n; lda/ldb/ldc are row strides (row-major). */
+void gemm(cl_runtime *rt, bool trans_a, bool trans_b, size_t m, size_t n, size_t k,
+          float alpha, cl_mem a, size_t a_off, size_t lda,
+          cl_mem b, size_t b_off, size_t ldb,
+          float beta, cl_mem c, size_t c_off, size_t ldc);
+
+/* Same call, returning the CLBlast status instead of exiting (for tests of the error path). */
+int gemm_status(cl_runtime *rt, bool trans_a, bool trans_b, size_t m, size_t n, size_t k,
+                float alpha, cl_mem a, size_t a_off, size_t lda,
+                cl_mem b, size_t b_off, size_t ldb,
+                float beta, cl_mem c, size_t c_off, size_t ldc);
+
+
+/* Override CLBlast's kernel parameters for this device (single precision) from now on:
+   KERNEL is a CLBlast kernel name ("XgemmDirect", "Xgemm", "GemmRoutine"). Returns the
+   CLBlast status (0 on success) so callers can skip invalid candidate sets. */
+int gemm_override(cl_runtime *rt, const char *kernel, size_t n, const char *const *names,
+                  const size_t *values);
+
+#endif

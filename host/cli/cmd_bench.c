@@ -1,0 +1,271 @@
+/* cltrain bench: steady-state samples/s of a full training step per model and batch size
+   (bench.h), and the wall time of one full-size jsc-synth epoch through the trainer. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "study/bench.h"
+#include "cli/commands.h"
+#include "base/csvread.h"
+#include "train/run_log.h"
+#include "train/trainer.h"
+#include "base/util.h"
+
+static const char bench_help[] =
+    "usage: cltrain bench [--models LIST] [--batch-sizes LIST] [--device SPEC] [--quick]\n"
+    "                     [--reps N] [--no-epoch] [--epoch-model M] [--epoch-batch N]\n"
+    "                     [--synth-size N] [--breakdown] [--out DIR]\n"
+    "\n"
+    "Steady-state throughput of a full training step (batch gather, forward, loss,\n"
+    "backward, Adam) for every model and batch size: warm-up steps (and every kernel\n"
+    "compilation) excluded, several timed repetitions, median samples/s and the spread.\n"
+    "Then the wall time of one epoch of full-size jsc-synth through the trainer\n"
+    "(training steps, validation and checkpoints; the second of two epochs, so no\n"
+    "compilation is included).\n"
+    "\n"
+    "  --models LIST       zoo names or model files (default jsc-tiny,jsc-toy,jsc-s,jsc-trt)\n"
+    "  --batch-sizes LIST  default 32,256,1024\n"
+    "  --device SPEC       index, P:D or name substring (default: CLTRAIN_DEVICE or 0)\n"
+    "  --quick             reduced mode: 3 short repetitions, a 20000-jet epoch\n"
+    "  --reps N            timed repetitions per row (default 7, quick 3)\n"
+    "  --no-epoch          skip the epoch measurement\n"
+    "  --epoch-model M     model of the epoch measurement (default jsc-tiny)\n"
+    "  --epoch-batch N     its batch size (default 256)\n"
+    "  --synth-size N      jets of jsc-synth for the epoch (default 830000, quick 20000)\n"
+    "  --breakdown         also where a step's time goes: gather, forward, loss,\n"
+    "                      backward, optimizer, and the step's CLBlast calls alone\n"
+    "                      (breakdown.csv)\n"
+    "  --out DIR           where bench.csv and epoch.csv go (default runs/bench_<time>)\n"
+    "\n"
+    "bench.csv: model,batch_size,samples_per_s,samples_per_s_min,samples_per_s_max,step_us,\n"
+    "  reps,steps_per_rep,launches_per_step,gemm_calls_per_step,load_avg,device,tuned\n"
+    "epoch.csv: model,dataset,train_rows,batch_size,epoch_s,first_epoch_s,samples_per_s,device\n"
+    "Timings are only as good as the machine is quiet: load_avg is the 1-minute load\n"
+    "average after each row.\n";
+
+enum { OPT_MODELS = 1, OPT_BATCHES, OPT_DEVICE, OPT_QUICK, OPT_REPS, OPT_NO_EPOCH, OPT_EPOCH_MODEL,
+       OPT_EPOCH_BATCH, OPT_SYNTH, OPT_OUT, OPT_BREAKDOWN, OPT_HELP };
+
+typedef struct {
+  char models[32][LIST_ITEM_MAX];
+  int n_models;
+  long batches[32];
+  int n_batches;
+  const char *device, *epoch_model;
+  long epoch_batch, synth_size, reps;
+  bool quick, no_epoch, breakdown;
+  char out[RUN_PATH_MAX];
+} bench_args;
+
+static void parse_args(int argc, char **argv, bench_args *a) {
+  const char *models = "jsc-tiny,jsc-toy,jsc-s,jsc-trt", *batches = "32,256,1024";
+  memset(a, 0, sizeof *a);
+  a->epoch_model = "jsc-tiny";
+  a->epoch_batch = 256;
+  static const struct option opts[] = {
+      {"models", required_argument, NULL, OPT_MODELS},    {"batch-sizes", required_argument, NULL, OPT_BATCHES},
+      {"device", required_argument, NULL, OPT_DEVICE},    {"quick", no_argument, NULL, OPT_QUICK},
+      {"reps", required_argument, NULL, OPT_REPS},        {"no-epoch", no_argument, NULL, OPT_NO_EPOCH},
+      {"epoch-model", required_argument, NULL, OPT_EPOCH_MODEL},
+      {"epoch-batch", required_argument, NULL, OPT_EPOCH_BATCH},
+      {"synth-size", required_argument, NULL, OPT_SYNTH}, {"out", required_argument, NULL, OPT_OUT},
+      {"breakdown", no_argument, NULL, OPT_BREAKDOWN},    {"help", no_argument, NULL, OPT_HELP},
+      {NULL, 0, NULL, 0}};
+  optind = 0;
+  opterr = 0;
+  int c;
+  while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    switch (c) {
+      case OPT_MODELS: models = optarg; break;
+      case OPT_BATCHES: batches = optarg; break;
+      case OPT_DEVICE: a->device = optarg; break;
+      case OPT_QUICK: a->quick = true; break;
+      case OPT_REPS: a->reps = parse_long_opt("--reps", optarg, 1, 1000); break;
+      case OPT_NO_EPOCH: a->no_epoch = true; break;
+      case OPT_BREAKDOWN: a->breakdown = true; break;
+      case OPT_EPOCH_MODEL: a->epoch_model = optarg; break;
+      case OPT_EPOCH_BATCH: a->epoch_batch = parse_long_opt("--epoch-batch", optarg, 2, 1 << 20); break;
+      case OPT_SYNTH: a->synth_size = parse_long_opt("--synth-size", optarg, 100, 100000000); break;
+      case OPT_OUT:
+        if (!optarg[0] || strlen(optarg) >= sizeof a->out - 64) die_usage("bench: --out: empty or too long");
+        snprintf(a->out, sizeof a->out, "%s", optarg);
+        break;
+      case 'h':
+      case OPT_HELP: fputs(bench_help, stdout); exit(EXIT_OK);
+      case ':': die_usage("bench: option '%s' needs a value", argv[optind - 1]);
+      default: die_usage("bench: unknown option '%s' (see 'cltrain bench --help')", argv[optind - 1]);
+    }
+  }
+  if (optind < argc) die_usage("bench: unexpected argument '%s'", argv[optind]);
+  a->n_models = split_list(models, a->models, 32);
+  if (a->n_models <= 0) die_usage("bench: --models '%s' is not a comma-separated list of models", models);
+  char items[32][LIST_ITEM_MAX];
+  a->n_batches = split_list(batches, items, 32);
+  if (a->n_batches <= 0) die_usage("bench: --batch-sizes '%s' is not a comma-separated list", batches);
+  for (int i = 0; i < a->n_batches; i++) a->batches[i] = parse_long_opt("--batch-sizes", items[i], 1, 1 << 20);
+  if (!a->synth_size) a->synth_size = a->quick ? 20000 : 830000;
+  if (!a->out[0]) {
+    char stamp[32];
+    time_t now = time(NULL);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
+    snprintf(a->out, sizeof a->out, "runs/bench_%s", stamp);
+  }
+}
+
+static double load_avg(void) {
+  double l = NAN;
+  FILE *f = fopen("/proc/loadavg", "r");
+  if (f) {
+    if (fscanf(f, "%lf", &l) != 1) l = NAN;
+    fclose(f);
+  }
+  return l;
+}
+
+static FILE *open_csv(const char *dir, const char *name, const char *header) {
+  char path[RUN_PATH_MAX];
+  run_path(path, sizeof path, dir, name);
+  FILE *f = fopen(path, "w");
+  if (!f) die_usage("bench: cannot write %s", path);
+  fprintf(f, "%s\n", header);
+  return f;
+}
+
+static void close_csv(FILE *f, const char *dir, const char *name) {
+  if (fclose(f) != 0) DIE("bench: writing %s/%s failed", dir, name);
+}
+
+static void breakdown(const bench_args *a, model_spec *models, cl_runtime *rt, const bench_options *o) {
+  printf("\nwhere a step's time goes (us per step; phases from cumulative prefixes of the step)\n");
+  printf("%-12s %6s %8s %8s %8s %9s %9s %8s   %10s\n", "model", "batch", "gather", "forward", "loss", "backward",
+         "optimizer", "step", "GEMMs alone");
+  FILE *csv = open_csv(a->out, "breakdown.csv",
+                       "model,batch_size,gather_us,forward_us,loss_us,backward_us,optimizer_us,step_us,gemm_us,"
+                       "gemm_calls");
+  for (int mi = 0; mi < a->n_models; mi++)
+    for (int bi = 0; bi < a->n_batches; bi++) {
+      bench_breakdown b;
+      bench_step_breakdown(rt, &models[mi], (int)a->batches[bi], o, &b);
+      printf("%-12s %6ld %8.1f %8.1f %8.1f %9.1f %9.1f %8.1f   %6.1f (%d)\n", models[mi].name, a->batches[bi],
+             b.gather_us, b.forward_us, b.loss_us, b.backward_us, b.optimizer_us, b.step_us, b.gemm_us,
+             b.gemm_calls);
+      fflush(stdout);
+      csv_put_field(csv, models[mi].name);
+      fprintf(csv, ",%ld,%.4g,%.4g,%.4g,%.4g,%.4g,%.4g,%.4g,%d\n", a->batches[bi], b.gather_us, b.forward_us,
+              b.loss_us, b.backward_us, b.optimizer_us, b.step_us, b.gemm_us, b.gemm_calls);
+    }
+  close_csv(csv, a->out, "breakdown.csv");
+}
+
+static void bench_steps(const bench_args *a, model_spec *models) {
+  bench_options o;
+  bench_options_default(&o, a->quick);
+  if (a->reps) o.reps = (int)a->reps;
+  cl_runtime rt;
+  rt_open(&rt, a->device, NULL);
+  printf("device %s (%s, driver %s), CLBlast parameters: %s\n", rt.info.name, rt.info.platform_name,
+         rt.info.driver, rt.tuned ? "tuned (cltrain tune)" : "defaults");
+  printf("%-12s %6s %12s %12s %12s %9s %9s %6s %6s\n", "model", "batch", "samples/s", "min", "max",
+         "step_us", "launches", "gemms", "load");
+  FILE *csv = open_csv(a->out, "bench.csv",
+                       "model,batch_size,samples_per_s,samples_per_s_min,samples_per_s_max,step_us,reps,"
+                       "steps_per_rep,launches_per_step,gemm_calls_per_step,load_avg,device,tuned");
+  for (int mi = 0; mi < a->n_models; mi++)
+    for (int bi = 0; bi < a->n_batches; bi++) {
+      bench_result r;
+      bench_train_step(&rt, &models[mi], (int)a->batches[bi], &o, &r);
+      double load = load_avg();
+      printf("%-12s %6ld %12.0f %12.0f %12.0f %9.1f %9.1f %6.1f %6.2f\n", models[mi].name, a->batches[bi],
+             r.samples_per_s, r.samples_per_s_min, r.samples_per_s_max, r.step_us, r.launches_per_step,
+             r.gemm_calls_per_step, load);
+      fflush(stdout);
+      if (!isfinite(r.final_loss)) warnf("bench: %s at batch %ld: the loss is not finite", models[mi].name, a->batches[bi]);
+      csv_put_field(csv, models[mi].name);
+      fprintf(csv, ",%ld,%.6g,%.6g,%.6g,%.6g,%d,%d,%.3g,%.3g,%.3g,", a->batches[bi], r.samples_per_s,
+              r.samples_per_s_min, r.samples_per_s_max, r.step_us, r.reps, r.steps_per_rep, r.launches_per_step,
+              r.gemm_calls_per_step, load);
+      csv_put_field(csv, rt.info.name);
+      fprintf(csv, ",%d\n", rt.tuned ? 1 : 0);
+    }
+  close_csv(csv, a->out, "bench.csv");
+  if (a->breakdown) breakdown(a, models, &rt, &o);
+  rt_close(&rt);
+}
+
+/* Two epochs through the trainer; the second one's wall time is the steady-state epoch. */
+static void bench_epoch(const bench_args *a) {
+  train_config cfg;
+  train_config_default(&cfg);
+  char err[1024], num[64], project[RUN_PATH_MAX];
+  run_path(project, sizeof project, a->out, "epoch_run");
+  snprintf(num, sizeof num, "%ld", a->synth_size);
+  struct { const char *name, *value; } set[] = {
+      {"model", a->epoch_model}, {"dataset", "jsc-synth"}, {"max-epochs", "2"}, {"synth-size", num},
+      {"project-dir", project},  {"device", a->device ? a->device : ""}, {"batch-size", NULL}};
+  char batch[32];
+  snprintf(batch, sizeof batch, "%ld", a->epoch_batch);
+  set[6].value = batch;
+  for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
+    if (set[i].value[0] && train_config_set(&cfg, set[i].name, set[i].value, err, sizeof err) != 0)
+      die_usage("bench: %s", err);
+  cfg.quiet = cfg.no_progress = true;
+  printf("\nepoch: %s on jsc-synth (%ld jets), batch %ld, two epochs ...\n", a->epoch_model, a->synth_size,
+         a->epoch_batch);
+  fflush(stdout);
+  data_options opt;
+  train_data_options(&cfg, &opt);
+  dataset ds;
+  if (dataset_load(cfg.dataset, &opt, &ds, err, sizeof err) != 0) die_usage("bench: %s", err);
+  train_result res;
+  int rc = train_run_with_data(&cfg, &ds, &res);
+  if (rc != 0) DIE("bench: the epoch run ended with code %d", rc);
+  const size_t train_rows = ds.train.rows;
+  dataset_free(&ds);
+
+  char path[RUN_PATH_MAX];
+  run_path(path, sizeof path, res.run_dir, "epochs.csv");
+  csv_table t;
+  double *secs = NULL;
+  if (csv_read(path, &t, err, sizeof err) != 0 || csv_numbers(&t, "epoch_s", &secs, err, sizeof err) != 0)
+    DIE("bench: %s", err);
+  if (t.nrows < 2) DIE("bench: %s has %zu epochs, expected 2", path, t.nrows);
+  double epoch_s = secs[1], first_s = secs[0];
+  printf("epoch: %.3f s (first epoch %.3f s); %.0f training samples/s\n", epoch_s, first_s, res.samples_per_s);
+  FILE *csv = open_csv(a->out, "epoch.csv", "model,dataset,train_rows,batch_size,epoch_s,first_epoch_s,samples_per_s,device");
+  csv_put_field(csv, res.model);
+  fprintf(csv, ",jsc-synth,%zu,%ld,%.6g,%.6g,%.6g,", train_rows, a->epoch_batch, epoch_s, first_s, res.samples_per_s);
+  csv_put_field(csv, res.device);
+  fputc('\n', csv);
+  close_csv(csv, a->out, "epoch.csv");
+  free(secs);
+  csv_free(&t);
+}
+
+int cmd_bench(int argc, char **argv) {
+  bench_args a;
+  parse_args(argc, argv, &a);
+  model_spec *models = xcalloc((size_t)a.n_models, sizeof *models);
+  char err[2048];
+  for (int i = 0; i < a.n_models; i++)
+    if (model_load(a.models[i], &models[i], err, sizeof err) != 0) die_usage("bench: %s", err);
+  if (!a.no_epoch) {
+    model_spec m;
+    if (model_load(a.epoch_model, &m, err, sizeof err) != 0) die_usage("bench: --epoch-model: %s", err);
+    model_free(&m);
+  }
+  device_list devs;
+  device_list_get(&devs);
+  int dev = device_select(&devs, a.device, err, sizeof err);
+  device_list_free(&devs);
+  if (dev < 0) die_usage("bench: %s", err);
+  if (make_dirs(a.out, err, sizeof err) != 0) die_usage("bench: %s", err);
+  bench_steps(&a, models);
+  if (!a.no_epoch) bench_epoch(&a);
+  printf("\nwrote %s/bench.csv%s\n", a.out, a.no_epoch ? "" : " and epoch.csv");
+  for (int i = 0; i < a.n_models; i++) model_free(&models[i]);
+  free(models);
+  return EXIT_OK;
+}

@@ -1,0 +1,82 @@
+/* cltrain devices: every OpenCL platform/device as a table or JSON. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cl/runtime.h"
+#include "base/util.h"
+
+static void devices_usage(FILE *out) {
+  fprintf(out,
+          "usage: cltrain devices [--json]\n"
+          "\n"
+          "List every OpenCL device: flat index, platform:device, name, type, compute units,\n"
+          "global memory and OpenCL version. Select one elsewhere with --device INDEX, P:D or\n"
+          "a case-insensitive substring of its name (or env CLTRAIN_DEVICE).\n"
+          "\n"
+          "  --json     machine-readable output\n"
+          "  -h, --help this text\n");
+}
+
+static void json_string(const char *s) {
+  putchar('"');
+  for (; *s; s++) {
+    if (*s == '"' || *s == '\\') printf("\\%c", *s);
+    else if ((unsigned char)*s < 0x20) printf("\\u%04x", *s);
+    else putchar(*s);
+  }
+  putchar('"');
+}
+
+int cmd_devices(int argc, char **argv) {
+  bool json = false;
+  static const struct option opts[] = {
+      {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+  int c;
+  optind = 1;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    switch (c) {
+      case 'j': json = true; break;
+      case 'h': devices_usage(stdout); return EXIT_OK;
+      default: die_usage("devices: unknown option '%s' (see 'cltrain devices --help')", argv[optind - 1]);
+    }
+  }
+  if (optind < argc) die_usage("devices: unexpected argument '%s'", argv[optind]);
+
+  device_list list;
+  device_list_get(&list);
+  if (json) {
+    printf("[");
+    for (int i = 0; i < list.count; i++) {
+      const device_info *d = &list.items[i];
+      printf("%s\n  {\"index\": %d, \"platform\": %d, \"device\": %d, \"name\": ", i ? "," : "",
+             d->flat, d->platform_index, d->device_index);
+      json_string(d->name);
+      printf(", \"platform_name\": ");
+      json_string(d->platform_name);
+      printf(", \"type\": \"%s\", \"compute_units\": %u, \"global_mem_bytes\": %llu, \"version\": ",
+             device_type_name(d->type), d->compute_units, (unsigned long long)d->global_mem);
+      json_string(d->version);
+      printf(", \"driver\": ");
+      json_string(d->driver);
+      printf("}");
+    }
+    printf("%s]\n", list.count ? "\n" : "");
+  } else if (list.count == 0) {
+    printf("no OpenCL device found (install an ICD, e.g. the Debian package pocl-opencl-icd)\n");
+  } else {
+    printf("%-5s %-5s %-48s %-5s %4s %10s  %s\n", "index", "P:D", "name", "type", "CUs", "memory", "OpenCL");
+    for (int i = 0; i < list.count; i++) {
+      const device_info *d = &list.items[i];
+      char pd[16];
+      snprintf(pd, sizeof pd, "%d:%d", d->platform_index, d->device_index);
+      printf("%-5d %-5s %-48.48s %-5s %4u %7.1f GiB  %s\n", d->flat, pd, d->name,
+             device_type_name(d->type), d->compute_units,
+             (double)d->global_mem / (1024.0 * 1024.0 * 1024.0), d->version);
+    }
+  }
+  device_list_free(&list);
+  return EXIT_OK;
+}

@@ -1,0 +1,66 @@
+/* cltrain models [MODEL...]: the zoo with parameter counts, or the layer table of each
+   named model (zoo name or model file). */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "model/model.h"
+#include "model/model_print.h"
+#include "base/util.h"
+
+static void models_usage(FILE *out) {
+  fprintf(out,
+          "usage: cltrain models [MODEL...]\n"
+          "\n"
+          "Without arguments, list the model zoo with parameter counts. With MODEL (a zoo name\n"
+          "or a model file path), print its layer table: index, line in the file, layer,\n"
+          "in->out widths, parameters and running total.\n"
+          "\n"
+          "Model files are plain text, one layer per line, '#' comments: 'input N' first, then\n"
+          "linear OUT, batchnorm, relu, leaky_relu [SLOPE], sigmoid, tanh, dropout P.\n"
+          "\n"
+          "  -h, --help this text\n");
+}
+
+static void load_or_die(const char *name, model_spec *m) {
+  char err[1024];
+  if (model_load(name, m, err, sizeof err)) die_usage("models: %s", err);
+}
+
+int cmd_models(int argc, char **argv) {
+  static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+  int c;
+  optind = 0;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    if (c == 'h') {
+      models_usage(stdout);
+      return EXIT_OK;
+    }
+    die_usage("models: unknown option '%s' (see 'cltrain models --help')", argv[optind - 1]);
+  }
+  if (optind == argc) {
+    printf("%-10s %8s %7s  %s\n", "name", "params", "layers", "description");
+    for (int i = 0; model_zoo_names[i]; i++) {
+      model_spec m;
+      char desc[256];
+      load_or_die(model_zoo_names[i], &m);
+      printf("%-10s %8zu %7d  %s\n", m.name, m.n_params, m.n_layers, model_description(&m, desc, sizeof desc));
+      model_free(&m);
+    }
+    return EXIT_OK;
+  }
+  /* Parse every argument first so a bad one gives no partial output. */
+  model_spec models[16];
+  int n = argc - optind;
+  if (n > 16) die_usage("models: at most 16 models at once");
+  for (int i = 0; i < n; i++) load_or_die(argv[optind + i], &models[i]);
+  for (int i = 0; i < n; i++) {
+    if (i) putchar('\n');
+    model_print_header(stdout, &models[i]);
+    model_print_layers(stdout, &models[i]);
+    model_free(&models[i]);
+  }
+  return EXIT_OK;
+}

@@ -1,0 +1,346 @@
+/* cltrain tune: measure CLBlast kernel parameters for the GEMM shapes of the models on
+   this device and store the winner (see tuning.h). Every GEMM of a training step is timed
+   as the net calls it: forward y = x Wt with the transposed weights (B x out x in),
+   input gradient dX = dY W (B x in x out) and weight gradient dW = dY^T X (out x in x B).
+
+   Search: each candidate's time over all shapes (best of 3 rounds per shape), then the
+   best few candidates again, interleaved round by round so that a change in the machine's
+   background load hits all of them alike; then the direct/indirect threshold from
+   per-shape measurements of both paths. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cl/gemm.h"
+#include "model/model.h"
+#include "cl/tuning.h"
+#include "base/util.h"
+
+typedef struct {
+  size_t m, n, k;
+  bool ta, tb;
+} gemm_shape;
+
+#define MAX_SHAPES 512
+
+typedef struct {
+  cl_runtime *rt;
+  gemm_shape shapes[MAX_SHAPES];
+  int n_shapes;
+  cl_mem a, b, c;
+  int reps;
+} tune_ctx;
+
+/* XgemmDirect candidates: tile WGD, threads MDIMCD x NDIMCD, loader shapes MDIMAD/NDIMBD,
+   unroll KWID, vector widths VWMD/VWND, local-memory padding PADA/PADB. All satisfy
+   CLBlast's divisibility constraints (WGD a multiple of KWID, of MDIMCD*VWMD, NDIMCD*VWND,
+   MDIMAD*VWMD, NDIMBD*VWND and of MDIMCD*NDIMCD/MDIMAD and /NDIMBD). The first ones suit
+   CPU devices, which run a work-group as a loop over its items: one to four items per
+   group, each computing an 8x8 block with float8 vectors (on PoCL with AVX-512 these ran
+   the zoo's shapes 1.5-1.8x faster than the best of the older set). The rest are the
+   conventional GPU-style sets with 16-256 items per group. */
+static const char *const direct_names[] = {"WGD", "MDIMCD", "NDIMCD", "MDIMAD", "NDIMBD",
+                                           "KWID", "VWMD", "VWND", "PADA", "PADB"};
+static const size_t direct_candidates[][10] = {
+    {16, 2, 2, 2, 2, 2, 8, 8, 0, 0},    {8, 1, 1, 1, 1, 2, 8, 8, 0, 0},
+    {16, 2, 2, 2, 2, 4, 8, 8, 0, 0},    {8, 1, 1, 1, 1, 8, 8, 8, 0, 0},
+    {16, 4, 4, 4, 4, 2, 4, 4, 0, 0},    {8, 2, 2, 2, 2, 2, 4, 4, 0, 0},
+    {16, 4, 4, 4, 4, 1, 2, 2, 0, 0},    {16, 8, 8, 8, 8, 2, 1, 1, 0, 0},
+    {32, 8, 8, 8, 8, 2, 4, 4, 1, 1},    {8, 8, 8, 8, 8, 1, 1, 1, 0, 0},
+    {32, 8, 8, 8, 8, 2, 2, 2, 0, 0},    {16, 16, 16, 16, 16, 1, 1, 1, 0, 0},
+};
+#define N_DIRECT (sizeof direct_candidates / sizeof direct_candidates[0])
+
+static void add_shape(tune_ctx *t, size_t m, size_t n, size_t k, bool ta, bool tb) {
+  for (int i = 0; i < t->n_shapes; i++) {
+    gemm_shape *s = &t->shapes[i];
+    if (s->m == m && s->n == n && s->k == k && s->ta == ta && s->tb == tb) return;
+  }
+  if (t->n_shapes == MAX_SHAPES) return;
+  t->shapes[t->n_shapes++] = (gemm_shape){m, n, k, ta, tb};
+}
+
+static void run_shape(tune_ctx *t, const gemm_shape *s) {
+  size_t lda = s->ta ? s->m : s->k, ldb = s->tb ? s->k : s->n;
+  gemm(t->rt, s->ta, s->tb, s->m, s->n, s->k, 1.0f, t->a, 0, lda, t->b, 0, ldb, 0.0f, t->c, 0, s->n);
+}
+
+/* Best of 3 rounds of the mean time of one shape, in microseconds: the minimum is the
+   estimate least disturbed by other work on the machine. The first call compiles (when
+   the parameters are new) and is not timed. */
+static double time_shape(tune_ctx *t, const gemm_shape *s) {
+  run_shape(t, s);
+  rt_finish(t->rt);
+  double r[3];
+  for (int round = 0; round < 3; round++) {
+    double t0 = now_seconds();
+    for (int i = 0; i < t->reps; i++) run_shape(t, s);
+    rt_finish(t->rt);
+    r[round] = (now_seconds() - t0) / t->reps * 1e6;
+  }
+  return fmin(r[0], fmin(r[1], r[2]));
+}
+
+static double time_all(tune_ctx *t, double *per_shape) {
+  double total = 0;
+  for (int i = 0; i < t->n_shapes; i++) {
+    double us = time_shape(t, &t->shapes[i]);
+    if (per_shape) per_shape[i] = us;
+    total += us;
+  }
+  return total;
+}
+
+/* How many of the best candidates are measured again, and in how many interleaved rounds. */
+#define N_FINALISTS 3
+#define FINAL_ROUNDS 3
+
+static void print_set(long i, double us, double compile_s) {
+  const size_t *c = direct_candidates[i];
+  printf("  direct set %2ld (WGD=%zu MDIMCD=%zu NDIMCD=%zu MDIMAD=%zu NDIMBD=%zu KWID=%zu VWMD=%zu VWND=%zu "
+         "PAD=%zu/%zu): %10.1f us  (compiled in %.1f s)\n",
+         i, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], us, compile_s);
+  fflush(stdout);
+}
+
+static void set_threshold(tune_ctx *t, size_t threshold) {
+  const char *name[] = {"XGEMM_MIN_INDIRECT_SIZE"};
+  CLBLAST_CHECK(gemm_override(t->rt, "GemmRoutine", 1, name, &threshold));
+}
+
+static void tune_usage(FILE *out) {
+  fprintf(out,
+          "usage: cltrain tune [--models LIST] [--batch-sizes LIST] [--device SPEC]\n"
+          "                    [--candidates N] [--reps N] [--dry-run]\n"
+          "\n"
+          "Search CLBlast GEMM parameters (direct-kernel tiles and the direct/indirect\n"
+          "threshold) for the GEMM shapes of the models' training steps on this device, and\n"
+          "store the fastest set per device (name + platform + driver). Later runs on the\n"
+          "device apply it automatically. Compiling each candidate takes seconds to tens of\n"
+          "seconds on a CPU device.\n"
+          "\n"
+          "  --models LIST       zoo names or model files (default jsc-tiny,jsc-toy,jsc-s,jsc-trt)\n"
+          "  --batch-sizes LIST  default 32,256,1024\n"
+          "  --device SPEC       index, P:D or name substring (default: CLTRAIN_DEVICE or 0)\n"
+          "  --candidates N      try only the first N direct-kernel parameter sets (default all %zu)\n"
+          "  --reps N            timed calls per shape and round (default 20)\n"
+          "  --dry-run           measure and report, do not store\n"
+          "  --verbose           per-shape times of the direct and indirect paths\n"
+          "\n"
+          "The file lives in $CLTRAIN_TUNING_DIR, else ~/.cache/cltrain/tuning.\n",
+          N_DIRECT);
+}
+
+int cmd_tune(int argc, char **argv) {
+  const char *models = "jsc-tiny,jsc-toy,jsc-s,jsc-trt", *batches = "32,256,1024", *device = NULL;
+  long candidates = (long)N_DIRECT, reps = 20;
+  bool dry_run = false, verbose = false;
+  static const struct option opts[] = {
+      {"models", required_argument, NULL, 'm'},     {"batch-sizes", required_argument, NULL, 'b'},
+      {"device", required_argument, NULL, 'd'},     {"candidates", required_argument, NULL, 'c'},
+      {"reps", required_argument, NULL, 'r'},       {"dry-run", no_argument, NULL, 'n'},
+      {"verbose", no_argument, NULL, 'v'},
+      {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
+  int c;
+  optind = 1;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    switch (c) {
+      case 'm': models = optarg; break;
+      case 'b': batches = optarg; break;
+      case 'd': device = optarg; break;
+      case 'c': candidates = parse_long_opt("--candidates", optarg, 1, (long)N_DIRECT); break;
+      case 'r': reps = parse_long_opt("--reps", optarg, 1, 100000); break;
+      case 'n': dry_run = true; break;
+      case 'v': verbose = true; break;
+      case 'h': tune_usage(stdout); return EXIT_OK;
+      case ':': die_usage("tune: option '%s' needs a value", argv[optind - 1]);
+      default: die_usage("tune: unknown option '%s' (see 'cltrain tune --help')", argv[optind - 1]);
+    }
+  }
+  if (optind < argc) die_usage("tune: unexpected argument '%s'", argv[optind]);
+
+  tune_ctx t = {.reps = (int)reps};
+  size_t max_elems = 1;
+  char err[1024], names[32][LIST_ITEM_MAX], sizes[32][LIST_ITEM_MAX];
+  int n_models = split_list(models, names, 32), n_sizes = split_list(batches, sizes, 32);
+  if (n_models <= 0) die_usage("tune: --models '%s' is not a comma-separated list of models", models);
+  if (n_sizes <= 0) die_usage("tune: --batch-sizes '%s' is not a comma-separated list", batches);
+  for (int mi = 0; mi < n_models; mi++) {
+    model_spec m;
+    if (model_load(names[mi], &m, err, sizeof err) != 0) die_usage("tune: %s", err);
+    for (int bi = 0; bi < n_sizes; bi++) {
+      size_t batch = (size_t)parse_long_opt("--batch-sizes", sizes[bi], 1, 1 << 20);
+      for (int l = 0; l < m.n_layers; l++) {
+        const layer_spec *L = &m.layers[l];
+        if (L->kind != LAYER_LINEAR) continue;
+        size_t in = (size_t)L->in, out = (size_t)L->out;
+        add_shape(&t, batch, out, in, false, false); /* forward, from the transposed weights */
+        add_shape(&t, batch, in, out, false, false); /* input gradient */
+        add_shape(&t, out, in, batch, true, false);  /* weight gradient */
+        size_t e = batch * (in > out ? in : out);
+        if (e > max_elems) max_elems = e;
+        if (in * out > max_elems) max_elems = in * out;
+      }
+    }
+    model_free(&m);
+  }
+  if (t.n_shapes == 0) die_usage("tune: the models have no linear layers, nothing to tune");
+
+  /* Start from CLBlast's own defaults, not from a tuning stored earlier. */
+  if (setenv("CLTRAIN_NO_TUNING", "1", 1) != 0) DIE("setenv failed");
+  cl_runtime rt;
+  rt_open(&rt, device, NULL);
+  t.rt = &rt;
+  t.a = rt_alloc(&rt, max_elems * 4);
+  t.b = rt_alloc(&rt, max_elems * 4);
+  t.c = rt_alloc(&rt, max_elems * 4);
+  rt_zero(&rt, t.a, 0, max_elems * 4);
+  rt_zero(&rt, t.b, 0, max_elems * 4);
+  printf("tuning %d GEMM shapes on %s (driver %s)\n", t.n_shapes, rt.info.name, rt.info.driver);
+
+  double *per_direct = xcalloc((size_t)t.n_shapes, sizeof(double));
+  double *per_indirect = xcalloc((size_t)t.n_shapes, sizeof(double));
+  double base = time_all(&t, NULL);
+  printf("  CLBlast defaults: %10.1f us per shape mix\n", base);
+
+  /* Direct-kernel parameters, with the direct path forced for every shape. */
+  const size_t never_indirect = 1u << 20;
+  set_threshold(&t, never_indirect);
+  double *cand_us = xcalloc((size_t)candidates, sizeof(double));
+  for (long i = 0; i < candidates; i++) {
+    cand_us[i] = INFINITY;
+    double t0 = now_seconds();
+    int st = gemm_override(&rt, "XgemmDirect", 10, direct_names, direct_candidates[i]);
+    if (st != 0) {
+      printf("  direct set %2ld: refused by CLBlast (%s)\n", i, clblast_status_name(st));
+      continue;
+    }
+    run_shape(&t, &t.shapes[0]); /* compiles the candidate (not timed) */
+    rt_finish(&rt);
+    double compile_s = now_seconds() - t0;
+    cand_us[i] = time_all(&t, NULL);
+    print_set(i, cand_us[i], compile_s);
+  }
+  /* The best few again, interleaved: per shape the best of the rounds. */
+  long finalists[N_FINALISTS];
+  int n_final = 0;
+  for (long i = 0; i < candidates; i++) {
+    if (!isfinite(cand_us[i])) continue;
+    int pos = n_final < N_FINALISTS ? n_final++ : N_FINALISTS;
+    while (pos > 0 && cand_us[i] < cand_us[finalists[pos - 1]]) {
+      if (pos < N_FINALISTS) finalists[pos] = finalists[pos - 1];
+      pos--;
+    }
+    if (pos < N_FINALISTS) finalists[pos] = i;
+  }
+  if (n_final == 0) die_usage("tune: CLBlast refused every candidate parameter set");
+  double *final_shape = xcalloc((size_t)n_final * (size_t)t.n_shapes, sizeof(double));
+  double *per_round = xcalloc((size_t)t.n_shapes, sizeof(double));
+  for (int f = 0; f < n_final * t.n_shapes; f++) final_shape[f] = INFINITY;
+  for (int round = 0; round < FINAL_ROUNDS && n_final > 1; round++)
+    for (int f = 0; f < n_final; f++) {
+      CLBLAST_CHECK(gemm_override(&rt, "XgemmDirect", 10, direct_names, direct_candidates[finalists[f]]));
+      time_all(&t, per_round);
+      for (int i = 0; i < t.n_shapes; i++)
+        final_shape[f * t.n_shapes + i] = fmin(final_shape[f * t.n_shapes + i], per_round[i]);
+    }
+  int best_f = 0;
+  double best_us = INFINITY;
+  for (int f = 0; f < n_final; f++) {
+    double total = 0;
+    for (int i = 0; i < t.n_shapes; i++) total += final_shape[f * t.n_shapes + i];
+    if (n_final == 1) total = cand_us[finalists[0]];
+    else printf("  finalist set %2ld: %10.1f us (best of %d interleaved rounds per shape)\n", finalists[f], total,
+                FINAL_ROUNDS);
+    if (total < best_us) best_us = total, best_f = f;
+  }
+  const int best = (int)finalists[best_f];
+  CLBLAST_CHECK(gemm_override(&rt, "XgemmDirect", 10, direct_names, direct_candidates[best]));
+  time_all(&t, per_direct);
+  for (int i = 0; i < t.n_shapes && n_final > 1; i++)
+    per_direct[i] = fmin(per_direct[i], final_shape[best_f * t.n_shapes + i]);
+  free(final_shape);
+  free(per_round);
+  free(cand_us);
+
+  /* Direct vs indirect per shape; CLBlast takes the direct path when m*n*k < T^3, so pick
+     the threshold T that gives the lowest total under that rule. */
+  set_threshold(&t, 1);
+  time_all(&t, per_indirect);
+  size_t best_threshold = never_indirect;
+  double best_total = 0;
+  for (int cand = -1; cand < t.n_shapes; cand++) {
+    size_t thr = never_indirect;
+    if (cand >= 0) {
+      double mnk = (double)t.shapes[cand].m * (double)t.shapes[cand].n * (double)t.shapes[cand].k;
+      thr = (size_t)floor(cbrt(mnk)); /* the largest T with T^3 <= m*n*k: this shape and */
+      while ((double)(thr + 1) * (thr + 1) * (thr + 1) <= mnk) thr++; /* larger go indirect */
+    }
+    double total = 0;
+    for (int i = 0; i < t.n_shapes; i++) {
+      double mnk = (double)t.shapes[i].m * (double)t.shapes[i].n * (double)t.shapes[i].k;
+      total += mnk < (double)thr * thr * thr ? per_direct[i] : per_indirect[i];
+    }
+    if (cand < 0 || total < best_total) best_total = total, best_threshold = thr;
+  }
+  /* best_total uses the best time of every round per shape, so it is below best_us */
+  if (best_threshold == never_indirect)
+    printf("  best direct set %d: %.1f us; indirect never faster: all direct, %.1f us (best of all rounds)\n",
+           best, best_us, best_total);
+  else
+    printf("  best direct set %d: %.1f us; indirect from m*n*k >= %zu^3: %.1f us (best of all rounds)\n",
+           best, best_us, best_threshold, best_total);
+  if (verbose) {
+    printf("  %-22s %10s %10s  path\n", "shape (m x n x k)", "direct us", "indirect");
+    for (int i = 0; i < t.n_shapes; i++) {
+      const gemm_shape *sh = &t.shapes[i];
+      double mnk = (double)sh->m * (double)sh->n * (double)sh->k;
+      char name[64];
+      snprintf(name, sizeof name, "%zux%zux%zu %c%c", sh->m, sh->n, sh->k, sh->ta ? 'T' : 'N', sh->tb ? 'T' : 'N');
+      printf("  %-22s %10.1f %10.1f  %s\n", name, per_direct[i], per_indirect[i],
+             mnk < (double)best_threshold * best_threshold * best_threshold ? "direct" : "indirect");
+    }
+  }
+
+  tuning tu = {0};
+  snprintf(tu.device, sizeof tu.device, "%s", rt.info.name);
+  snprintf(tu.platform, sizeof tu.platform, "%s", rt.info.platform_name);
+  snprintf(tu.driver, sizeof tu.driver, "%s", rt.info.driver);
+  tu.default_us = base;
+  tu.tuned_us = best_total;
+  if (best_total < base * 0.97) {
+    tuning_set *d = &tu.sets[tu.n_sets++];
+    snprintf(d->kernel, sizeof d->kernel, "XgemmDirect");
+    d->n = 10;
+    for (int i = 0; i < 10; i++) {
+      snprintf(d->names[i], sizeof d->names[i], "%s", direct_names[i]);
+      d->values[i] = direct_candidates[best][i];
+    }
+    tuning_set *g = &tu.sets[tu.n_sets++];
+    snprintf(g->kernel, sizeof g->kernel, "GemmRoutine");
+    g->n = 1;
+    snprintf(g->names[0], sizeof g->names[0], "XGEMM_MIN_INDIRECT_SIZE");
+    g->values[0] = best_threshold;
+    printf("tuned: %.1f us vs %.1f us with CLBlast defaults (%.2fx)\n", best_total, base, base / best_total);
+  } else {
+    printf("tuned: no set beats the CLBlast defaults by 3%%; storing 'defaults'\n");
+    tu.tuned_us = base;
+  }
+  if (!dry_run) {
+    char path[1200];
+    tuning_path(&rt.info, path, sizeof path);
+    if (tuning_save(path, &tu, err, sizeof err) != 0) die_usage("tune: %s", err);
+    printf("stored %s\n", path);
+  }
+  free(per_direct);
+  free(per_indirect);
+  rt_release(&t.a);
+  rt_release(&t.b);
+  rt_release(&t.c);
+  rt_close(&rt);
+  return EXIT_OK;
+}

@@ -1,0 +1,196 @@
+/* Dataset entry point: names of features and classes, options, and dataset_load, which
+   picks the source (generator, HDF5, CSV) and the cache. */
+#include "data/data.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "data/data_sources.h"
+#include "base/util.h"
+
+const char *const jsc_feature_names[JSC_N_FEATURES] = {
+    "j_zlogz",        "j_c1_b0_mmdt",   "j_c1_b1_mmdt",    "j_c1_b2_mmdt",
+    "j_c2_b1_mmdt",   "j_c2_b2_mmdt",   "j_d2_b1_mmdt",    "j_d2_b2_mmdt",
+    "j_d2_a1_b1_mmdt", "j_d2_a1_b2_mmdt", "j_m2_b1_mmdt",  "j_m2_b2_mmdt",
+    "j_n2_b1_mmdt",   "j_n2_b2_mmdt",   "j_mass_mmdt",     "j_multiplicity"};
+
+const char *const jsc_class_names[JSC_N_CLASSES] = {"g", "q", "W", "Z", "t"};
+
+int jsc_feature_from_name(const char *name, size_t len) {
+  for (int i = 0; i < JSC_N_FEATURES; i++)
+    if (strlen(jsc_feature_names[i]) == len && memcmp(jsc_feature_names[i], name, len) == 0) return i;
+  return -1;
+}
+
+int jsc_class_from_name(const char *name, size_t len) {
+  if (len == 3 && (name[0] == 'j' || name[0] == 'J') && name[1] == '_') {
+    name += 2;
+    len = 1;
+  }
+  if (len != 1) return -1;
+  switch (tolower((unsigned char)name[0])) {
+    case 'g': return 0;
+    case 'q': return 1;
+    case 'w': return 2;
+    case 'z': return 3;
+    case 't': return 4;
+    default: return -1;
+  }
+}
+
+void data_options_default(data_options *opt) {
+  opt->split_seed = 42;
+  opt->synth_seed = 0;
+  opt->test_fraction = 0.2;
+  opt->val_fraction = 0.1;
+  opt->synth_size = 830000;
+  opt->data_path = NULL;
+  opt->use_cache = true;
+}
+
+const char data_options_help[] =
+    "  --data PATH          the real JSC file (HDF5 or CSV) for DATASET 'jsc'\n"
+    "  --val-fraction F     part of the training split held out for validation (0.1)\n"
+    "  --split-seed N       seed of the train/validation/test split (42)\n"
+    "  --synth-size N       jets generated for jsc-synth (830000)\n"
+    "  --synth-seed N       seed of the jsc-synth generator (0)\n"
+    "  --no-cache           do not read or write the pre-processed cache of a file\n";
+
+bool data_options_apply(data_options *opt, const char *name, const char *value) {
+  if (strcmp(name, "val-fraction") == 0) {
+    opt->val_fraction = parse_double_opt("--val-fraction", value, 0.0, 0.9);
+  } else if (strcmp(name, "split-seed") == 0) {
+    opt->split_seed = (uint64_t)parse_long_opt("--split-seed", value, 0, 0x7fffffffffffffffL);
+  } else if (strcmp(name, "synth-seed") == 0) {
+    opt->synth_seed = (uint64_t)parse_long_opt("--synth-seed", value, 0, 0x7fffffffffffffffL);
+  } else if (strcmp(name, "synth-size") == 0) {
+    opt->synth_size = (size_t)parse_long_opt("--synth-size", value, 10, 100000000L);
+  } else if (strcmp(name, "data") == 0) {
+    if (!value || !*value) die_usage("--data needs a file path");
+    opt->data_path = value;
+  } else if (strcmp(name, "no-cache") == 0) {
+    opt->use_cache = false;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+int data_jsc_default_paths(char paths[][1024], int max) {
+  char dir[1024];
+  const char *env = getenv("CLTRAIN_DATA_DIR");
+  const char *xdg = getenv("XDG_CACHE_HOME");
+  const char *home = getenv("HOME");
+  if (env && *env) snprintf(dir, sizeof dir, "%s", env);
+  else if (xdg && *xdg) snprintf(dir, sizeof dir, "%s/cltrain", xdg);
+  else snprintf(dir, sizeof dir, "%s/.cache/cltrain", home && *home ? home : ".");
+  static const char *const names[DATA_JSC_MAX_PATHS] = {"jsc.h5", "jsc.csv"};
+  int n = 0;
+  for (; n < max && n < DATA_JSC_MAX_PATHS; n++) {
+    int w = snprintf(paths[n], 1024, "%s/%s", dir, names[n]);
+    if (w < 0 || w >= 1024) paths[n][1023] = '\0';
+  }
+  return n;
+}
+
+const data_split *dataset_split(const dataset *d, const char *which) {
+  if (strcmp(which, "train") == 0) return &d->train;
+  if (strcmp(which, "val") == 0) return &d->val;
+  if (strcmp(which, "test") == 0) return &d->test;
+  return NULL;
+}
+
+static const char *base_name(const char *path) {
+  const char *slash = strrchr(path, '/');
+  return slash ? slash + 1 : path;
+}
+
+/* Load one real file (HDF5 or CSV, told apart by content), through the cache. */
+static int load_file(const char *path, const char *name, const data_options *opt, dataset *out,
+                     char *err, size_t errlen) {
+  struct stat st;
+  if (stat(path, &st) != 0) return seterr(err, errlen, "%s: %s", path, strerror(errno));
+  if (S_ISDIR(st.st_mode)) return seterr(err, errlen, "%s: is a directory, not a data file", path);
+  if (st.st_size == 0) return seterr(err, errlen, "%s: empty file", path);
+
+  uint64_t content_hash = 0;
+  char cache_path[1200] = "";
+  if (opt->use_cache) {
+    int ok = 0;
+    content_hash = file_content_hash(path, err, errlen, &ok);
+    if (!ok) return -1;
+    data_cache_path(path, opt, cache_path, sizeof cache_path);
+    if (data_cache_load(cache_path, content_hash, opt, out) == 0) {
+      snprintf(out->name, sizeof out->name, "%s", name);
+      snprintf(out->source, sizeof out->source, "%s", path);
+      return 0;
+    }
+  }
+
+  raw_table t;
+  int is_hdf5 = file_is_hdf5(path);
+  if (is_hdf5 < 0) return seterr(err, errlen, "%s: %s", path, strerror(errno));
+  int rc = is_hdf5 ? hdf5_load(path, &t, err, errlen) : csv_load(path, &t, err, errlen);
+  if (rc) return -1;
+  char perr[512];
+  if (preprocess(&t, opt, out, perr, sizeof perr)) return seterr(err, errlen, "%s: %s", path, perr);
+  snprintf(out->name, sizeof out->name, "%s", name);
+  snprintf(out->source, sizeof out->source, "%s", path);
+  if (opt->use_cache) {
+    char cerr[512];
+    if (data_cache_store(cache_path, content_hash, opt, out, cerr, sizeof cerr))
+      warnf("not caching the pre-processed data set: %s", cerr);
+  }
+  return 0;
+}
+
+int dataset_load(const char *spec, const data_options *opt, dataset *out, char *err, size_t errlen) {
+  memset(out, 0, sizeof *out);
+  if (strcmp(spec, "jsc-synth") == 0) {
+    if (opt->data_path)
+      return seterr(err, errlen, "--data names the file of DATASET 'jsc'; jsc-synth is generated");
+    raw_table t;
+    synth_generate(opt->synth_size, opt->synth_seed, &t);
+    char perr[512];
+    if (preprocess(&t, opt, out, perr, sizeof perr)) return seterr(err, errlen, "jsc-synth: %s", perr);
+    snprintf(out->name, sizeof out->name, "jsc-synth");
+    snprintf(out->source, sizeof out->source, "jsc-synth generator: %zu jets, seed %llu",
+             opt->synth_size, (unsigned long long)opt->synth_seed);
+    return 0;
+  }
+  if (strcmp(spec, "jsc") == 0) {
+    if (opt->data_path) return load_file(opt->data_path, "jsc", opt, out, err, errlen);
+    char paths[DATA_JSC_MAX_PATHS][1024];
+    int n = data_jsc_default_paths(paths, DATA_JSC_MAX_PATHS);
+    for (int i = 0; i < n; i++)
+      if (access(paths[i], R_OK) == 0) return load_file(paths[i], "jsc", opt, out, err, errlen);
+    return seterr(err, errlen,
+                  "dataset 'jsc': no data file at %s or %s; fetch it with 'cltrain data download jsc' "
+                  "or give the HDF5 (MASE) or CSV (OpenML 42468) file with --data PATH",
+                  paths[0], paths[1]);
+  }
+  if (opt->data_path)
+    return seterr(err, errlen, "--data names the file of DATASET 'jsc'; got DATASET '%s' as well", spec);
+  if (access(spec, F_OK) != 0 && errno == ENOENT)
+    return seterr(err, errlen,
+                  "%s: no such dataset or file (datasets: jsc-synth, jsc, or a path to an HDF5 or CSV file)",
+                  spec);
+  return load_file(spec, base_name(spec), opt, out, err, errlen);
+}
+
+void dataset_free(dataset *d) {
+  data_split *s[3] = {&d->train, &d->val, &d->test};
+  for (int i = 0; i < 3; i++) {
+    free(s[i]->x);
+    free(s[i]->y);
+    s[i]->x = NULL;
+    s[i]->y = NULL;
+    s[i]->rows = 0;
+  }
+}

@@ -1,0 +1,52 @@
+/* Internals of the dataset module shared by its files (data.c, preprocess.c, the loaders,
+   the cache, the generator) and by the tests. Commands use data.h only. */
+#ifndef CLTRAIN_DATA_SOURCES_H
+#define CLTRAIN_DATA_SOURCES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "data/data.h"
+
+/* Rows as read from a source, before pre-processing: features in canonical order and
+   raw physical units, labels in canonical class order. */
+typedef struct {
+  size_t rows;
+  float *x;     /* rows x JSC_N_FEATURES */
+  int32_t *y;
+} raw_table;
+
+void raw_table_alloc(raw_table *t, size_t rows);
+void raw_table_free(raw_table *t);
+
+/* Loaders: 0, or -1 with one line "PATH: ..." in err. */
+int csv_load(const char *path, raw_table *out, char *err, size_t errlen);
+int hdf5_load(const char *path, raw_table *out, char *err, size_t errlen);
+/* True when the file starts with the HDF5 signature (at offset 0 or a user-block offset). */
+int file_is_hdf5(const char *path);
+
+/* Canonical class index of a label name (g q w z t, case-insensitive, also j_g ...), or -1. */
+int jsc_class_from_name(const char *name, size_t len);
+/* Canonical feature index of a column name, or -1. */
+int jsc_feature_from_name(const char *name, size_t len);
+
+/* jsc-synth: N jets, classes exactly balanced (jet i has class i % 5), deterministic in SEED. */
+void synth_generate(size_t n, uint64_t seed, raw_table *out);
+
+/* Pre-processing (preprocess.c). */
+size_t dedupe_rows(raw_table *t);          /* keeps first occurrences; returns rows dropped */
+/* Consumes T: de-duplicate, split, fit the scaler on train, scale every split. */
+int preprocess(raw_table *t, const data_options *opt, dataset *out, char *err, size_t errlen);
+/* Split sizes for N rows: test = ceil(test_fraction N), val = ceil(val_fraction (N - test)). */
+void split_sizes(size_t n, const data_options *opt, size_t *train, size_t *val, size_t *test);
+
+/* Binary cache of a pre-processed file (data_cache.c). */
+uint64_t file_content_hash(const char *path, char *err, size_t errlen, int *ok);
+void data_cache_path(const char *source, const data_options *opt, char *out, size_t outlen);
+/* 0 when a valid cache for this content and these options was loaded into OUT. */
+int data_cache_load(const char *cache_path, uint64_t content_hash, const data_options *opt, dataset *out);
+/* 0 on success; -1 with err (the caller warns and goes on without a cache). */
+int data_cache_store(const char *cache_path, uint64_t content_hash, const data_options *opt,
+                     const dataset *d, char *err, size_t errlen);
+
+#endif

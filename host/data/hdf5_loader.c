@@ -1,0 +1,155 @@
+/* HDF5 loader for the file MASE downloads: dataset `t_allpar_new`, a 1-D compound table
+   whose named fields include the 16 features and the one-hot labels j_g j_q j_w j_z j_t
+   (already the canonical class order). HDF5 converts each field to float on read. */
+#include <stdio.h>
+#include <string.h>
+
+#include "data/data_sources.h"
+#include "base/util.h"
+
+static const char HDF5_SIGNATURE[8] = {'\x89', 'H', 'D', 'F', '\r', '\n', '\x1a', '\n'};
+
+int file_is_hdf5(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return -1;
+  /* The superblock sits at 0 or, after a user block, at 512, 1024, 2048, ... */
+  int found = 0;
+  for (long off = 0; off <= (1L << 20) && !found; off = off ? off * 2 : 512) {
+    char sig[8];
+    if (fseek(f, off, SEEK_SET) != 0 || fread(sig, 1, 8, f) != 8) break;
+    found = memcmp(sig, HDF5_SIGNATURE, 8) == 0;
+  }
+  fclose(f);
+  return found;
+}
+
+#ifndef CLTRAIN_HAVE_HDF5
+
+int hdf5_load(const char *path, raw_table *out, char *err, size_t errlen) {
+  memset(out, 0, sizeof *out);
+  return seterr(err, errlen,
+                "%s: is an HDF5 file, but this cltrain was built without libhdf5 (install libhdf5-dev and "
+                "rebuild, or use the CSV export of the table)",
+                path);
+}
+
+#else
+
+#include <hdf5.h>
+#include <stddef.h>
+#include <math.h>
+#include <stdlib.h>
+
+#define TABLE_NAME "t_allpar_new"
+static const char *const label_fields[JSC_N_CLASSES] = {"j_g", "j_q", "j_w", "j_z", "j_t"};
+
+typedef struct {
+  float f[JSC_N_FEATURES];
+  float onehot[JSC_N_CLASSES];
+} h5_row;
+
+/* Memory type: the 21 wanted fields as float, matched to the file's fields by name. */
+static hid_t row_memtype(void) {
+  hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(h5_row));
+  for (int j = 0; j < JSC_N_FEATURES; j++)
+    H5Tinsert(t, jsc_feature_names[j], offsetof(h5_row, f) + (size_t)j * sizeof(float), H5T_NATIVE_FLOAT);
+  for (int k = 0; k < JSC_N_CLASSES; k++)
+    H5Tinsert(t, label_fields[k], offsetof(h5_row, onehot) + (size_t)k * sizeof(float), H5T_NATIVE_FLOAT);
+  return t;
+}
+
+static int check_fields(const char *path, hid_t ftype, char *err, size_t errlen) {
+  if (H5Tget_class(ftype) != H5T_COMPOUND)
+    return seterr(err, errlen, "%s: '" TABLE_NAME "' is not a table of named fields (compound type)", path);
+  for (int j = 0; j < JSC_N_FEATURES + JSC_N_CLASSES; j++) {
+    const char *name = j < JSC_N_FEATURES ? jsc_feature_names[j] : label_fields[j - JSC_N_FEATURES];
+    int idx = H5Tget_member_index(ftype, name);
+    if (idx < 0) return seterr(err, errlen, "%s: table '" TABLE_NAME "' has no field '%s'", path, name);
+    H5T_class_t c = H5Tget_member_class(ftype, (unsigned)idx);
+    if (c != H5T_INTEGER && c != H5T_FLOAT)
+      return seterr(err, errlen, "%s: field '%s' of '" TABLE_NAME "' is not numeric", path, name);
+  }
+  return 0;
+}
+
+static int convert_rows(const char *path, const h5_row *rows, size_t n, raw_table *out, char *err,
+                        size_t errlen) {
+  for (size_t r = 0; r < n; r++) {
+    for (int j = 0; j < JSC_N_FEATURES; j++) {
+      float v = rows[r].f[j];
+      if (!isfinite(v))
+        return seterr(err, errlen, "%s: row %zu, field '%s': non-finite value %g", path, r + 1,
+                      jsc_feature_names[j], (double)v);
+      out->x[r * JSC_N_FEATURES + j] = v;
+    }
+    int label = -1, ones = 0;
+    for (int k = 0; k < JSC_N_CLASSES; k++) {
+      float v = rows[r].onehot[k];
+      if (v == 1.0f) {
+        label = k;
+        ones++;
+      } else if (v != 0.0f) {
+        ones = -1;
+        break;
+      }
+    }
+    if (ones != 1)
+      return seterr(err, errlen, "%s: row %zu: unknown label: one-hot fields j_g j_q j_w j_z j_t are %g %g %g %g %g",
+                    path, r + 1, (double)rows[r].onehot[0], (double)rows[r].onehot[1], (double)rows[r].onehot[2],
+                    (double)rows[r].onehot[3], (double)rows[r].onehot[4]);
+    out->y[r] = label;
+  }
+  return 0;
+}
+
+int hdf5_load(const char *path, raw_table *out, char *err, size_t errlen) {
+  memset(out, 0, sizeof *out);
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* our messages replace the library's stack dumps */
+  hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (file < 0) return seterr(err, errlen, "%s: cannot open as HDF5 (damaged or truncated file?)", path);
+  int rc = -1;
+  hid_t dset = -1, ftype = -1, space = -1, mtype = -1;
+  h5_row *rows = NULL;
+  if (H5Lexists(file, TABLE_NAME, H5P_DEFAULT) <= 0) {
+    seterr(err, errlen, "%s: HDF5 file has no dataset '" TABLE_NAME "' (the JSC table MASE reads)", path);
+    goto done;
+  }
+  dset = H5Dopen2(file, TABLE_NAME, H5P_DEFAULT);
+  if (dset < 0 || (ftype = H5Dget_type(dset)) < 0 || (space = H5Dget_space(dset)) < 0) {
+    seterr(err, errlen, "%s: cannot open dataset '" TABLE_NAME "'", path);
+    goto done;
+  }
+  if (check_fields(path, ftype, err, errlen)) goto done;
+  if (H5Sget_simple_extent_ndims(space) != 1) {
+    seterr(err, errlen, "%s: '" TABLE_NAME "' is not a one-dimensional table", path);
+    goto done;
+  }
+  hsize_t n;
+  H5Sget_simple_extent_dims(space, &n, NULL);
+  if (n == 0) {
+    seterr(err, errlen, "%s: table '" TABLE_NAME "' has no rows", path);
+    goto done;
+  }
+  mtype = row_memtype();
+  rows = xmalloc((size_t)n * sizeof(h5_row));
+  if (H5Dread(dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) < 0) {
+    seterr(err, errlen, "%s: reading '" TABLE_NAME "' failed (damaged file?)", path);
+    goto done;
+  }
+  raw_table_alloc(out, (size_t)n);
+  if (convert_rows(path, rows, (size_t)n, out, err, errlen)) {
+    raw_table_free(out);
+    goto done;
+  }
+  rc = 0;
+done:
+  free(rows);
+  if (mtype >= 0) H5Tclose(mtype);
+  if (space >= 0) H5Sclose(space);
+  if (ftype >= 0) H5Tclose(ftype);
+  if (dset >= 0) H5Dclose(dset);
+  H5Fclose(file);
+  return rc;
+}
+
+#endif

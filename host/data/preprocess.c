@@ -1,0 +1,161 @@
+/* Pre-processing as MASE does it: drop exact duplicate rows, seeded 80/20 train/test
+   split, standard scaling fitted on the training rows only. Unlike MASE a real
+   validation part is held out of train. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/data_sources.h"
+#include "base/rng.h"
+#include "base/util.h"
+
+enum { STREAM_SPLIT = 0x5b117 };
+
+void raw_table_alloc(raw_table *t, size_t rows) {
+  t->rows = rows;
+  t->x = xmalloc(rows * JSC_N_FEATURES * sizeof(float));
+  t->y = xmalloc(rows * sizeof(int32_t));
+}
+
+void raw_table_free(raw_table *t) {
+  free(t->x);
+  free(t->y);
+  t->x = NULL;
+  t->y = NULL;
+  t->rows = 0;
+}
+
+/* Row identity for de-duplication: the feature bits (with -0 read as 0, as a value
+   comparison would) and the label. */
+static void row_key(const raw_table *t, size_t r, uint32_t key[JSC_N_FEATURES + 1]) {
+  const float *x = t->x + r * JSC_N_FEATURES;
+  for (int j = 0; j < JSC_N_FEATURES; j++) {
+    float v = x[j] == 0.0f ? 0.0f : x[j];
+    memcpy(&key[j], &v, sizeof v);
+  }
+  key[JSC_N_FEATURES] = (uint32_t)t->y[r];
+}
+
+static uint64_t key_hash(const uint32_t key[JSC_N_FEATURES + 1]) {
+  uint64_t h = 0x243F6A8885A308D3ull;
+  for (int j = 0; j <= JSC_N_FEATURES; j++) {
+    h = (h ^ key[j]) * 0x9E3779B97F4A7C15ull;
+    h ^= h >> 29;
+  }
+  return h;
+}
+
+size_t dedupe_rows(raw_table *t) {
+  size_t cap = 16;
+  while (cap < 2 * t->rows) cap *= 2;
+  /* Open addressing over row indices + 1 (0 = empty). */
+  uint32_t *slots = xcalloc(cap, sizeof(uint32_t));
+  size_t kept = 0;
+  uint32_t key[JSC_N_FEATURES + 1], other[JSC_N_FEATURES + 1];
+  for (size_t r = 0; r < t->rows; r++) {
+    row_key(t, r, key);
+    size_t h = (size_t)key_hash(key) & (cap - 1);
+    bool dup = false;
+    for (; slots[h]; h = (h + 1) & (cap - 1)) {
+      row_key(t, slots[h] - 1, other);
+      if (memcmp(key, other, sizeof key) == 0) {
+        dup = true;
+        break;
+      }
+    }
+    if (dup) continue;
+    if (kept != r) {
+      memcpy(t->x + kept * JSC_N_FEATURES, t->x + r * JSC_N_FEATURES, JSC_N_FEATURES * sizeof(float));
+      t->y[kept] = t->y[r];
+    }
+    slots[h] = (uint32_t)(kept + 1);
+    kept++;
+  }
+  free(slots);
+  size_t dropped = t->rows - kept;
+  t->rows = kept;
+  return dropped;
+}
+
+void split_sizes(size_t n, const data_options *opt, size_t *train, size_t *val, size_t *test) {
+  /* Rounded up as scikit-learn's train_test_split does for the test part. */
+  size_t nt = (size_t)ceil(opt->test_fraction * (double)n);
+  size_t nv = (size_t)ceil(opt->val_fraction * (double)(n - nt));
+  *test = nt;
+  *val = nv;
+  *train = n - nt - nv;
+}
+
+static void take_rows(const raw_table *t, const uint32_t *idx, size_t n, data_split *s) {
+  s->rows = n;
+  s->x = xmalloc((n ? n : 1) * JSC_N_FEATURES * sizeof(float));
+  s->y = xmalloc((n ? n : 1) * sizeof(int32_t));
+  for (size_t i = 0; i < n; i++) {
+    memcpy(s->x + i * JSC_N_FEATURES, t->x + (size_t)idx[i] * JSC_N_FEATURES, JSC_N_FEATURES * sizeof(float));
+    s->y[i] = t->y[idx[i]];
+  }
+}
+
+/* Population mean and standard deviation (as scikit-learn's StandardScaler); a constant
+   column keeps scale 1. */
+static void fit_scaler(const data_split *train, float mean[JSC_N_FEATURES], float std[JSC_N_FEATURES]) {
+  double sum[JSC_N_FEATURES] = {0}, ss[JSC_N_FEATURES] = {0}, m[JSC_N_FEATURES];
+  const float *x = train->x;
+  for (size_t i = 0; i < train->rows; i++)
+    for (int j = 0; j < JSC_N_FEATURES; j++) sum[j] += x[i * JSC_N_FEATURES + j];
+  for (int j = 0; j < JSC_N_FEATURES; j++) m[j] = sum[j] / (double)train->rows;
+  /* Two passes: the centred sum of squares keeps precision for large means (mass). */
+  for (size_t i = 0; i < train->rows; i++)
+    for (int j = 0; j < JSC_N_FEATURES; j++) {
+      double d = x[i * JSC_N_FEATURES + j] - m[j];
+      ss[j] += d * d;
+    }
+  for (int j = 0; j < JSC_N_FEATURES; j++) {
+    double sd = sqrt(ss[j] / (double)train->rows);
+    mean[j] = (float)m[j];
+    std[j] = sd > 0 ? (float)sd : 1.0f;
+  }
+}
+
+static void apply_scaler(data_split *s, const float mean[JSC_N_FEATURES], const float std[JSC_N_FEATURES]) {
+  double inv[JSC_N_FEATURES];
+  for (int j = 0; j < JSC_N_FEATURES; j++) inv[j] = 1.0 / std[j];
+  for (size_t i = 0; i < s->rows; i++)
+    for (int j = 0; j < JSC_N_FEATURES; j++) {
+      float *v = &s->x[i * JSC_N_FEATURES + j];
+      *v = (float)(((double)*v - mean[j]) * inv[j]);
+    }
+}
+
+int preprocess(raw_table *t, const data_options *opt, dataset *out, char *err, size_t errlen) {
+  memset(out, 0, sizeof *out);
+  out->n_features = JSC_N_FEATURES;
+  out->n_classes = JSC_N_CLASSES;
+  out->raw_rows = t->rows;
+  if (t->rows > UINT32_MAX - 1) {
+    raw_table_free(t);
+    return seterr(err, errlen, "too many rows (%zu)", out->raw_rows);
+  }
+  out->duplicates_dropped = dedupe_rows(t);
+  size_t ntrain, nval, ntest;
+  split_sizes(t->rows, opt, &ntrain, &nval, &ntest);
+  if (ntrain < 2 || ntest < 1) {
+    size_t n = t->rows;
+    raw_table_free(t);
+    return seterr(err, errlen, "only %zu distinct rows: too few to split into train and test", n);
+  }
+  uint32_t *perm = xmalloc(t->rows * sizeof(uint32_t));
+  rng_state r;
+  rng_seed(&r, opt->split_seed, STREAM_SPLIT);
+  rng_permutation(&r, perm, (uint32_t)t->rows);
+  take_rows(t, perm, ntest, &out->test);
+  take_rows(t, perm + ntest, nval, &out->val);
+  take_rows(t, perm + ntest + nval, ntrain, &out->train);
+  free(perm);
+  raw_table_free(t);
+  fit_scaler(&out->train, out->mean, out->std);
+  apply_scaler(&out->train, out->mean, out->std);
+  apply_scaler(&out->val, out->mean, out->std);
+  apply_scaler(&out->test, out->mean, out->std);
+  return 0;
+}

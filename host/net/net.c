@@ -1,0 +1,157 @@
+/* net.h: creation, state transfer and metrics. The step itself is in net_step.c. */
+#include <string.h>
+
+#include "net/net_internal.h"
+#include "base/util.h"
+
+/* Write the parameters and their transposed mirror. */
+static void write_params(net *n, const float *params) {
+  const size_t P = n->m.n_params;
+  rt_write(n->rt, n->params, 0, P * sizeof(float), params);
+  uint32_t *tmap = xmalloc((P ? P : 1) * sizeof *tmap);
+  float *pt = xcalloc(P ? P : 1, sizeof *pt);
+  ops_weight_mirror_map(&n->m, tmap);
+  for (size_t i = 0; i < P; i++)
+    if (tmap[i] != OPS_NO_MIRROR) pt[tmap[i]] = params[i];
+  rt_write(n->rt, n->params_t, 0, P * sizeof(float), pt);
+  free(pt);
+  free(tmap);
+}
+
+net *net_create(cl_runtime *rt, const model_spec *m, int max_batch, uint64_t seed) {
+  if (max_batch < 1) DIE("net_create: max_batch %d < 1", max_batch);
+  if ((uint64_t)max_batch * (uint64_t)m->max_width > UINT32_MAX)
+    DIE("net_create: batch %d x width %d exceeds the kernels' 32-bit element index", max_batch,
+        m->max_width);
+  net *n = xcalloc(1, sizeof *n);
+  n->rt = rt;
+  n->m = *m;
+  n->m.text = NULL;
+  n->max_batch = max_batch;
+  n->seed = seed;
+  ops_init(&n->k, rt);
+
+  const size_t P = m->n_params, S = m->n_stats, C = (size_t)m->output_width;
+  n->params = rt_alloc(rt, P * sizeof(float));
+  n->grads = rt_alloc(rt, P * sizeof(float));
+  n->optim_state = rt_alloc(rt, 2 * P * sizeof(float));
+  n->stats = rt_alloc(rt, S * sizeof(float));
+  n->params_t = rt_alloc(rt, P * sizeof(float));
+  n->tmap = rt_alloc(rt, P * sizeof(uint32_t));
+  n->x = rt_alloc(rt, (size_t)max_batch * (size_t)m->input_width * sizeof(float));
+  n->labels = rt_alloc(rt, (size_t)max_batch * sizeof(int32_t));
+  n->metrics = rt_alloc(rt, OPS_METRICS_WORDS * sizeof(uint32_t));
+  n->confusion = rt_alloc(rt, C * C * sizeof(uint32_t));
+  rt_zero(rt, n->grads, 0, P * sizeof(float));
+  rt_zero(rt, n->optim_state, 0, 2 * P * sizeof(float));
+  rt_zero(rt, n->metrics, 0, OPS_METRICS_WORDS * sizeof(uint32_t));
+  rt_zero(rt, n->confusion, 0, C * C * sizeof(uint32_t));
+  rt_zero(rt, n->labels, 0, (size_t)max_batch * sizeof(int32_t));
+
+  float *params = xcalloc(P ? P : 1, sizeof(float)), *stats = xcalloc(S ? S : 1, sizeof(float));
+  net_init_params(m, seed, params, stats);
+  uint32_t *tmap = xmalloc((P ? P : 1) * sizeof *tmap);
+  ops_weight_mirror_map(m, tmap);
+  rt_write(rt, n->tmap, 0, P * sizeof(uint32_t), tmap);
+  free(tmap);
+  write_params(n, params);
+  rt_write(rt, n->stats, 0, S * sizeof(float), stats);
+  free(params);
+  free(stats);
+  n->batch_in_x = true; /* zero labels, until a batch is set */
+  net_plan_stages(n);
+  return n;
+}
+
+void net_free(net *n) {
+  if (!n) return;
+  rt_finish(n->rt);
+  if (n->marker) CL_CHECK(clReleaseEvent(n->marker));
+  net_free_stages(n);
+  cl_mem *bufs[] = {&n->params, &n->params_t, &n->tmap, &n->grads, &n->optim_state, &n->stats, &n->x,
+                    &n->labels, &n->metrics, &n->confusion};
+  for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) rt_release(bufs[i]);
+  ops_free(&n->k);
+  free(n);
+}
+
+void net_check_batch(const net *n, int batch, const char *what) {
+  if (batch < 1 || batch > n->max_batch)
+    DIE("%s: batch %d outside [1, %d] of this net", what, batch, n->max_batch);
+}
+
+void net_set_batch(net *n, cl_mem x_all, cl_mem y_all, cl_mem perm, size_t start, int batch) {
+  net_check_batch(n, batch, "net_set_batch");
+  if (start > UINT32_MAX) DIE("batch start %zu exceeds the kernels' 32-bit row index", start);
+  n->src_x = x_all;
+  n->src_y = y_all;
+  n->src_rows.perm = perm;
+  n->src_rows.start = start;
+  n->batch_in_x = false;
+}
+
+void net_batch_in_x(net *n, int batch) {
+  if (n->batch_in_x) return;
+  op_gather(n->rt, &n->k, batch, n->m.input_width, n->src_x, n->src_y, n->src_rows.perm,
+            n->src_rows.start, n->x, n->labels);
+  n->batch_in_x = true;
+}
+
+void net_set_batch_host(net *n, const float *x, const int32_t *y, int batch) {
+  net_check_batch(n, batch, "net_set_batch_host");
+  rt_write(n->rt, n->x, 0, (size_t)batch * (size_t)n->m.input_width * sizeof(float), x);
+  rt_write(n->rt, n->labels, 0, (size_t)batch * sizeof(int32_t), y);
+  n->batch_in_x = true;
+}
+
+size_t net_param_count(const net *n) { return n->m.n_params; }
+size_t net_stats_count(const net *n) { return n->m.n_stats; }
+size_t net_optim_count(const net *n) { return 2 * n->m.n_params; }
+
+void net_read_state(net *n, float *params, float *stats, float *optim) {
+  const size_t P = n->m.n_params;
+  if (params) rt_read(n->rt, n->params, 0, P * sizeof(float), params);
+  if (stats) rt_read(n->rt, n->stats, 0, n->m.n_stats * sizeof(float), stats);
+  if (optim) rt_read(n->rt, n->optim_state, 0, 2 * P * sizeof(float), optim);
+}
+
+void net_write_state(net *n, const float *params, const float *stats, const float *optim) {
+  const size_t P = n->m.n_params;
+  if (params) write_params(n, params);
+  if (stats) rt_write(n->rt, n->stats, 0, n->m.n_stats * sizeof(float), stats);
+  if (optim) rt_write(n->rt, n->optim_state, 0, 2 * P * sizeof(float), optim);
+}
+
+void net_read_grads(net *n, float *grads) {
+  rt_read(n->rt, n->grads, 0, n->m.n_params * sizeof(float), grads);
+}
+
+void net_read_output(net *n, float *logits, int batch) {
+  net_check_batch(n, batch, "net_read_output");
+  rt_read(n->rt, n->logits, 0, (size_t)batch * (size_t)n->m.output_width * sizeof(float), logits);
+}
+
+void net_take_metrics(net *n, net_metrics *out, long *confusion) {
+  uint32_t w[OPS_METRICS_WORDS];
+  rt_read(n->rt, n->metrics, 0, sizeof w, w);
+  float sum, comp, last;
+  memcpy(&sum, &w[OPS_METRIC_LOSS_SUM], sizeof sum);
+  memcpy(&comp, &w[OPS_METRIC_LOSS_COMP], sizeof comp);
+  memcpy(&last, &w[OPS_METRIC_LAST_LOSS], sizeof last);
+  out->loss_sum = (double)sum + (double)comp;
+  out->correct = (long)(((uint64_t)w[OPS_METRIC_CORRECT_HI] << 32) | w[OPS_METRIC_CORRECT_LO]);
+  out->count = n->count;
+  out->last_loss = n->last_batch ? (double)last / n->last_batch : 0.0;
+  out->last_acc = n->last_batch ? (double)w[OPS_METRIC_LAST_CORRECT] / n->last_batch : 0.0;
+  const size_t C = (size_t)n->m.output_width;
+  if (confusion) {
+    uint32_t *c = xmalloc(C * C * sizeof *c);
+    rt_read(n->rt, n->confusion, 0, C * C * sizeof *c, c);
+    for (size_t i = 0; i < C * C; i++) confusion[i] = (long)c[i];
+    free(c);
+  }
+  rt_zero(n->rt, n->metrics, 0, sizeof w);
+  rt_zero(n->rt, n->confusion, 0, C * C * sizeof(uint32_t));
+  n->count = 0;
+  n->last_batch = 0;
+}

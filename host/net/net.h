@@ -1,0 +1,86 @@
+/* A network on the device: one flat parameter buffer (and matching gradient and
+   optimizer-state buffers), every activation buffer sized for max_batch, allocated once.
+   A training step is: gather the batch from the device-resident data set, forward,
+   softmax cross-entropy (loss and correct count accumulate on the device), backward,
+   one optimizer launch. Nothing here blocks on the host except net_take_metrics and the
+   state read/write used by checkpoints and tests; train steps and evaluation batches only
+   keep the queue at most ~16 steps deep (waiting for a step 16 steps old, which leaves
+   the device busy), because very long queues slow PoCL down.
+   Numerics follow PyTorch exactly (SPEC section 4). */
+#ifndef CLTRAIN_NET_H
+#define CLTRAIN_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/model.h"
+#include "cl/runtime.h"
+
+typedef enum { OPTIM_ADAM, OPTIM_ADAMW, OPTIM_SGD } optim_kind;
+
+typedef struct {
+  optim_kind kind;
+  float lr;            /* learning rate of this step (the scheduler sets it) */
+  float weight_decay;  /* adam: added to the gradient; adamw: decoupled; sgd: added to the gradient */
+  float beta1, beta2, eps;  /* adam/adamw: 0.9, 0.999, 1e-8 */
+  float momentum;           /* sgd: 0.9 */
+  bool nesterov;            /* sgd: true */
+} optim_config;
+
+/* Defaults as PyTorch/MASE for KIND, with the given learning rate and weight decay. */
+void optim_config_default(optim_config *o, optim_kind kind, float lr, float weight_decay);
+
+typedef struct net net;
+
+/* Allocate everything for batches up to max_batch and initialise the parameters as
+   PyTorch does (Linear W, b ~ U(-1/sqrt(in), 1/sqrt(in)); BatchNorm gamma 1, beta 0,
+   running mean 0, running var 1) from a host RNG seeded by SEED. Optimizer state is zero.
+   SEED also keys the dropout masks. */
+net *net_create(cl_runtime *rt, const model_spec *m, int max_batch, uint64_t seed);
+void net_free(net *n);
+
+/* Copy rows perm[start .. start+batch) of the device-resident data set (x_all:
+   rows x in_width floats, y_all: int32 labels) into the net's input and label buffers.
+   perm NULL means rows start .. start+batch in order. */
+void net_set_batch(net *n, cl_mem x_all, cl_mem y_all, cl_mem perm, size_t start, int batch);
+/* Same, from host memory (tests, golden files). */
+void net_set_batch_host(net *n, const float *x, const int32_t *y, int batch);
+
+/* One full training step on the current batch: forward in training mode (batch-norm batch
+   statistics and running-stat update, dropout mask keyed by (seed, step, layer)), loss and
+   accuracy accumulated on the device, backward, one optimizer launch. STEP counts from 1
+   (Adam bias correction uses it). */
+void net_train_step(net *n, int batch, const optim_config *opt, uint64_t step);
+
+/* Pieces of the step, for tests and for evaluation. */
+void net_forward(net *n, int batch, bool training, uint64_t step);
+void net_loss(net *n, int batch);      /* loss + dlogits + metric accumulation */
+void net_backward(net *n, int batch, uint64_t step);
+void net_optimizer_step(net *n, const optim_config *opt, uint64_t step);
+/* Evaluation: forward in eval mode, then accumulate loss, correct count and the
+   confusion matrix (rows: true class, columns: predicted). */
+void net_eval_batch(net *n, int batch);
+
+typedef struct {
+  double loss_sum;      /* sum over samples since the last take */
+  long correct;
+  long count;
+  double last_loss;     /* mean loss of the last batch */
+  double last_acc;      /* accuracy of the last batch */
+} net_metrics;
+
+/* Read the accumulated metrics (one blocking read) and reset the accumulators.
+   confusion may be NULL; else n_classes*n_classes counts, also reset. */
+void net_take_metrics(net *n, net_metrics *out, long *confusion);
+
+/* Sizes in floats, and host copies of the whole state (checkpoints, tests). */
+size_t net_param_count(const net *n);
+size_t net_stats_count(const net *n);   /* BatchNorm running mean/var */
+size_t net_optim_count(const net *n);   /* optimizer state: 2 * params (Adam m, v; SGD momentum, unused) */
+void net_read_state(net *n, float *params, float *stats, float *optim);
+void net_write_state(net *n, const float *params, const float *stats, const float *optim);
+void net_read_grads(net *n, float *grads);                  /* n_params floats */
+void net_read_output(net *n, float *logits, int batch);     /* batch x out_width */
+
+#endif

@@ -1,0 +1,152 @@
+/* Builds every layer kernel once per net (ops_init) and the helpers they share. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ops/ops.h"
+#include "base/rng.h"
+#include "base/util.h"
+
+/* Largest power of two <= want that the device allows. */
+static size_t fit_local(size_t want, size_t device_max) {
+  size_t s = 1;
+  while (s * 2 <= want && s * 2 <= device_max) s *= 2;
+  return s;
+}
+
+static cl_kernel checked_kernel(cl_runtime *rt, cl_program p, const char *name, size_t local) {
+  cl_kernel k = rt_kernel(rt, p, name);
+  size_t max = 0;
+  CL_CHECK(clGetKernelWorkGroupInfo(k, rt->info.device, CL_KERNEL_WORK_GROUP_SIZE, sizeof max, &max, NULL));
+  if (local > max)
+    DIE("kernel %s allows work-groups of %zu on %s, it is built for %zu", name, max, rt->info.name, local);
+  return k;
+}
+
+void ops_init(ops_kernels *k, cl_runtime *rt) { ops_init_local(k, rt, 0, 0); }
+
+void ops_init_local(ops_kernels *k, cl_runtime *rt, size_t col_wg, size_t loss_wg) {
+  memset(k, 0, sizeof *k);
+  const bool gpu = (rt->info.type & CL_DEVICE_TYPE_GPU) != 0;
+  /* A CPU runs a work-group as a loop over its items, so a tree reduction's barriers cost a
+     pass over all of them each: there the column kernels take one item per 16 columns and
+     explicit vectors (vector form, kernels/colvec.cl). A GPU wants a wide group per column. */
+  k->col_vec = !gpu && col_wg == 0;
+  k->col_wg = fit_local(col_wg ? col_wg : gpu ? 64 : 16, rt->info.max_work_group);
+  k->loss_vec = !gpu && loss_wg == 0;
+  k->loss_wg = fit_local(loss_wg ? loss_wg : gpu ? 256 : 16, rt->info.max_work_group);
+  k->ew_wg = fit_local(64, rt->info.max_work_group);
+  char col[64], loss[64];
+  snprintf(col, sizeof col, "-DWG=%zu", k->col_wg);
+  snprintf(loss, sizeof loss, "-DWG=%zu", k->loss_wg);
+
+  cl_program lin = rt_program(rt, "linear.cl", col);
+  k->bias_act_fwd = checked_kernel(rt, lin, "bias_act_forward", k->ew_wg);
+  k->bias_act_bwd = checked_kernel(rt, lin, "bias_act_backward", k->col_wg);
+  cl_program bn = rt_program(rt, "batchnorm.cl", col);
+  k->bn_train_fwd = checked_kernel(rt, bn, "bn_train_forward", k->col_wg);
+  k->bn_eval_fwd = checked_kernel(rt, bn, "bn_eval_forward", k->ew_wg);
+  k->bn_train_bwd = checked_kernel(rt, bn, "bn_train_backward", k->col_wg);
+  /* The vector-form variants, named as kernels/common.cl's EPILOGUE_VARIANTS makes them. */
+  static const char *const act_names[5] = {"none", "relu", "leaky", "sigmoid", "tanh"};
+  for (int a = 0; a < 5 && k->col_vec; a++)
+    for (int d = 0; d < 2; d++) {
+      char name[64];
+      snprintf(name, sizeof name, "bias_act_backward_vec_%s%d", act_names[a], d);
+      k->bias_act_bwd_v[a][d] = checked_kernel(rt, lin, name, 1);
+      snprintf(name, sizeof name, "bn_train_forward_vec_%s%d", act_names[a], d);
+      k->bn_train_fwd_v[a][d] = checked_kernel(rt, bn, name, 1);
+      snprintf(name, sizeof name, "bn_train_backward_vec_%s%d", act_names[a], d);
+      k->bn_train_bwd_v[a][d] = checked_kernel(rt, bn, name, 1);
+    }
+  cl_program act = rt_program(rt, "activations.cl", "");
+  k->pointwise_fwd = checked_kernel(rt, act, "pointwise_forward", k->ew_wg);
+  k->pointwise_bwd = checked_kernel(rt, act, "pointwise_backward", k->ew_wg);
+  k->dropout_mask = checked_kernel(rt, rt_program(rt, "dropout.cl", ""), "dropout_mask", k->ew_wg);
+  cl_program lossp = rt_program(rt, "loss.cl", loss);
+  k->softmax_xent = checked_kernel(rt, lossp, "softmax_xent", k->loss_wg);
+  k->softmax_xent_small = checked_kernel(rt, lossp, "softmax_xent_small", k->loss_wg);
+  k->softmax_xent_vec = checked_kernel(rt, lossp, "softmax_xent_vec", 1);
+  cl_program opt = rt_program(rt, "optimizer.cl", "");
+  k->optimizer_step = checked_kernel(rt, opt, "optimizer_step", k->ew_wg);
+  k->optimizer_vec = !gpu;
+  k->optimizer_step_vec = checked_kernel(rt, opt, "optimizer_step_vec", OPS_OPT_VEC_WG);
+  k->gather_rows = checked_kernel(rt, rt_program(rt, "gather.cl", ""), "gather_rows", k->ew_wg);
+}
+
+cl_kernel ops_col_kernel(const ops_kernels *k, cl_kernel generic, cl_kernel const variants[5][2],
+                         const op_epilogue *e) {
+  if (!k->col_vec) return generic;
+  const int a = (int)e->act;
+  if (a < 0 || a > 4) DIE("epilogue activation %d out of range", a);
+  return variants[a][op_epilogue_drops(e) ? 1 : 0];
+}
+
+void ops_launch_cols(cl_runtime *rt, const ops_kernels *k, cl_kernel kk, int C) {
+  if (k->col_vec) rt_launch1d(rt, kk, ((size_t)C + OPS_VEC_GROUP - 1) / OPS_VEC_GROUP, 1);
+  else rt_launch1d(rt, kk, (size_t)C * k->col_wg, k->col_wg);
+}
+
+void ops_free(ops_kernels *k) {
+  cl_kernel *all[] = {&k->bias_act_fwd, &k->bias_act_bwd, &k->bn_train_fwd, &k->bn_eval_fwd,
+                      &k->bn_train_bwd, &k->pointwise_fwd, &k->pointwise_bwd, &k->dropout_mask, &k->softmax_xent, &k->softmax_xent_small, &k->softmax_xent_vec,
+                      &k->optimizer_step, &k->optimizer_step_vec, &k->gather_rows};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+    if (*all[i]) CL_CHECK(clReleaseKernel(*all[i]));
+    *all[i] = NULL;
+  }
+  for (int a = 0; a < 5; a++)
+    for (int d = 0; d < 2; d++) {
+      cl_kernel *v[] = {&k->bias_act_bwd_v[a][d], &k->bn_train_fwd_v[a][d], &k->bn_train_bwd_v[a][d]};
+      for (int j = 0; j < 3; j++) {
+        if (*v[j]) CL_CHECK(clReleaseKernel(*v[j]));
+        *v[j] = NULL;
+      }
+    }
+}
+
+uint32_t dropout_threshold(float p) {
+  if (!(p > 0.0f)) return 0;
+  double t = floor((double)p * 16777216.0 + 0.5);
+  return t < 1.0 ? 1u : (uint32_t)t; /* any p > 0 drops something */
+}
+
+float dropout_scale(float p) { return (float)(1.0 / (1.0 - (double)p)); }
+
+bool dropout_keep(uint64_t seed, uint64_t step, uint32_t layer, uint32_t idx, uint32_t threshold) {
+  const uint32_t ctr[4] = {idx / 4, layer, (uint32_t)step, (uint32_t)(step >> 32)};
+  const uint32_t key[2] = {(uint32_t)seed, (uint32_t)(seed >> 32)};
+  uint32_t out[4];
+  philox4x32(ctr, key, out);
+  return (out[idx % 4] >> 8) >= threshold;
+}
+
+bool op_epilogue_drops(const op_epilogue *e) { return e->mask && dropout_threshold(e->drop_p) != 0; }
+
+bool op_epilogue_needs_saved(const op_epilogue *e) {
+  if (e->act == ACT_LEAKY_RELU && e->slope < 0.0f) return true;
+  /* ReLU then dropout: the output z = keep ? relu(v) * scale : 0 is > 0 exactly where the
+     gradient passes, so z serves as the saved value */
+  return e->act != ACT_NONE && e->act != ACT_RELU && dropout_threshold(e->drop_p) != 0;
+}
+
+act_kind act_of_layer(layer_kind kind) {
+  switch (kind) {
+    case LAYER_RELU: return ACT_RELU;
+    case LAYER_LEAKY_RELU: return ACT_LEAKY_RELU;
+    case LAYER_SIGMOID: return ACT_SIGMOID;
+    case LAYER_TANH: return ACT_TANH;
+    default: return ACT_NONE;
+  }
+}
+
+void ops_set_epilogue(cl_kernel kernel, cl_uint first, const op_epilogue *e) {
+  const cl_int act = (cl_int)e->act, has_drop = op_epilogue_drops(e);
+  const cl_float slope = e->slope, scale = has_drop ? dropout_scale(e->drop_p) : 1.0f;
+  const cl_mem mask = has_drop ? e->mask : NULL;
+  KARG(kernel, first + 0, act);
+  KARG(kernel, first + 1, slope);
+  KARG(kernel, first + 2, has_drop);
+  KARG(kernel, first + 3, scale);
+  KARG(kernel, first + 4, mask);
+}

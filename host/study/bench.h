@@ -1,0 +1,53 @@
+/* Steady-state throughput of a full training step (cltrain bench, SPEC section 8).
+
+   One measurement: a net for MODEL at batch BATCH on an open runtime, a resident pool of
+   random rows on the device gathered through a shuffled permutation as training does, then
+   net_set_batch + net_train_step (Adam) repeated. Warm-up steps run first and are not
+   timed (every kernel and CLBlast program is compiled by then); then REPS repetitions of
+   STEPS steps each, each ended by clFinish, give one samples/s figure each. The median
+   is the result; min and max show the spread. */
+#ifndef CLTRAIN_BENCH_H
+#define CLTRAIN_BENCH_H
+
+#include <stdbool.h>
+
+#include "model/model.h"
+#include "cl/runtime.h"
+
+typedef struct {
+  int reps;            /* timed repetitions (median over them) */
+  double rep_seconds;  /* target length of one repetition; sets the steps per repetition */
+  int warmup_steps;
+} bench_options;
+
+/* 7 repetitions of about 0.4 s, 20 warm-up steps; QUICK: 3 of about 0.05 s, 5 warm-up. */
+void bench_options_default(bench_options *o, bool quick);
+
+typedef struct {
+  double samples_per_s;          /* median over the repetitions */
+  double samples_per_s_min, samples_per_s_max;
+  double step_us;                /* median step time */
+  int reps, steps_per_rep;
+  double launches_per_step;      /* kernels enqueued by cltrain per step */
+  double gemm_calls_per_step;    /* CLBlast calls per step */
+  double final_loss;             /* mean loss of the last repetition (a sanity check) */
+} bench_result;
+
+void bench_train_step(cl_runtime *rt, const model_spec *m, int batch, const bench_options *o,
+                      bench_result *out);
+
+/* Where a step's time goes: each prefix of the step (gather; + forward; + loss;
+   + backward; + optimizer = the full step) timed like a step, the differences giving each
+   phase, and the step's CLBlast calls alone (its GEMM shapes on scratch buffers).
+   Microseconds per step, each the best of 2 x REPS repetitions taken in interleaved
+   rounds; a phase whose difference comes out negative under background load is 0. */
+typedef struct {
+  double gather_us, forward_us, loss_us, backward_us, optimizer_us, step_us;
+  double gemm_us;      /* the step's GEMMs alone */
+  int gemm_calls;
+} bench_breakdown;
+
+void bench_step_breakdown(cl_runtime *rt, const model_spec *m, int batch, const bench_options *o,
+                          bench_breakdown *out);
+
+#endif

@@ -1,0 +1,41 @@
+/* The command line shared by the commands that train several runs (sweep, compare):
+   MODEL DATASET, every training option, --out, --no-plot, --prefix, -h/--help, plus a few
+   options of the command's own. */
+#ifndef CLTRAIN_MULTIRUN_ARGS_H
+#define CLTRAIN_MULTIRUN_ARGS_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "train/run_log.h"
+#include "train/train_config.h"
+
+/* getopt ids of a command's own options start here (below TRAIN_OPT_ID_BASE). */
+enum { MULTIRUN_OWN_ID_BASE = 16 };
+
+typedef struct {
+  train_config cfg;
+  char out[RUN_PATH_MAX - 128]; /* --out DIR; room left for a run directory's name */
+  char prefix[128];             /* --prefix NAME of the figure files */
+  bool no_plot;
+} multirun_args;
+
+typedef struct {
+  const char *command;        /* "sweep" */
+  const char *help;           /* --help text, printed before the training options */
+  const char *options_title;  /* heading line of the training options in --help */
+  const char *usage;          /* one-line usage for a missing MODEL/DATASET */
+  const struct option *own;   /* the command's own long options (ids from
+                                 MULTIRUN_OWN_ID_BASE) */
+  size_t n_own;
+  /* Apply own option ID with its ARG (exit 2 on bad input). */
+  void (*own_option)(void *ctx, int id, const char *arg);
+  void *ctx;
+} multirun_parser;
+
+/* Parse argv into M (training defaults first) and set MODEL and DATASET; bad input exits
+   2 with one line. The caller checks what is specific to it, then validates m->cfg. */
+void multirun_parse(int argc, char **argv, const multirun_parser *p, multirun_args *m);
+
+#endif

@@ -1,0 +1,53 @@
+/* Private to the trainer (trainer.c: setup, checkpoints, summary; trainer_loop.c: the
+   epochs). */
+#ifndef CLTRAIN_TRAINER_INTERNAL_H
+#define CLTRAIN_TRAINER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "train/checkpoint.h"
+#include "train/evaluate.h"
+#include "train/progress.h"
+#include "train/run_log.h"
+#include "train/trainer.h"
+
+/* Stream of the shuffle RNG (distinct from the streams of init, splits and synthesis). */
+#define SHUFFLE_STREAM 0x5348554646ull
+
+typedef struct {
+  const train_config *cfg;
+  const dataset *ds;
+  cl_runtime rt;
+  model_spec model;
+  net *net;
+  device_data dev;
+  run_log log;
+  progress prog;
+  train_progress st;        /* everything a checkpoint must hold to continue */
+  int batch;                /* rows per step (batch-size capped at the training rows) */
+  int eval_batch;           /* rows per evaluation batch (the net's max_batch) */
+  uint64_t steps_per_epoch;
+  uint64_t epoch_samples;
+  cl_mem perm_buf;
+  uint32_t *perm;
+  uint64_t signal_at_step;  /* test hook CLTRAIN_TEST_SIGNAL_AT_STEP=N[:TERM|:KILL], 0 = off */
+  int signal_kind;
+  double session_start;     /* now_seconds() minus train_seconds already done */
+  double session_epoch_s;   /* sum of the wall times of epochs finished in this session */
+  uint64_t session_epochs;
+  bool have_last;           /* the run directory holds a last.ckpt */
+  uint64_t saved_step;      /* ... written at this step */
+} trainer;
+
+/* Write NAME (last.ckpt, best.ckpt) into the run directory with the current state. */
+void trainer_save_checkpoint(trainer *t, const char *name);
+/* Result fields from the current state. */
+void trainer_fill_result(const trainer *t, train_status status, train_result *out);
+/* summary.json with STATUS ("running", or train_status_name()). */
+void trainer_write_summary(const trainer *t, const train_result *r, const char *status);
+const char *train_status_name(train_status s);
+/* The epochs: returns the exit code (0, 1 diverged, 130/143 interrupted) and fills OUT. */
+int trainer_loop(trainer *t, train_result *out);
+
+#endif

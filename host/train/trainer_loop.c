@@ -1,0 +1,200 @@
+/* The epochs of a run: queued steps, metrics at log rows, validation, checkpoints, and the
+   three ways out besides finishing: early stopping, interruption, divergence. */
+#include <math.h>
+#include <signal.h>
+#include <string.h>
+
+#include "base/interrupt.h"
+#include "train/trainer_internal.h"
+#include "base/util.h"
+
+enum { EPOCH_CONTINUE = -1, EPOCH_STOP_EARLY = -2 };
+
+/* Read the metrics accumulated on the device since the last read (one blocking read) into
+   the epoch's sums. False when the loss is NaN or infinite. */
+static bool take_metrics(trainer *t, net_metrics *m) {
+  net_take_metrics(t->net, m, NULL);
+  t->st.epoch_loss_sum += m->loss_sum;
+  t->st.epoch_correct += (uint64_t)m->correct;
+  t->st.epoch_count += (uint64_t)m->count;
+  return isfinite(m->loss_sum) && isfinite(m->last_loss);
+}
+
+static int diverged(trainer *t, const char *what, double value, uint64_t epoch, train_result *out) {
+  progress_clear(&t->prog);
+  char last[RUN_PATH_MAX];
+  run_path(last, sizeof last, t->log.dir, "last.ckpt");
+  if (isnan(value)) value = fabs(value); /* the sign of a NaN depends on the kernel; print "nan" */
+  /* Console messages count epochs from 1 (the CSV files from 0). */
+  if (t->have_last)
+    fprintf(stderr,
+            "cltrain: error: training diverged: %s is %g at step %llu (epoch %llu of %ld); stopped, keeping the "
+            "last good checkpoint %s (after epoch %llu, step %llu)\n",
+            what, value, (unsigned long long)t->st.step, (unsigned long long)epoch + 1, t->cfg->max_epochs, last,
+            (unsigned long long)t->st.epoch, (unsigned long long)t->saved_step);
+  else
+    fprintf(stderr,
+            "cltrain: error: training diverged: %s is %g at step %llu (epoch %llu of %ld); stopped before the "
+            "first checkpoint (try a lower --learning-rate)\n",
+            what, value, (unsigned long long)t->st.step, (unsigned long long)epoch + 1, t->cfg->max_epochs);
+  trainer_fill_result(t, TRAIN_DIVERGED, out);
+  trainer_write_summary(t, out, train_status_name(TRAIN_DIVERGED));
+  return EXIT_RUNTIME;
+}
+
+static int interrupted(trainer *t, int sig, uint64_t epoch, uint64_t batches_done, double epoch_start,
+                       double phase_start, train_result *out) {
+  net_metrics m;
+  if (!take_metrics(t, &m)) return diverged(t, "the training loss", m.last_loss, epoch, out);
+  double now = now_seconds();
+  t->st.epoch_batches = batches_done;
+  t->st.epoch_seconds = now - epoch_start;
+  t->st.step_seconds += now - phase_start;
+  t->st.train_seconds = now - t->session_start;
+  trainer_save_checkpoint(t, "last.ckpt");
+  trainer_fill_result(t, TRAIN_INTERRUPTED, out);
+  out->signal = sig;
+  trainer_write_summary(t, out, train_status_name(TRAIN_INTERRUPTED));
+  progress_clear(&t->prog);
+  fprintf(stderr,
+          "cltrain: interrupted by %s at step %llu (epoch %llu, batch %llu of %llu); saved %s/last.ckpt\n"
+          "cltrain: continue with: cltrain train --resume %s/last.ckpt\n",
+          sig == SIGTERM ? "SIGTERM" : "SIGINT", (unsigned long long)t->st.step, (unsigned long long)epoch + 1,
+          (unsigned long long)batches_done, (unsigned long long)t->steps_per_epoch, t->log.dir, t->log.dir);
+  return interrupt_exit_code(sig);
+}
+
+/* The bookkeeping of a finished epoch: state, log row, checkpoints, summary. */
+static int finish_epoch(trainer *t, uint64_t epoch, double lr, const rng_state *next_rng, double epoch_start,
+                        double phase_end, const eval_result *val, train_result *out) {
+  train_progress *s = &t->st;
+  double end = now_seconds();
+  epoch_row row = {
+      .epoch = epoch,
+      .step = s->step,
+      .train_loss = s->epoch_count ? s->epoch_loss_sum / (double)s->epoch_count : NAN,
+      .train_acc = s->epoch_count ? (double)s->epoch_correct / (double)s->epoch_count : NAN,
+      .val_loss = val->loss,
+      .val_acc = val->acc,
+      .lr = lr,
+      .epoch_s = end - epoch_start,
+      .samples_per_s = (double)t->epoch_samples / (phase_end - epoch_start),
+  };
+  run_log_epoch(&t->log, &row);
+  progress_epoch_end(&t->prog, &row);
+  s->last_train_loss = row.train_loss;
+  s->last_train_acc = row.train_acc;
+  s->last_val_loss = val->loss;
+  s->last_val_acc = val->acc;
+  s->epoch = epoch + 1;
+  s->epoch_batches = 0;
+  s->epoch_loss_sum = 0;
+  s->epoch_correct = s->epoch_count = 0;
+  s->epoch_seconds = 0;
+  s->shuffle_rng = *next_rng;
+  s->train_seconds = end - t->session_start;
+  bool best = val->acc > s->best_val_acc;
+  if (best) {
+    s->best_val_acc = val->acc;
+    s->best_epoch = epoch + 1;
+  }
+  if (val->loss < s->best_val_loss) {
+    s->best_val_loss = val->loss;
+    s->stale_epochs = 0;
+  } else {
+    s->stale_epochs++;
+  }
+  trainer_save_checkpoint(t, "last.ckpt");
+  t->have_last = true;
+  t->saved_step = s->step;
+  if (best) trainer_save_checkpoint(t, "best.ckpt");
+  t->session_epoch_s += row.epoch_s;
+  t->session_epochs++;
+  trainer_fill_result(t, TRAIN_FINISHED, out);
+  trainer_write_summary(t, out, "running");
+  if (t->cfg->early_stopping > 0 && s->stale_epochs >= (uint64_t)t->cfg->early_stopping &&
+      s->epoch < (uint64_t)t->cfg->max_epochs)
+    return EPOCH_STOP_EARLY;
+  int sig = interrupt_pending(); /* arrived during validation: the checkpoint is already saved */
+  if (sig) {
+    trainer_fill_result(t, TRAIN_INTERRUPTED, out);
+    out->signal = sig;
+    trainer_write_summary(t, out, train_status_name(TRAIN_INTERRUPTED));
+    fprintf(stderr, "cltrain: interrupted by %s after epoch %llu; saved %s/last.ckpt\n",
+            sig == SIGTERM ? "SIGTERM" : "SIGINT", (unsigned long long)epoch + 1, t->log.dir);
+    return interrupt_exit_code(sig);
+  }
+  return EPOCH_CONTINUE;
+}
+
+static int run_epoch(trainer *t, uint64_t epoch, train_result *out) {
+  const train_config *cfg = t->cfg;
+  const size_t n = t->dev.train.rows;
+  double lr = train_epoch_lr(cfg, epoch);
+  optim_config opt;
+  optim_config_default(&opt, cfg->optimizer, (float)lr, (float)train_config_weight_decay(cfg));
+  /* This epoch's order; the generator state after it is the next epoch's start. */
+  rng_state rng = t->st.shuffle_rng;
+  rng_permutation(&rng, t->perm, (uint32_t)n);
+  rt_write(&t->rt, t->perm_buf, 0, n * sizeof(uint32_t), t->perm);
+
+  double phase_start = now_seconds();
+  double epoch_start = phase_start - t->st.epoch_seconds; /* a resumed epoch started earlier */
+  progress_epoch_begin(&t->prog, epoch, (uint64_t)cfg->max_epochs, t->steps_per_epoch, t->st.epoch_batches);
+  for (uint64_t b = t->st.epoch_batches; b < t->steps_per_epoch; b++) {
+    size_t start = (size_t)b * (size_t)t->batch;
+    int bs = n - start < (size_t)t->batch ? (int)(n - start) : t->batch;
+    net_set_batch(t->net, t->dev.train.x, t->dev.train.y, t->perm_buf, start, bs);
+    net_train_step(t->net, bs, &opt, t->st.step + 1);
+    t->st.step++;
+    t->st.samples += (uint64_t)bs;
+    if (t->st.step % (uint64_t)cfg->log_every_n_steps == 0) {
+      net_metrics m;
+      if (!take_metrics(t, &m)) return diverged(t, "the training loss", m.last_loss, epoch, out);
+      run_log_step(&t->log, t->st.step, epoch, m.last_loss, m.last_acc, lr, now_seconds() - t->session_start);
+      progress_metrics(&t->prog, m.last_loss, m.last_acc);
+    }
+    progress_step(&t->prog, b + 1);
+    if (t->signal_at_step == t->st.step) raise(t->signal_kind);
+    int sig = interrupt_pending();
+    if (sig) return interrupted(t, sig, epoch, b + 1, epoch_start, phase_start, out);
+  }
+  net_metrics m;
+  if (!take_metrics(t, &m)) return diverged(t, "the training loss", m.last_loss, epoch, out);
+  double phase_end = now_seconds();
+  t->st.step_seconds += phase_end - phase_start;
+  eval_result val;
+  evaluate_split(t->net, &t->dev.val, t->eval_batch, &val);
+  if (!isfinite(val.loss)) return diverged(t, "the validation loss", val.loss, epoch, out);
+  return finish_epoch(t, epoch, lr, &rng, epoch_start, phase_end, &val, out);
+}
+
+int trainer_loop(trainer *t, train_result *out) {
+  const train_config *cfg = t->cfg;
+  train_status status = TRAIN_FINISHED;
+  t->session_start = now_seconds() - t->st.train_seconds;
+  if (t->st.epoch >= (uint64_t)cfg->max_epochs && !cfg->quiet)
+    printf("the run already finished its %ld epochs (raise --max-epochs to continue it)\n", cfg->max_epochs);
+  for (uint64_t epoch = t->st.epoch; epoch < (uint64_t)cfg->max_epochs; epoch++) {
+    if (cfg->early_stopping > 0 && t->st.stale_epochs >= (uint64_t)cfg->early_stopping) {
+      status = TRAIN_EARLY_STOPPED;
+      break;
+    }
+    int rc = run_epoch(t, epoch, out);
+    if (rc == EPOCH_STOP_EARLY) {
+      status = TRAIN_EARLY_STOPPED;
+      if (!cfg->quiet)
+        printf("early stopping: validation loss did not improve for %ld epochs\n", cfg->early_stopping);
+      break;
+    }
+    if (rc != EPOCH_CONTINUE) return rc;
+  }
+  trainer_fill_result(t, status, out);
+  eval_result test;
+  evaluate_split(t->net, &t->dev.test, t->eval_batch, &test);
+  out->have_test = true;
+  out->test_loss = test.loss;
+  out->test_acc = test.acc;
+  trainer_write_summary(t, out, train_status_name(status));
+  return EXIT_OK;
+}
