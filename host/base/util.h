@@ -6,14 +6,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-/* Exit codes shared by every command. */
-enum {
-  EXIT_OK = 0,
-  EXIT_RUNTIME = 1,   /* OpenCL/CLBlast/IO failure while running */
-  EXIT_USAGE = 2,     /* bad input: option, value, file, model, device */
-  EXIT_SIGINT = 130,
-  EXIT_SIGTERM = 143,
-};
+#include "base/error.h"  /* exit codes */
 
 /* Print "cltrain: error: ..." and exit with EXIT_USAGE (bad input). */
 _Noreturn void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
