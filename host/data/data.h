@@ -9,13 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JSC_N_FEATURES 16
-#define JSC_N_CLASSES 5
-
-/* Canonical order of the 16 features and of the 5 classes (g, q, W, Z, t: the order of
-   MASE's one-hot columns j_g j_q j_w j_z j_t). Every loader maps by name into it. */
-extern const char *const jsc_feature_names[JSC_N_FEATURES];
-extern const char *const jsc_class_names[JSC_N_CLASSES];
+#include "data/jsc_names.h"
 
 typedef struct {
   size_t rows;

@@ -1,4 +1,4 @@
-/* Steady-state throughput of a full training step (cltrain bench, SPEC section 8).
+/* Steady-state throughput of a full training step (README.md "cltrain bench").
 
    One measurement: a net for MODEL at batch BATCH on an open runtime, a resident pool of
    random rows on the device gathered through a shuffled permutation as training does, then

@@ -1,4 +1,4 @@
-/* `cltrain lab1`: the experiments of the MASE Lab 1 (SPEC section 7) as four sweeps that
+/* `cltrain lab1`: the experiments of the MASE Lab 1 (README.md "cltrain lab1") as four sweeps that
    share one directory of runs, so a run that two experiments need (jsc-tiny, batch 256,
    lr 1e-5, 20 epochs is in three of them) is trained once:
 

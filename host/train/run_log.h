@@ -1,4 +1,4 @@
-/* The run directory (SPEC section 3): <project-dir>/<model>_<dataset>_<YYYYmmdd-HHMMSS>[-N]/
+/* The run directory (README.md "cltrain train", docs/FORMATS.md): <project-dir>/<model>_<dataset>_<YYYYmmdd-HHMMSS>[-N]/
    with metrics.csv (one row every --log-every-n-steps steps) and epochs.csv (one row per
    finished epoch). Epochs are counted from 0 in both files, as PyTorch Lightning's CSV
    logger does; `step` is the number of optimizer steps done when the row was written.

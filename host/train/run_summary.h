@@ -1,4 +1,4 @@
-/* summary.json of a run (SPEC section 3). Written with one "key": value pair per line so
+/* summary.json of a run (README.md "cltrain train"; keys in docs/FORMATS.md). Written with one "key": value pair per line so
    `cltrain test` can fill in the test results without a JSON library. Unknown values are
    null. */
 #ifndef CLTRAIN_RUN_SUMMARY_H

@@ -1,4 +1,4 @@
-/* Training configuration: every option of `cltrain train` (SPEC section 2) with MASE's
+/* Training configuration: every option of `cltrain train` (README.md "cltrain train") with MASE's
    defaults, strict parsing with getopt_long, the effective-configuration table (name,
    default, override, effective) and a key=value text form stored in checkpoints.
    `sweep` and `compare` reuse it: they append train_config_long_options() to their own

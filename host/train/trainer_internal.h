@@ -1,5 +1,5 @@
-/* Private to the trainer (trainer.c: setup, checkpoints, summary; trainer_loop.c: the
-   epochs). */
+/* Private to the trainer (trainer.c: setup; trainer_loop.c: the epochs; trainer_save.c:
+   checkpoints, summary and result, used by both). */
 #ifndef CLTRAIN_TRAINER_INTERNAL_H
 #define CLTRAIN_TRAINER_INTERNAL_H
 
