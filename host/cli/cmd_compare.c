@@ -10,10 +10,11 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "base/csvread.h"
 #include "model/model.h"
-#include "study/multirun_args.h"
+#include "cli/cli_multirun.h"
 #include "plot/plot.h"
 #include "cl/runtime.h"
 #include "train/trainer.h"
@@ -53,49 +54,49 @@ typedef struct {
   char devices[1024];
 } compare_args;
 
-static void compare_option(void *ctx, int id, const char *arg) {
+static int compare_option(void *ctx, int id, const char *arg, error *err) {
   compare_args *a = ctx;
-  if (id != OPT_DEVICES) die_usage("compare: internal: option id %d", id);
-  if (!arg[0] || strlen(arg) >= sizeof a->devices) die_usage("compare: --devices: empty or too long");
+  if (id != OPT_DEVICES) return ERR_RUNTIME(err, "option id %d is not a compare option", id);
+  if (!arg[0] || strlen(arg) >= sizeof a->devices) return ERR_USAGE(err, "--devices: empty or too long");
   snprintf(a->devices, sizeof a->devices, "%s", arg);
+  return 0;
 }
 
 static void parse_args(int argc, char **argv, compare_args *a) {
   memset(a, 0, sizeof *a);
-  const struct option own[] = {{"devices", required_argument, NULL, OPT_DEVICES}};
+  static const struct option own[] = {{"devices", required_argument, NULL, OPT_DEVICES}, {NULL, 0, NULL, 0}};
   const multirun_parser p = {
       .command = "compare",
       .help = compare_help,
       .options_title = "training options (the same on every device):",
       .usage = "cltrain compare MODEL DATASET --devices all",
       .own = own,
-      .n_own = sizeof own / sizeof *own,
       .own_option = compare_option,
       .ctx = a,
   };
   multirun_parse(argc, argv, &p, &a->m);
   char err[1024];
-  if (!a->devices[0]) die_usage("compare: needs --devices all or --devices SPEC,SPEC,...");
-  if (a->m.cfg.given[TOPT_DEVICE]) die_usage("compare: use --devices (a list), not --device");
-  if (a->m.cfg.resume[0]) die_usage("compare: --resume does not apply to a comparison");
-  if (train_config_validate(&a->m.cfg, err, sizeof err)) die_usage("compare: %s", err);
+  if (!a->devices[0]) cli_usage_exit("compare: needs --devices all or --devices SPEC,SPEC,...");
+  if (a->m.cfg.given[TOPT_DEVICE]) cli_usage_exit("compare: use --devices (a list), not --device");
+  if (a->m.cfg.resume[0]) cli_usage_exit("compare: --resume does not apply to a comparison");
+  if (train_config_validate(&a->m.cfg, err, sizeof err)) cli_usage_exit("compare: %s", err);
 }
 
 /* Resolve --devices into flat device indices (every spec checked before any training). */
 static int resolve_devices(const char *list, int *out) {
   device_list devs;
   device_list_get(&devs);
-  if (devs.count == 0) die_usage("compare: no OpenCL device found");
+  if (devs.count == 0) cli_usage_exit("compare: no OpenCL device found");
   int n = 0;
   if (strcmp(list, "all") == 0) {
     for (int i = 0; i < devs.count && n < MAX_DEVICES; i++) out[n++] = i;
   } else {
     char items[MAX_DEVICES][LIST_ITEM_MAX], err[512];
     n = split_list(list, items, MAX_DEVICES);
-    if (n <= 0) die_usage("compare: --devices '%s' is not 'all' or a comma-separated list of devices", list);
+    if (n <= 0) cli_usage_exit("compare: --devices '%s' is not 'all' or a comma-separated list of devices", list);
     for (int i = 0; i < n; i++) {
       out[i] = device_select(&devs, items[i], err, sizeof err);
-      if (out[i] < 0) die_usage("compare: %s", err);
+      if (out[i] < 0) cli_usage_exit("compare: %s", err);
     }
   }
   device_list_free(&devs);
@@ -105,7 +106,7 @@ static int resolve_devices(const char *list, int *out) {
 static void new_compare_dir(const compare_args *a, char *dir, size_t n) {
   char model[160], data[TRAIN_PATH_MAX], err[1024];
   model_spec m;
-  if (model_load(a->m.cfg.model, &m, err, sizeof err) != 0) die_usage("compare: %s", err);
+  if (model_load(a->m.cfg.model, &m, err, sizeof err) != 0) cli_usage_exit("compare: %s", err);
   snprintf(model, sizeof model, "%s", m.name);
   model_free(&m);
   const char *base = strrchr(a->m.cfg.dataset, '/');
@@ -114,7 +115,7 @@ static void new_compare_dir(const compare_args *a, char *dir, size_t n) {
   if (dot && dot != data) *dot = '\0';
   char stem[TRAIN_PATH_MAX + 200];
   snprintf(stem, sizeof stem, "compare_%s_%s", model, data);
-  if (free_stamped_name(dir, n, a->m.cfg.project_dir, stem) != 0) die_usage("compare: directory name too long");
+  if (free_stamped_name(dir, n, a->m.cfg.project_dir, stem) != 0) cli_usage_exit("compare: directory name too long");
 }
 
 /* val_acc per epoch of a run directory (NULL and 0 when unreadable). */
@@ -138,14 +139,14 @@ typedef struct {
 
 static void write_csv(const char *path, const compare_row *rows, int n) {
   FILE *f = fopen(path, "w");
-  if (!f) die_usage("compare: cannot write %s: %s", path, strerror(errno));
+  if (!f) cli_usage_exit("compare: cannot write %s: %s", path, strerror(errno));
   fputs("device,epoch_s,samples_per_s,final_val_acc,max_abs_diff_val_acc\n", f);
   for (int i = 0; i < n; i++) {
     csv_put_field(f, rows[i].name);
     fprintf(f, ",%.6g,%.6g,%.6g,%.6g\n", rows[i].res.epoch_seconds, rows[i].res.samples_per_s,
             rows[i].res.final_val_acc, rows[i].max_diff);
   }
-  if (fclose(f) != 0) DIE("compare: writing %s failed", path);
+  if (fclose(f) != 0) CLI_FAIL("compare: writing %s failed", path);
 }
 
 int cmd_compare(int argc, char **argv) {
@@ -159,17 +160,17 @@ int cmd_compare(int argc, char **argv) {
 
   /* Check the model before loading data; the trainer checks the rest. */
   model_spec m;
-  if (model_load(a->m.cfg.model, &m, err, sizeof err) != 0) die_usage("compare: %s", err);
+  if (model_load(a->m.cfg.model, &m, err, sizeof err) != 0) cli_usage_exit("compare: %s", err);
   model_free(&m);
   data_options opt;
   train_data_options(&a->m.cfg, &opt);
   dataset ds;
   if (!a->m.cfg.quiet) printf("loading %s ...\n", a->m.cfg.dataset);
   fflush(stdout);
-  if (dataset_load(a->m.cfg.dataset, &opt, &ds, err, sizeof err)) die_usage("compare: %s", err);
+  if (dataset_load(a->m.cfg.dataset, &opt, &ds, err, sizeof err)) cli_usage_exit("compare: %s", err);
   /* A batch larger than the data is refused before the compare directory exists. */
-  if (train_check_data(&a->m.cfg, &ds, err, sizeof err)) die_usage("compare: %s", err);
-  if (make_dirs(dir, err, sizeof err) != 0) die_usage("compare: %s", err);
+  if (train_check_data(&a->m.cfg, &ds, err, sizeof err)) cli_usage_exit("compare: %s", err);
+  if (make_dirs(dir, err, sizeof err) != 0) cli_usage_exit("compare: %s", err);
 
   compare_row *rows = xcalloc((size_t)n, sizeof *rows);
   double *first_acc = NULL;
@@ -181,7 +182,7 @@ int cmd_compare(int argc, char **argv) {
     snprintf(spec, sizeof spec, "%d", devs[i]);
     if (train_config_set_opt(&cfg, TOPT_DEVICE, spec, err, sizeof err) ||
         train_config_set_opt(&cfg, TOPT_PROJECT_DIR, dir, err, sizeof err))
-      die_usage("compare: %s", err);
+      cli_usage_exit("compare: %s", err);
     printf("%s== device %d of %d (index %d) ==\n", i ? "\n" : "", i + 1, n, devs[i]);
     fflush(stdout);
     rc = train_run_with_data(&cfg, &ds, &rows[i].res);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "study/lab1.h"
 #include "study/sweep_runs.h"
@@ -48,7 +49,7 @@ static const char lab1_help[] =
     "  --verbose                show each run's configuration, model and epochs\n"
     "  -h, --help               this text\n";
 
-enum { OPT_QUICK = 1, OPT_OUT, OPT_VERBOSE, OPT_SMOKE, OPT_HELP };
+enum { OPT_QUICK = 1, OPT_OUT, OPT_VERBOSE, OPT_SMOKE, OPT_FAIL_FAST };
 #define TID(opt) (TRAIN_OPT_ID_BASE + (opt))
 
 typedef struct {
@@ -56,7 +57,29 @@ typedef struct {
   train_config base;
   char out[RUN_PATH_MAX];
   bool verbose;
+  bool fail_fast;
 } lab1_args;
+
+typedef struct {
+  lab1_args *a;
+  lab1_mode mode;
+} lab1_parse;
+
+static int lab1_option(void *ctx, int id, const char *arg, error *err) {
+  lab1_parse *p = ctx;
+  lab1_args *a = p->a;
+  switch (id) {
+    case OPT_QUICK: p->mode = p->mode == LAB1_SMOKE ? p->mode : LAB1_QUICK; return 0;
+    case OPT_SMOKE: p->mode = LAB1_SMOKE; return 0;
+    case OPT_VERBOSE: a->verbose = true; return 0;
+    case OPT_FAIL_FAST: a->fail_fast = true; return 0;
+    case OPT_OUT:
+      if (!arg[0] || strlen(arg) >= sizeof a->out) return ERR_USAGE(err, "--out: empty or too long");
+      snprintf(a->out, sizeof a->out, "%s", arg);
+      return 0;
+    default: return train_config_getopt(&a->base, id, arg, err);
+  }
+}
 
 static void parse_args(int argc, char **argv, lab1_args *a) {
   static const struct option opts[] = {
@@ -70,31 +93,16 @@ static void parse_args(int argc, char **argv, lab1_args *a) {
       {"seed", required_argument, NULL, TID(TOPT_SEED)},
       {"project-dir", required_argument, NULL, TID(TOPT_PROJECT_DIR)},
       {"kernels-dir", required_argument, NULL, TID(TOPT_KERNELS_DIR)},
-      {"help", no_argument, NULL, OPT_HELP},
+      {"fail-fast", no_argument, NULL, OPT_FAIL_FAST},
       {NULL, 0, NULL, 0}};
   memset(a, 0, sizeof *a);
   train_config_default(&a->base);
-  lab1_mode mode = LAB1_FULL;
-  optind = 0;
-  opterr = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-    switch (c) {
-      case 'h':
-      case OPT_HELP: fputs(lab1_help, stdout); exit(EXIT_OK);
-      case OPT_QUICK: mode = mode == LAB1_SMOKE ? mode : LAB1_QUICK; break;
-      case OPT_SMOKE: mode = LAB1_SMOKE; break;
-      case OPT_VERBOSE: a->verbose = true; break;
-      case OPT_OUT:
-        if (!optarg[0] || strlen(optarg) >= sizeof a->out) die_usage("lab1: --out: empty or too long");
-        snprintf(a->out, sizeof a->out, "%s", optarg);
-        break;
-      case ':': die_usage("lab1: option '%s' needs a value", argv[optind - 1]);
-      case '?': die_usage("lab1: unknown option '%s' (see 'cltrain lab1 --help')", argv[optind - 1]);
-      default: train_config_getopt(&a->base, c, optarg, "lab1");
-    }
-  }
-  if (optind < argc) die_usage("lab1: unexpected argument '%s' (see 'cltrain lab1 --help')", argv[optind]);
+  lab1_parse p = {a, LAB1_FULL};
+  const struct option *tables[] = {opts, NULL};
+  const cli_command c = {.cmd = "lab1", .tables = tables, .help = lab1_help, .apply = lab1_option, .ctx = &p};
+  int first = cli_parse(argc, argv, &c);
+  if (first < argc) cli_usage_exit("lab1: unexpected argument '%s' (see 'cltrain lab1 --help')", argv[first]);
+  lab1_mode mode = p.mode;
   lab1_plan_init(&a->plan, mode);
   train_config *b = &a->base;
   char err[512], v[32];
@@ -106,7 +114,7 @@ static void parse_args(int argc, char **argv, lab1_args *a) {
   a->plan.synth_size = b->synth_size;
   snprintf(v, sizeof v, "%ld", a->plan.log_every);
   if (!bad) bad = train_config_set_opt(b, TOPT_LOG_EVERY, v, err, sizeof err);
-  if (bad) die_usage("lab1: %s", err);
+  if (bad) cli_usage_exit("lab1: %s", err);
   b->quiet = !a->verbose;
   b->no_progress = !a->verbose;
 }
@@ -136,7 +144,7 @@ static void default_out(const lab1_args *a, char *dir, size_t n) {
     char suffix[16] = "";
     if (k) snprintf(suffix, sizeof suffix, "-%d", k);
     if (snprintf(dir, n, "%s/%s_%s%s", a->base.project_dir, kind, stamp, suffix) >= (int)n)
-      die_usage("lab1: output directory name too long");
+      cli_usage_exit("lab1: output directory name too long");
     /* Free name found; or the project directory itself is unusable (a file, no access):
        creating the directory reports that. Only "exists" tries the next name. */
     struct stat st;
@@ -168,7 +176,7 @@ static int run_experiment(const lab1_args *a, const char *out, const lab1_experi
   }
   sweep_grid_init(&o->grid);
   if (!bad) bad = sweep_grid_add(&o->grid, e->vary, err, sizeof err);
-  if (bad) DIE("lab1 experiment %s: %s", e->name, err);
+  if (bad) CLI_FAIL("lab1 experiment %s: %s", e->name, err);
   run_path(o->dir, sizeof o->dir, out, e->name);
   char runs[RUN_PATH_MAX], label[96];
   run_path(runs, sizeof runs, out, "runs");
@@ -190,7 +198,7 @@ int cmd_lab1(int argc, char **argv) {
   char out[RUN_PATH_MAX], err[RUN_PATH_MAX + 256], device[256];
   if (a->out[0]) snprintf(out, sizeof out, "%s", a->out);
   else default_out(a, out, sizeof out);
-  if (sweep_device_name(a->base.device, device, sizeof device, err, sizeof err)) die_usage("lab1: --device: %s", err);
+  if (sweep_device_name(a->base.device, device, sizeof device, err, sizeof err)) cli_usage_exit("lab1: --device: %s", err);
   printf("lab1: %s mode, output in %s, device %s\n",
          a->plan.mode == LAB1_FULL ? "full" : a->plan.mode == LAB1_QUICK ? "quick" : "smoke", out, device);
   fflush(stdout);

@@ -8,9 +8,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "model/model.h"
-#include "study/multirun_args.h"
+#include "cli/cli_multirun.h"
 #include "study/sweep.h"
 #include "base/util.h"
 
@@ -44,32 +45,32 @@ typedef struct {
   sweep_grid grid;
 } sweep_args;
 
-static void sweep_option(void *ctx, int id, const char *arg) {
+static int sweep_option(void *ctx, int id, const char *arg, error *err) {
   sweep_args *a = ctx;
-  char err[1024];
-  if (id != OPT_VARY) die_usage("sweep: internal: option id %d", id);
-  if (sweep_grid_add(&a->grid, arg, err, sizeof err)) die_usage("sweep: %s", err);
+  char msg[1024];
+  if (id != OPT_VARY) return ERR_RUNTIME(err, "option id %d is not a sweep option", id);
+  if (sweep_grid_add(&a->grid, arg, msg, sizeof msg)) return ERR_USAGE(err, "%s", msg);
+  return 0;
 }
 
 static void parse_args(int argc, char **argv, sweep_args *a) {
   memset(a, 0, sizeof *a);
   sweep_grid_init(&a->grid);
-  const struct option own[] = {{"vary", required_argument, NULL, OPT_VARY}};
+  static const struct option own[] = {{"vary", required_argument, NULL, OPT_VARY}, {NULL, 0, NULL, 0}};
   const multirun_parser p = {
       .command = "sweep",
       .help = sweep_help,
       .options_title = "training options (the same for every run unless varied):",
       .usage = "cltrain sweep MODEL DATASET --vary NAME=V1,V2,...",
       .own = own,
-      .n_own = sizeof own / sizeof *own,
       .own_option = sweep_option,
       .ctx = a,
   };
   multirun_parse(argc, argv, &p, &a->m);
   char err[1024];
-  if (a->grid.n_axes == 0) die_usage("sweep: needs at least one --vary NAME=V1,V2,...");
-  if (a->m.cfg.resume[0]) die_usage("sweep: --resume does not apply to a sweep (run it again with the same --out)");
-  if (train_config_validate(&a->m.cfg, err, sizeof err)) die_usage("sweep: %s", err);
+  if (a->grid.n_axes == 0) cli_usage_exit("sweep: needs at least one --vary NAME=V1,V2,...");
+  if (a->m.cfg.resume[0]) cli_usage_exit("sweep: --resume does not apply to a sweep (run it again with the same --out)");
+  if (train_config_validate(&a->m.cfg, err, sizeof err)) cli_usage_exit("sweep: %s", err);
 }
 
 /* Short name of a model (its zoo name or file name) or a dataset (file name without
@@ -119,7 +120,7 @@ static void new_sweep_dir(const sweep_args *a, char *dir, size_t n) {
     used += snprintf(names + used, sizeof names - (size_t)used, "%s%s", i ? "-" : "", a->grid.axes[i].column);
   char stem[800];
   snprintf(stem, sizeof stem, "sweep_%s_%s_%s", model, data, names);
-  if (free_stamped_name(dir, n, a->m.cfg.project_dir, stem) != 0) die_usage("sweep: directory name too long");
+  if (free_stamped_name(dir, n, a->m.cfg.project_dir, stem) != 0) cli_usage_exit("sweep: directory name too long");
 }
 
 int cmd_sweep(int argc, char **argv) {

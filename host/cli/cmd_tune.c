@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "cl/gemm.h"
 #include "model/model.h"
@@ -134,6 +135,25 @@ static void tune_usage(FILE *out) {
           N_DIRECT);
 }
 
+typedef struct {
+  const char *models, *batches, *device, *candidates, *reps;
+  bool dry_run, verbose;
+} tune_args;
+
+static int tune_option(void *ctx, int id, const char *arg, error *err) {
+  tune_args *a = ctx;
+  switch (id) {
+    case 'm': a->models = arg; return 0;
+    case 'b': a->batches = arg; return 0;
+    case 'd': a->device = arg; return 0;
+    case 'c': a->candidates = arg; return 0;
+    case 'r': a->reps = arg; return 0;
+    case 'n': a->dry_run = true; return 0;
+    case 'v': a->verbose = true; return 0;
+    default: return ERR_RUNTIME(err, "option id %d is not a tune option", id);
+  }
+}
+
 int cmd_tune(int argc, char **argv) {
   const char *models = "jsc-tiny,jsc-toy,jsc-s,jsc-trt", *batches = "32,256,1024", *device = NULL;
   long candidates = (long)N_DIRECT, reps = 20;
@@ -142,38 +162,27 @@ int cmd_tune(int argc, char **argv) {
       {"models", required_argument, NULL, 'm'},     {"batch-sizes", required_argument, NULL, 'b'},
       {"device", required_argument, NULL, 'd'},     {"candidates", required_argument, NULL, 'c'},
       {"reps", required_argument, NULL, 'r'},       {"dry-run", no_argument, NULL, 'n'},
-      {"verbose", no_argument, NULL, 'v'},
-      {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
-  int c;
-  optind = 1;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-    switch (c) {
-      case 'm': models = optarg; break;
-      case 'b': batches = optarg; break;
-      case 'd': device = optarg; break;
-      case 'c': candidates = parse_long_opt("--candidates", optarg, 1, (long)N_DIRECT); break;
-      case 'r': reps = parse_long_opt("--reps", optarg, 1, 100000); break;
-      case 'n': dry_run = true; break;
-      case 'v': verbose = true; break;
-      case 'h': tune_usage(stdout); return EXIT_OK;
-      case ':': die_usage("tune: option '%s' needs a value", argv[optind - 1]);
-      default: die_usage("tune: unknown option '%s' (see 'cltrain tune --help')", argv[optind - 1]);
-    }
-  }
-  if (optind < argc) die_usage("tune: unexpected argument '%s'", argv[optind]);
+      {"verbose", no_argument, NULL, 'v'},          {NULL, 0, NULL, 0}};
+  tune_args a = {models, batches, device, NULL, NULL, dry_run, verbose};
+  const struct option *tables[] = {opts, NULL};
+  const cli_command cmd = {.cmd = "tune", .tables = tables, .help_fn = tune_usage, .apply = tune_option, .ctx = &a};
+  const int first = cli_parse(argc, argv, &cmd);
+  if (first < argc) cli_usage_exit("tune: unexpected argument '%s'", argv[first]);
+  models = a.models, batches = a.batches, device = a.device, dry_run = a.dry_run, verbose = a.verbose;
+  if (a.candidates) candidates = cli_parse_long("--candidates", a.candidates, 1, (long)N_DIRECT);
+  if (a.reps) reps = cli_parse_long("--reps", a.reps, 1, 100000);
 
   tune_ctx t = {.reps = (int)reps};
   size_t max_elems = 1;
   char err[1024], names[32][LIST_ITEM_MAX], sizes[32][LIST_ITEM_MAX];
   int n_models = split_list(models, names, 32), n_sizes = split_list(batches, sizes, 32);
-  if (n_models <= 0) die_usage("tune: --models '%s' is not a comma-separated list of models", models);
-  if (n_sizes <= 0) die_usage("tune: --batch-sizes '%s' is not a comma-separated list", batches);
+  if (n_models <= 0) cli_usage_exit("tune: --models '%s' is not a comma-separated list of models", models);
+  if (n_sizes <= 0) cli_usage_exit("tune: --batch-sizes '%s' is not a comma-separated list", batches);
   for (int mi = 0; mi < n_models; mi++) {
     model_spec m;
-    if (model_load(names[mi], &m, err, sizeof err) != 0) die_usage("tune: %s", err);
+    if (model_load(names[mi], &m, err, sizeof err) != 0) cli_usage_exit("tune: %s", err);
     for (int bi = 0; bi < n_sizes; bi++) {
-      size_t batch = (size_t)parse_long_opt("--batch-sizes", sizes[bi], 1, 1 << 20);
+      size_t batch = (size_t)cli_parse_long("--batch-sizes", sizes[bi], 1, 1 << 20);
       for (int l = 0; l < m.n_layers; l++) {
         const layer_spec *L = &m.layers[l];
         if (L->kind != LAYER_LINEAR) continue;
@@ -188,10 +197,10 @@ int cmd_tune(int argc, char **argv) {
     }
     model_free(&m);
   }
-  if (t.n_shapes == 0) die_usage("tune: the models have no linear layers, nothing to tune");
+  if (t.n_shapes == 0) cli_usage_exit("tune: the models have no linear layers, nothing to tune");
 
   /* Start from CLBlast's own defaults, not from a tuning stored earlier. */
-  if (setenv("CLTRAIN_NO_TUNING", "1", 1) != 0) DIE("setenv failed");
+  if (setenv("CLTRAIN_NO_TUNING", "1", 1) != 0) CLI_FAIL("setenv failed");
   cl_runtime rt;
   rt_open(&rt, device, NULL);
   t.rt = &rt;
@@ -237,7 +246,7 @@ int cmd_tune(int argc, char **argv) {
     }
     if (pos < N_FINALISTS) finalists[pos] = i;
   }
-  if (n_final == 0) die_usage("tune: CLBlast refused every candidate parameter set");
+  if (n_final == 0) cli_usage_exit("tune: CLBlast refused every candidate parameter set");
   double *final_shape = xcalloc((size_t)n_final * (size_t)t.n_shapes, sizeof(double));
   double *per_round = xcalloc((size_t)t.n_shapes, sizeof(double));
   for (int f = 0; f < n_final * t.n_shapes; f++) final_shape[f] = INFINITY;
@@ -333,7 +342,7 @@ int cmd_tune(int argc, char **argv) {
   if (!dry_run) {
     char path[1200];
     tuning_path(&rt.info, path, sizeof path);
-    if (tuning_save(path, &tu, err, sizeof err) != 0) die_usage("tune: %s", err);
+    if (tuning_save(path, &tu, err, sizeof err) != 0) cli_usage_exit("tune: %s", err);
     printf("stored %s\n", path);
   }
   free(per_direct);

@@ -31,24 +31,35 @@ const char data_options_help[] =
     "  --synth-seed N       seed of the jsc-synth generator (0)\n"
     "  --no-cache           do not read or write the pre-processed cache of a file\n";
 
-bool data_options_apply(data_options *opt, const char *name, const char *value) {
+/* The messages of the training options (train_config.c), so both read alike. */
+static int bad_integer(error *err, const char *name, const char *value, long lo, long hi) {
+  return ERR_USAGE(err, "--%s: '%s' is not an integer in [%ld, %ld]", name, value ? value : "", lo, hi);
+}
+
+int data_options_apply(data_options *opt, const char *name, const char *value, error *err) {
+  long v;
+  double f;
   if (strcmp(name, "val-fraction") == 0) {
-    opt->val_fraction = parse_double_opt("--val-fraction", value, 0.0, 0.9);
-  } else if (strcmp(name, "split-seed") == 0) {
-    opt->split_seed = (uint64_t)parse_long_opt("--split-seed", value, 0, 0x7fffffffffffffffL);
-  } else if (strcmp(name, "synth-seed") == 0) {
-    opt->synth_seed = (uint64_t)parse_long_opt("--synth-seed", value, 0, 0x7fffffffffffffffL);
+    if (!parse_double(value, 0.0, DATA_VAL_FRACTION_MAX, &f))
+      return ERR_USAGE(err, "--%s: '%s' is not a number in [0, %g]", name, value ? value : "", DATA_VAL_FRACTION_MAX);
+    opt->val_fraction = f;
+  } else if (strcmp(name, "split-seed") == 0 || strcmp(name, "synth-seed") == 0) {
+    if (!parse_long(value, 0, DATA_SEED_MAX, &v)) return bad_integer(err, name, value, 0, DATA_SEED_MAX);
+    if (name[1] == 'p') opt->split_seed = (uint64_t)v;
+    else opt->synth_seed = (uint64_t)v;
   } else if (strcmp(name, "synth-size") == 0) {
-    opt->synth_size = (size_t)parse_long_opt("--synth-size", value, 10, 100000000L);
+    if (!parse_long(value, DATA_SYNTH_SIZE_MIN, DATA_SYNTH_SIZE_MAX, &v))
+      return bad_integer(err, name, value, DATA_SYNTH_SIZE_MIN, DATA_SYNTH_SIZE_MAX);
+    opt->synth_size = (size_t)v;
   } else if (strcmp(name, "data") == 0) {
-    if (!value || !*value) die_usage("--data needs a file path");
+    if (!value || !*value) return ERR_USAGE(err, "--data needs a file path");
     opt->data_path = value;
   } else if (strcmp(name, "no-cache") == 0) {
     opt->use_cache = false;
   } else {
-    return false;
+    return 0;
   }
-  return true;
+  return 1;
 }
 
 int data_jsc_default_paths(char paths[][1024], int max) {
