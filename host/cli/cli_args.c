@@ -20,6 +20,11 @@ void cli_usage_exit(const char *fmt, ...) {
 
 void cli_error_exit(const error *e) { exit(error_report(e)); }
 
+int cli_report(const char *cmd, const error *e) {
+  fprintf(stderr, "cltrain: error: %s: %s\n", cmd, e->msg);
+  return e->code ? e->code : EXIT_RUNTIME;
+}
+
 long cli_parse_long(const char *option, const char *s, long lo, long hi) {
   long v;
   if (!parse_long(s, lo, hi, &v)) cli_usage_exit("%s: '%s' is not an integer in [%ld, %ld]", option, s ? s : "", lo, hi);

@@ -12,6 +12,8 @@
 _Noreturn void cli_usage_exit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print E (error_report) and exit with its code. */
 _Noreturn void cli_error_exit(const error *e);
+/* Print "cltrain: error: CMD: MESSAGE" of E and return its exit code. */
+int cli_report(const char *cmd, const error *e);
 
 /* A runtime failure found by the command itself: "FILE:LINE: MESSAGE", exit 1. */
 #define CLI_FAIL(...)                   \

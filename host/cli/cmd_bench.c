@@ -238,7 +238,9 @@ static void bench_epoch(const bench_args *a) {
   dataset ds;
   if (dataset_load(cfg.dataset, &opt, &ds, err, sizeof err) != 0) cli_usage_exit("bench: %s", err);
   train_result res;
-  int rc = train_run_with_data(&cfg, &ds, &res);
+  error e = {0};
+  int rc = train_run_with_data(&cfg, &ds, &res, &e);
+  if (rc < 0) exit(cli_report("bench", &e));
   if (rc != 0) CLI_FAIL("bench: the epoch run ended with code %d", rc);
   const size_t train_rows = ds.train.rows;
   dataset_free(&ds);

@@ -43,7 +43,9 @@ static const char compare_help[] =
     "                           P:D or a name substring) separated by commas\n"
     "  --out DIR                the compare directory (created)\n"
     "  --no-plot                write compare.csv but no figure\n"
-    "  --prefix NAME            figure file name NAME_device_compare.png\n";
+    "  --prefix NAME            figure file name NAME_device_compare.png\n"
+    "  --fail-fast              stop at the first device run that fails (default: record it\n"
+    "                           in compare.csv and go on)\n";
 
 enum { OPT_DEVICES = MULTIRUN_OWN_ID_BASE };
 
@@ -135,16 +137,22 @@ typedef struct {
   char name[300];
   train_result res;
   double max_diff;
+  bool failed;
+  char error[512];
 } compare_row;
 
 static void write_csv(const char *path, const compare_row *rows, int n) {
   FILE *f = fopen(path, "w");
   if (!f) cli_usage_exit("compare: cannot write %s: %s", path, strerror(errno));
-  fputs("device,epoch_s,samples_per_s,final_val_acc,max_abs_diff_val_acc\n", f);
+  fputs("device,epoch_s,samples_per_s,final_val_acc,max_abs_diff_val_acc,status,error\n", f);
   for (int i = 0; i < n; i++) {
-    csv_put_field(f, rows[i].name);
-    fprintf(f, ",%.6g,%.6g,%.6g,%.6g\n", rows[i].res.epoch_seconds, rows[i].res.samples_per_s,
-            rows[i].res.final_val_acc, rows[i].max_diff);
+    const compare_row *r = &rows[i];
+    csv_put_field(f, r->name);
+    if (r->failed) fputs(",nan,nan,nan,nan,failed,", f);
+    else fprintf(f, ",%.6g,%.6g,%.6g,%.6g,%s,", r->res.epoch_seconds, r->res.samples_per_s, r->res.final_val_acc,
+                 r->max_diff, train_status_name(r->res.status));
+    csv_put_field(f, r->error);
+    fputc('\n', f);
   }
   if (fclose(f) != 0) CLI_FAIL("compare: writing %s failed", path);
 }
@@ -169,14 +177,15 @@ int cmd_compare(int argc, char **argv) {
   fflush(stdout);
   if (dataset_load(a->m.cfg.dataset, &opt, &ds, err, sizeof err)) cli_usage_exit("compare: %s", err);
   /* A batch larger than the data is refused before the compare directory exists. */
-  if (train_check_data(&a->m.cfg, &ds, err, sizeof err)) cli_usage_exit("compare: %s", err);
+  error e = {0};
+  if (train_check_data(&a->m.cfg, &ds, &e)) exit(cli_report("compare", &e));
   if (make_dirs(dir, err, sizeof err) != 0) cli_usage_exit("compare: %s", err);
 
   compare_row *rows = xcalloc((size_t)n, sizeof *rows);
   double *first_acc = NULL;
   size_t first_n = 0;
-  int rc = EXIT_OK;
-  for (int i = 0; i < n && rc == EXIT_OK; i++) {
+  int rc = EXIT_OK, failed = 0, done = 0;
+  for (int i = 0; i < n && rc == EXIT_OK; i++, done++) {
     train_config cfg = a->m.cfg;
     char spec[32];
     snprintf(spec, sizeof spec, "%d", devs[i]);
@@ -185,43 +194,73 @@ int cmd_compare(int argc, char **argv) {
       cli_usage_exit("compare: %s", err);
     printf("%s== device %d of %d (index %d) ==\n", i ? "\n" : "", i + 1, n, devs[i]);
     fflush(stdout);
-    rc = train_run_with_data(&cfg, &ds, &rows[i].res);
+    error run_err = {0};
+    int code = train_run_with_data(&cfg, &ds, &rows[i].res, &run_err);
+    if (code < 0) {
+      /* Recorded, and the other devices still run (unless --fail-fast). */
+      rows[i].failed = true;
+      snprintf(rows[i].error, sizeof rows[i].error, "%s", run_err.msg);
+      error rec_err = {0};
+      char run_dir[RUN_PATH_MAX];
+      if (!rows[i].res.run_dir[0] && train_record_failure(&cfg, run_err.msg, run_dir, sizeof run_dir, &rec_err) == 0)
+        snprintf(rows[i].res.run_dir, sizeof rows[i].res.run_dir, "%s", run_dir);
+      snprintf(rows[i].name, sizeof rows[i].name, "device %d", devs[i]);
+      printf("compare: device %d failed: %s\n", devs[i], run_err.msg);
+      if (!failed++) e = run_err;
+      if (a->m.fail_fast) rc = EXIT_RUNTIME;
+      continue;
+    }
+    rc = code;
     snprintf(rows[i].name, sizeof rows[i].name, "%s", rows[i].res.device);
     for (int j = 0; j < i; j++)
       if (strcmp(rows[j].res.device, rows[i].res.device) == 0)
         snprintf(rows[i].name, sizeof rows[i].name, "%s (device %d)", rows[i].res.device, devs[i]);
     size_t acc_n;
     double *acc = read_val_acc(rows[i].res.run_dir, &acc_n);
-    if (i == 0) {
+    if (!first_acc && !first_n) {
       first_acc = acc;
       first_n = acc_n;
       acc = NULL;
     } else {
-      for (size_t e = 0; e < acc_n && e < first_n; e++)
-        rows[i].max_diff = fmax(rows[i].max_diff, fabs(acc[e] - first_acc[e]));
+      for (size_t ep = 0; ep < acc_n && ep < first_n; ep++)
+        rows[i].max_diff = fmax(rows[i].max_diff, fabs(acc[ep] - first_acc[ep]));
       if (acc_n == 0 || first_n == 0) rows[i].max_diff = NAN;
     }
     free(acc);
   }
   free(first_acc);
   dataset_free(&ds);
-  if (rc != EXIT_OK) {
+  if (rc != EXIT_OK && !(failed && a->m.fail_fast)) {
     fprintf(stderr, "cltrain: compare: a run ended with code %d; no comparison written\n", rc);
     free(rows);
     free(a);
     return rc;
   }
+  if (failed && a->m.fail_fast) printf("compare: stopped at the first failed run (--fail-fast)\n");
 
   printf("\n%-48s %10s %12s %9s %12s %8s\n", "device", "epoch_s", "samples/s", "val_acc", "max|dacc|", "speed");
-  for (int i = 0; i < n; i++) {
+  const double base_rate = rows[0].failed ? NAN : rows[0].res.samples_per_s;
+  for (int i = 0; i < done; i++) {
+    if (rows[i].failed) {
+      printf("%-48.48s failed: %s\n", rows[i].name, rows[i].error);
+      continue;
+    }
     const train_result *r = &rows[i].res;
     printf("%-48.48s %10.3f %12.0f %9.4f %12.4g %7.2fx\n", rows[i].name, r->epoch_seconds, r->samples_per_s,
-           r->final_val_acc, rows[i].max_diff, r->samples_per_s / rows[0].res.samples_per_s);
+           r->final_val_acc, rows[i].max_diff, r->samples_per_s / base_rate);
   }
   char csv[RUN_PATH_MAX];
   run_path(csv, sizeof csv, dir, "compare.csv");
-  write_csv(csv, rows, n);
+  write_csv(csv, rows, done);
   printf("\nwrote %s\n", csv);
+  if (failed) {
+    /* The figure compares every device: with one missing it would mislead. */
+    printf("compare: no figure: %d of %d device runs failed\n", failed, n);
+    free(rows);
+    free(a);
+    cli_report("compare", &e);
+    return EXIT_RUNTIME; /* a run failed: whatever kind of failure it was */
+  }
   if (!a->m.no_plot) {
     plotter p;
     plotter_init(&p);

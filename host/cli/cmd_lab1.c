@@ -47,6 +47,7 @@ static const char lab1_help[] =
     "  --seed N                 seed of every run [0]\n"
     "  --project-dir DIR        where the default output directory is made [runs]\n"
     "  --verbose                show each run's configuration, model and epochs\n"
+    "  --fail-fast              stop at the first run that fails (default: record it and go on)\n"
     "  -h, --help               this text\n";
 
 enum { OPT_QUICK = 1, OPT_OUT, OPT_VERBOSE, OPT_SMOKE, OPT_FAIL_FAST };
@@ -74,7 +75,8 @@ static int lab1_option(void *ctx, int id, const char *arg, error *err) {
     case OPT_VERBOSE: a->verbose = true; return 0;
     case OPT_FAIL_FAST: a->fail_fast = true; return 0;
     case OPT_OUT:
-      if (!arg[0] || strlen(arg) >= sizeof a->out) return ERR_USAGE(err, "--out: empty or too long");
+      /* Room for the experiment, run and file names below it. */
+      if (!arg[0] || strlen(arg) >= sizeof a->out - 256) return ERR_USAGE(err, "--out: empty or too long");
       snprintf(a->out, sizeof a->out, "%s", arg);
       return 0;
     default: return train_config_getopt(&a->base, id, arg, err);
@@ -154,41 +156,43 @@ static void default_out(const lab1_args *a, char *dir, size_t n) {
 
 /* Run experiment E as a sweep in OUT/<name> with its runs in OUT/runs. */
 static int run_experiment(const lab1_args *a, const char *out, const lab1_experiment *e, sweep_data *data,
-                          plotter *p, lab1_outcome *o) {
+                          plotter *p, lab1_outcome *o, error *err) {
   char hint[RUN_PATH_MAX + 64];
   snprintf(hint, sizeof hint, "run the same command with --out %s to continue where it left off", out);
   memset(o, 0, sizeof *o);
   o->exp = *e;
   train_config base = a->base;
-  char err[512], v[64];
-  int bad = train_config_set_opt(&base, TOPT_MODEL, e->model, err, sizeof err);
+  char msg[512], v[64];
+  int bad = train_config_set_opt(&base, TOPT_MODEL, e->model, msg, sizeof msg);
   if (!bad && e->batch_size) {
     snprintf(v, sizeof v, "%ld", e->batch_size);
-    bad = train_config_set_opt(&base, TOPT_BATCH_SIZE, v, err, sizeof err);
+    bad = train_config_set_opt(&base, TOPT_BATCH_SIZE, v, msg, sizeof msg);
   }
   if (!bad && e->learning_rate > 0) {
     snprintf(v, sizeof v, "%g", e->learning_rate);
-    bad = train_config_set_opt(&base, TOPT_LEARNING_RATE, v, err, sizeof err);
+    bad = train_config_set_opt(&base, TOPT_LEARNING_RATE, v, msg, sizeof msg);
   }
   if (!bad && e->max_epochs) {
     snprintf(v, sizeof v, "%ld", e->max_epochs);
-    bad = train_config_set_opt(&base, TOPT_MAX_EPOCHS, v, err, sizeof err);
+    bad = train_config_set_opt(&base, TOPT_MAX_EPOCHS, v, msg, sizeof msg);
   }
   sweep_grid_init(&o->grid);
-  if (!bad) bad = sweep_grid_add(&o->grid, e->vary, err, sizeof err);
-  if (bad) CLI_FAIL("lab1 experiment %s: %s", e->name, err);
+  if (!bad) bad = sweep_grid_add(&o->grid, e->vary, msg, sizeof msg);
+  if (bad) CLI_FAIL("lab1 experiment %s: %s", e->name, msg);
   run_path(o->dir, sizeof o->dir, out, e->name);
   char runs[RUN_PATH_MAX], label[96];
   run_path(runs, sizeof runs, out, "runs");
   snprintf(label, sizeof label, "%s sweep", e->title);
   label[0] = (char)tolower((unsigned char)label[0]);
   sweep_spec spec = {.cmd = "lab1", .base = &base, .grid = &o->grid, .dir = o->dir, .runs_dir = runs,
-                     .runs_dir_rel = "../runs", .label = label, .announce = true, .stop_hint = hint};
+                     .runs_dir_rel = "../runs", .label = label, .announce = true, .stop_hint = hint,
+                     .fail_fast = a->fail_fast};
   o->n = sweep_grid_size(&o->grid);
   o->results = xcalloc(o->n, sizeof *o->results);
   o->configs = xcalloc(o->n, sizeof *o->configs);
-  for (size_t i = 0; i < o->n; i++) sweep_point_config(&spec, i, &o->configs[i]);
-  return sweep_execute(&spec, data, p, o->results);
+  for (size_t i = 0; i < o->n; i++)
+    if (sweep_point_config(&spec, i, &o->configs[i], err)) return -1;
+  return sweep_execute(&spec, data, p, o->results, err);
 }
 
 int cmd_lab1(int argc, char **argv) {
@@ -214,13 +218,26 @@ int cmd_lab1(int argc, char **argv) {
   sweep_data_init(&data);
   /* Every run uses the same data: load it first, so a bad --data fails before anything
      is written. */
-  const dataset *ds = sweep_data_get(&data, &a->base, "lab1");
+  error e = {0};
+  const dataset *ds = sweep_data_get(&data, &a->base, "lab1", &e);
+  if (!ds) exit(cli_report("lab1", &e));
   printf("lab1: data %s: %zu train, %zu validation, %zu test rows\n", ds->name, ds->train.rows, ds->val.rows,
          ds->test.rows);
   fflush(stdout);
+  /* A failed run is recorded and the next runs go on (unless --fail-fast); bad input,
+     an interruption or a stop at a failure end the lab here. */
   int rc = EXIT_OK;
-  for (int e = 0; e < LAB1_EXPERIMENTS && rc == EXIT_OK; e++)
-    rc = run_experiment(a, out, &exps[e], &data, &p, &outcomes[e]);
+  bool failed = false;
+  for (int x = 0; x < LAB1_EXPERIMENTS && rc == EXIT_OK; x++) {
+    error xe = {0};
+    rc = run_experiment(a, out, &exps[x], &data, &p, &outcomes[x], &xe);
+    if (rc < 0) exit(cli_report("lab1", &xe));
+    if (rc == EXIT_RUNTIME) {
+      if (!failed) e = xe;
+      failed = true;
+      if (!a->fail_fast) rc = EXIT_OK;
+    }
+  }
 
   lab1_confusion conf;
   memset(&conf, 0, sizeof conf);
@@ -230,10 +247,10 @@ int cmd_lab1(int argc, char **argv) {
     char conf_dir[RUN_PATH_MAX];
     run_path(conf_dir, sizeof conf_dir, out, "confusion");
     if (best) {
-      const dataset *best_ds = sweep_data_get(&data, best_cfg, "lab1");
-      if (lab1_evaluate_best(best_cfg, best_ds, best->run_dir, conf_dir, &conf, err, sizeof err)) {
-        fprintf(stderr, "cltrain: error: lab1: %s\n", err);
-        rc = EXIT_RUNTIME;
+      error ce = {0};
+      const dataset *best_ds = sweep_data_get(&data, best_cfg, "lab1", &ce);
+      if (!best_ds || lab1_evaluate_best(best_cfg, best_ds, best->run_dir, conf_dir, &conf, &ce)) {
+        rc = cli_report("lab1", &ce);
       } else {
         char csv[RUN_PATH_MAX], title[256];
         run_path(csv, sizeof csv, conf_dir, "confusion.csv");
@@ -263,9 +280,13 @@ int cmd_lab1(int argc, char **argv) {
       printf("lab1: done in %.0f s; report: %s/report.md\n", now_seconds() - start, out);
     }
   }
-  for (int e = 0; e < LAB1_EXPERIMENTS; e++) {
-    free(outcomes[e].results);
-    free(outcomes[e].configs);
+  if (failed && rc != EXIT_SIGINT && rc != EXIT_SIGTERM) {
+    cli_report("lab1", &e);
+    rc = EXIT_RUNTIME; /* a run failed: whatever kind of failure it was */
+  }
+  for (int x = 0; x < LAB1_EXPERIMENTS; x++) {
+    free(outcomes[x].results);
+    free(outcomes[x].configs);
   }
   sweep_data_free(&data);
   free(a);

@@ -36,7 +36,8 @@ static const char sweep_help[] =
     "  --vary NAME=V1,V2,...    values of one option (repeatable)\n"
     "  --out DIR                the sweep directory (created; reused when it exists)\n"
     "  --no-plot                write sweep.csv but no figures\n"
-    "  --prefix NAME            figure file names NAME_train_acc.png, ...\n";
+    "  --prefix NAME            figure file names NAME_train_acc.png, ...\n"
+    "  --fail-fast              stop at the first run that fails (default: record it and go on)\n";
 
 enum { OPT_VARY = MULTIRUN_OWN_ID_BASE };
 
@@ -136,13 +137,17 @@ int cmd_sweep(int argc, char **argv) {
       .dir = dir,
       .figure_prefix = a->m.prefix[0] ? a->m.prefix : NULL,
       .no_plot = a->m.no_plot,
+      .fail_fast = a->m.fail_fast,
   };
   plotter p;
   plotter_init(&p);
   p.quiet = a->m.cfg.quiet;
   sweep_data data;
   sweep_data_init(&data);
-  int rc = sweep_execute(&spec, &data, &p, NULL);
+  error e = {0};
+  int rc = sweep_execute(&spec, &data, &p, NULL, &e);
+  if (rc < 0) rc = cli_report("sweep", &e);
+  else if (rc == EXIT_RUNTIME && error_is_set(&e)) cli_report("sweep", &e);
   sweep_data_free(&data);
   free(a);
   return rc;

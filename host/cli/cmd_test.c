@@ -127,22 +127,6 @@ static void print_report(const eval_result *r, const char *split, const dataset 
   }
 }
 
-static void write_confusion(const char *path, const eval_result *r) {
-  char tmp[RUN_PATH_MAX + 8];
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
-  if (!f) CLI_FAIL("cannot write %s: %s", tmp, strerror(errno));
-  fprintf(f, "class");
-  for (int p = 0; p < JSC_N_CLASSES; p++) fprintf(f, ",%s", jsc_class_names[p]);
-  fprintf(f, "\n");
-  for (int t = 0; t < JSC_N_CLASSES; t++) {
-    fprintf(f, "%s", jsc_class_names[t]);
-    for (int p = 0; p < JSC_N_CLASSES; p++) fprintf(f, ",%ld", r->confusion[t * JSC_N_CLASSES + p]);
-    fprintf(f, "\n");
-  }
-  if (fclose(f) || rename(tmp, path)) CLI_FAIL("cannot write %s: %s", path, strerror(errno));
-}
-
 int cmd_test(int argc, char **argv) {
   test_args a;
   parse_args(argc, argv, &a);
@@ -154,12 +138,9 @@ int cmd_test(int argc, char **argv) {
   if (model_load(cfg->model, &m, err, sizeof err)) cli_usage_exit("test: %s", err);
   if (checkpoint_check_model(&ck, &m, cfg->load, err, sizeof err)) cli_usage_exit("test: %s", err);
   inherit_run_options(cfg, &ck);
-  /* A bad device spec is bad input: say so before the data set is generated or read. */
-  device_list devices;
-  device_list_get(&devices);
-  int dev_index = device_select(&devices, cfg->device[0] ? cfg->device : NULL, err, sizeof err);
-  device_list_free(&devices);
-  if (dev_index < 0) cli_usage_exit("test: %s", err);
+  /* The device is opened (a bad spec is bad input) before the data set is generated or read. */
+  cl_runtime rt;
+  rt_open(&rt, cfg->device[0] ? cfg->device : NULL, cfg->kernels_dir[0] ? cfg->kernels_dir : NULL);
 
   data_options opt;
   train_data_options(cfg, &opt);
@@ -168,20 +149,9 @@ int cmd_test(int argc, char **argv) {
   if (model_check_classes(&m, ds.n_classes, err, sizeof err)) cli_usage_exit("test: %s", err);
   const data_split *split = a.val_split ? &ds.val : &ds.test;
   if (split->rows == 0) cli_usage_exit("test: the %s split of %s is empty", a.val_split ? "val" : "test", ds.name);
-
-  cl_runtime rt;
-  rt_open(&rt, cfg->device[0] ? cfg->device : NULL, cfg->kernels_dir[0] ? cfg->kernels_dir : NULL);
-  device_split dev;
-  device_data all;
-  device_data_upload(&rt, &ds, &all);
-  dev = a.val_split ? all.val : all.test;
-  int batch = (size_t)cfg->batch_size < split->rows ? (int)cfg->batch_size : (int)split->rows;
-  net *n = net_create(&rt, &m, batch, 0);
-  float *optim = xcalloc(net_optim_count(n) + 1, sizeof(float));
-  net_write_state(n, ck.params, ck.stats, optim);
-  free(optim);
   eval_result r;
-  evaluate_split(n, &dev, batch, &r);
+  error e = {0};
+  if (evaluate_checkpoint(&rt, &ck, &m, split, cfg->batch_size, &r, &e)) exit(cli_report("test", &e));
 
   if (!cfg->quiet) {
     printf("checkpoint %s: model %s, epoch %llu, step %llu, trained on %s\n", cfg->load, ck.model_name,
@@ -193,7 +163,7 @@ int cmd_test(int argc, char **argv) {
   char dir[RUN_PATH_MAX], path[RUN_PATH_MAX];
   path_dirname(dir, sizeof dir, cfg->load);
   run_path(path, sizeof path, dir, a.val_split ? "confusion_val.csv" : "confusion.csv");
-  write_confusion(path, &r);
+  if (write_confusion(path, r.confusion, &e)) exit(cli_report("test", &e));
   if (!cfg->quiet) printf("\nwrote %s\n", path);
   run_path(path, sizeof path, dir, "summary.json");
   if (!a.val_split && access(path, F_OK) == 0) {
@@ -203,8 +173,6 @@ int cmd_test(int argc, char **argv) {
     else if (!cfg->quiet)
       printf("updated %s (test_acc)\n", path);
   }
-  net_free(n);
-  device_data_free(&all);
   rt_close(&rt);
   dataset_free(&ds);
   model_free(&m);

@@ -38,5 +38,7 @@ int cmd_train(int argc, char **argv) {
   }
   if (train_config_validate(&cfg, err, sizeof err)) cli_usage_exit("train: %s", err);
   train_result result;
-  return train_run(&cfg, &result);
+  error e = {0};
+  int rc = train_run_all(&cfg, &result, &e);
+  return rc < 0 ? cli_report("train", &e) : rc;
 }

@@ -13,7 +13,9 @@ typedef struct {
   char dataset[128];
   size_t params;
   char device[256];
-  const char *status;         /* "running", "finished", "early-stopped", "interrupted", "diverged" */
+  const char *status;         /* "running", "finished", "early-stopped", "interrupted", "diverged",
+                                 "failed" */
+  const char *error;          /* "failed": the one-line error (else NULL: null) */
   uint64_t epochs_run, max_epochs, steps;
   long batch_size;
   double learning_rate;

@@ -5,17 +5,18 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "model/model.h"
 #include "train/run_summary.h"
 #include "train/trainer_internal.h"
 
-void trainer_save_checkpoint(trainer *t, const char *name) {
+int trainer_save_checkpoint(trainer *t, const char *name, error *err) {
   checkpoint c;
   memset(&c, 0, sizeof c);
-  snprintf(c.model_name, sizeof c.model_name, "%s", t->model.name);
-  c.model_text = t->model.text;
+  snprintf(c.model_name, sizeof c.model_name, "%s", t->model->name);
+  c.model_text = t->model->text;
   c.config_text = train_config_to_text(t->cfg);
   snprintf(c.dataset_name, sizeof c.dataset_name, "%s", t->ds->name);
-  snprintf(c.device_name, sizeof c.device_name, "%s", t->rt.info.name);
+  snprintf(c.device_name, sizeof c.device_name, "%s", t->rt->info.name);
   c.progress = t->st;
   c.n_params = net_param_count(t->net);
   c.n_stats = net_stats_count(t->net);
@@ -24,23 +25,25 @@ void trainer_save_checkpoint(trainer *t, const char *name) {
   c.stats = xmalloc((c.n_stats + 1) * sizeof(float));
   c.optim = xmalloc((c.n_optim + 1) * sizeof(float));
   net_read_state(t->net, c.params, c.stats, c.optim);
-  char path[RUN_PATH_MAX], err[RUN_PATH_MAX + 256];
+  char path[RUN_PATH_MAX], msg[RUN_PATH_MAX + 256];
   run_path(path, sizeof path, t->log.dir, name);
-  if (checkpoint_write(path, &c, err, sizeof err)) DIE("%s", err);
+  int rc = checkpoint_write(path, &c, msg, sizeof msg);
+  if (rc) ERR_RUNTIME(err, "%s", msg);
   free(c.config_text);
   free(c.params);
   free(c.stats);
   free(c.optim);
+  return rc;
 }
 
 void trainer_fill_result(const trainer *t, train_status status, train_result *out) {
   const train_progress *s = &t->st;
   out->status = status;
   snprintf(out->run_dir, sizeof out->run_dir, "%s", t->log.dir);
-  snprintf(out->model, sizeof out->model, "%s", t->model.name);
+  snprintf(out->model, sizeof out->model, "%s", t->model->name);
   snprintf(out->dataset, sizeof out->dataset, "%s", t->ds->name);
-  snprintf(out->device, sizeof out->device, "%s", t->rt.info.name);
-  out->params = t->model.n_params;
+  snprintf(out->device, sizeof out->device, "%s", t->rt->info.name);
+  out->params = t->model->n_params;
   out->epochs_run = s->epoch;
   out->steps = s->step;
   out->final_train_loss = s->last_train_loss;
@@ -64,21 +67,31 @@ const char *train_status_name(train_status s) {
   return "running";
 }
 
-void trainer_write_summary(const trainer *t, const train_result *r, const char *status) {
+/* The summary fields every run has, whatever became of it. */
+static void summary_config(run_summary *s, const train_config *cfg) {
+  s->max_epochs = (uint64_t)cfg->max_epochs;
+  s->batch_size = cfg->batch_size;
+  s->learning_rate = cfg->learning_rate;
+  s->optimizer = optim_kind_name(cfg->optimizer);
+  s->seed = cfg->seed;
+  s->best_val_acc = -1;
+  s->final_train_loss = s->final_train_acc = s->final_val_loss = s->final_val_acc = NAN;
+  s->train_seconds = s->samples_per_s = NAN;
+}
+
+int trainer_write_summary(const trainer *t, const train_result *r, const char *status, const char *message,
+                          error *err) {
   run_summary s;
   memset(&s, 0, sizeof s);
+  summary_config(&s, t->cfg);
+  s.error = message;
   snprintf(s.model, sizeof s.model, "%s", r->model);
   snprintf(s.dataset, sizeof s.dataset, "%s", r->dataset);
   snprintf(s.device, sizeof s.device, "%s", r->device);
   s.params = r->params;
   s.status = status;
   s.epochs_run = r->epochs_run;
-  s.max_epochs = (uint64_t)t->cfg->max_epochs;
   s.steps = r->steps;
-  s.batch_size = t->cfg->batch_size;
-  s.learning_rate = t->cfg->learning_rate;
-  s.optimizer = optim_kind_name(t->cfg->optimizer);
-  s.seed = t->cfg->seed;
   s.best_val_acc = r->best_val_acc;
   s.best_epoch = r->best_epoch;
   bool any = r->epochs_run > 0;
@@ -92,7 +105,44 @@ void trainer_write_summary(const trainer *t, const train_result *r, const char *
   snprintf(s.test_checkpoint, sizeof s.test_checkpoint, "last.ckpt");
   s.train_seconds = r->train_seconds;
   s.samples_per_s = r->samples_per_s;
-  char path[RUN_PATH_MAX], err[RUN_PATH_MAX + 256];
+  char path[RUN_PATH_MAX], msg[RUN_PATH_MAX + 256];
   run_path(path, sizeof path, t->log.dir, "summary.json");
-  if (run_summary_write(path, &s, err, sizeof err)) DIE("%s", err);
+  if (run_summary_write(path, &s, msg, sizeof msg)) return ERR_RUNTIME(err, "%s", msg);
+  return 0;
+}
+
+/* The model's name when its file parses, else the file's base name without extension. */
+static void model_short_name(const char *spec, char *buf, size_t n) {
+  model_spec m;
+  char msg[1024];
+  if (model_load(spec, &m, msg, sizeof msg) == 0) {
+    snprintf(buf, n, "%s", m.name);
+    model_free(&m);
+    return;
+  }
+  const char *base = strrchr(spec, '/');
+  snprintf(buf, n, "%.100s", base ? base + 1 : spec);
+  char *dot = strrchr(buf, '.');
+  if (dot && dot != buf) *dot = '\0';
+}
+
+int train_record_failure(const train_config *cfg, const char *message, char *dir, size_t dir_len, error *err) {
+  run_summary s;
+  memset(&s, 0, sizeof s);
+  summary_config(&s, cfg);
+  model_short_name(cfg->model, s.model, sizeof s.model);
+  const char *base = strrchr(cfg->dataset, '/');
+  snprintf(s.dataset, sizeof s.dataset, "%.100s", base ? base + 1 : cfg->dataset);
+  snprintf(s.device, sizeof s.device, "%s", cfg->device);
+  s.status = "failed";
+  s.error = message;
+  run_log log;
+  char msg[RUN_PATH_MAX + 256], path[RUN_PATH_MAX];
+  if (run_log_create(&log, cfg->project_dir, s.model, s.dataset, msg, sizeof msg)) return ERR_RUNTIME(err, "%s", msg);
+  snprintf(dir, dir_len, "%s", log.dir);
+  run_path(path, sizeof path, log.dir, "summary.json");
+  int rc = run_summary_write(path, &s, msg, sizeof msg);
+  run_log_close(&log);
+  if (rc) return ERR_RUNTIME(err, "%s", msg);
+  return 0;
 }
