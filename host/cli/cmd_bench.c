@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "study/bench.h"
+#include "cl/tuning.h"
 #include "cli/commands.h"
 #include "base/csvread.h"
 #include "train/run_log.h"
@@ -165,7 +166,9 @@ static void bench_steps(const bench_args *a, model_spec *models) {
   bench_options_default(&o, a->quick);
   if (a->reps) o.reps = (int)a->reps;
   cl_runtime rt;
-  rt_open(&rt, a->device, NULL);
+  error e = {0};
+  if (rt_open(&rt, a->device, NULL, &e)) exit(error_report(&e));
+  tuning_apply_stored(&rt);
   printf("device %s (%s, driver %s), CLBlast parameters: %s\n", rt.info.name, rt.info.platform_name,
          rt.info.driver, rt.tuned ? "tuned (cltrain tune)" : "defaults");
   printf("%-12s %6s %12s %12s %12s %9s %9s %6s %6s\n", "model", "batch", "samples/s", "min", "max",
@@ -249,18 +252,19 @@ int cmd_bench(int argc, char **argv) {
   parse_args(argc, argv, &a);
   model_spec *models = xcalloc((size_t)a.n_models, sizeof *models);
   char err[2048];
+  error e = {0};
   for (int i = 0; i < a.n_models; i++)
-    if (model_load(a.models[i], &models[i], err, sizeof err) != 0) die_usage("bench: %s", err);
+    if (model_load(a.models[i], &models[i], &e) != 0) die_usage("bench: %s", e.msg);
   if (!a.no_epoch) {
     model_spec m;
-    if (model_load(a.epoch_model, &m, err, sizeof err) != 0) die_usage("bench: --epoch-model: %s", err);
+    if (model_load(a.epoch_model, &m, &e) != 0) die_usage("bench: --epoch-model: %s", e.msg);
     model_free(&m);
   }
   device_list devs;
-  device_list_get(&devs);
-  int dev = device_select(&devs, a.device, err, sizeof err);
+  if (device_list_get(&devs, &e)) return error_report(&e);
+  int dev = device_select(&devs, a.device, &e);
   device_list_free(&devs);
-  if (dev < 0) die_usage("bench: %s", err);
+  if (dev < 0) die_usage("bench: %s", e.msg);
   if (make_dirs(a.out, err, sizeof err) != 0) die_usage("bench: %s", err);
   bench_steps(&a, models);
   if (!a.no_epoch) bench_epoch(&a);

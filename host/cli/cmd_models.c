@@ -24,8 +24,8 @@ static void models_usage(FILE *out) {
 }
 
 static void load_or_die(const char *name, model_spec *m) {
-  char err[1024];
-  if (model_load(name, m, err, sizeof err)) die_usage("models: %s", err);
+  error e = {0};
+  if (model_load(name, m, &e)) die_usage("models: %s", e.msg);
 }
 
 int cmd_models(int argc, char **argv) {

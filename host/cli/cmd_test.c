@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "train/checkpoint.h"
+#include "cl/tuning.h"
 #include "cli/commands.h"
 #include "train/evaluate.h"
 #include "train/run_log.h"
@@ -157,37 +158,40 @@ int cmd_test(int argc, char **argv) {
   checkpoint ck;
   if (checkpoint_read(cfg->load, &ck, err, sizeof err)) die_usage("test: %s", err);
   model_spec m;
-  if (model_load(cfg->model, &m, err, sizeof err)) die_usage("test: %s", err);
+  error e = {0};
+  if (model_load(cfg->model, &m, &e)) die_usage("test: %s", e.msg);
   if (checkpoint_check_model(&ck, &m, cfg->load, err, sizeof err)) die_usage("test: %s", err);
   inherit_run_options(cfg, &ck);
   /* A bad device spec is bad input: say so before the data set is generated or read. */
   device_list devices;
-  device_list_get(&devices);
-  int dev_index = device_select(&devices, cfg->device[0] ? cfg->device : NULL, err, sizeof err);
+  if (device_list_get(&devices, &e)) return error_report(&e);
+  int dev_index = device_select(&devices, cfg->device[0] ? cfg->device : NULL, &e);
   device_list_free(&devices);
-  if (dev_index < 0) die_usage("test: %s", err);
+  if (dev_index < 0) die_usage("test: %s", e.msg);
 
   data_options opt;
   train_data_options(cfg, &opt);
   dataset ds;
   if (dataset_load(cfg->dataset, &opt, &ds, err, sizeof err)) die_usage("test: %s", err);
-  if (model_check_classes(&m, ds.n_classes, err, sizeof err)) die_usage("test: %s", err);
+  if (model_check_classes(&m, ds.n_classes, &e)) die_usage("test: %s", e.msg);
   const data_split *split = a.val_split ? &ds.val : &ds.test;
   if (split->rows == 0) die_usage("test: the %s split of %s is empty", a.val_split ? "val" : "test", ds.name);
 
   cl_runtime rt;
-  rt_open(&rt, cfg->device[0] ? cfg->device : NULL, cfg->kernels_dir[0] ? cfg->kernels_dir : NULL);
+  if (rt_open(&rt, cfg->device[0] ? cfg->device : NULL, cfg->kernels_dir[0] ? cfg->kernels_dir : NULL, &e))
+    return error_report(&e);
+  tuning_apply_stored(&rt);
   device_split dev;
   device_data all;
   device_data_upload(&rt, &ds, &all);
   dev = a.val_split ? all.val : all.test;
   int batch = (size_t)cfg->batch_size < split->rows ? (int)cfg->batch_size : (int)split->rows;
-  net *n = net_create(&rt, &m, batch, 0);
-  float *optim = xcalloc(net_optim_count(n) + 1, sizeof(float));
-  net_write_state(n, ck.params, ck.stats, optim);
-  free(optim);
+  net *n = net_create(&rt, &m, batch, 0, &e);
+  if (!n) return error_report(&e);
+  net_write_state(n, ck.params, ck.stats, NULL, NULL);
   eval_result r;
   evaluate_split(n, &dev, batch, &r);
+  if (rt_status(&rt, &e)) return error_report(&e);
 
   if (!cfg->quiet) {
     printf("checkpoint %s: model %s, epoch %llu, step %llu, trained on %s\n", cfg->load, ck.model_name,

@@ -70,7 +70,9 @@ void bench_train_step(cl_runtime *rt, const model_spec *m, int batch, const benc
                       bench_result *out) {
   bench_state s = {.rt = rt, .batch = batch};
   optim_config_default(&s.opt, OPTIM_ADAM, 1e-3f, 0.0f);
-  s.n = net_create(rt, m, batch, 0);
+  error e = {0};
+  s.n = net_create(rt, m, batch, 0, &e);
+  if (!s.n || net_use_optimizer(s.n, s.opt.kind, &e)) exit(error_report(&e));
   make_pool(rt, m, &s);
   net_metrics met;
 
@@ -86,7 +88,7 @@ void bench_train_step(cl_runtime *rt, const model_spec *m, int batch, const benc
   long steps = per_step > 0 ? (long)(o->rep_seconds / per_step) : 1000;
   if (steps < 10) steps = 10;
   if (steps > 1000000) steps = 1000000;
-  net_take_metrics(s.n, &met, NULL);
+  if (net_take_metrics(s.n, &met, NULL, &e)) exit(error_report(&e));
 
   double *rates = xmalloc((size_t)o->reps * sizeof *rates);
   unsigned long launches = rt->launches, gemms = rt->gemm_calls;
@@ -100,7 +102,7 @@ void bench_train_step(cl_runtime *rt, const model_spec *m, int batch, const benc
   double total_steps = (double)steps * o->reps;
   out->launches_per_step = (double)(rt->launches - launches) / total_steps;
   out->gemm_calls_per_step = (double)(rt->gemm_calls - gemms) / total_steps;
-  net_take_metrics(s.n, &met, NULL);
+  if (net_take_metrics(s.n, &met, NULL, &e)) exit(error_report(&e));
   out->final_loss = met.count ? met.loss_sum / (double)met.count : NAN;
 
   qsort(rates, (size_t)o->reps, sizeof *rates, cmp_double);
@@ -197,7 +199,9 @@ void bench_step_breakdown(cl_runtime *rt, const model_spec *m, int batch, const 
                           bench_breakdown *out) {
   bench_state s = {.rt = rt, .batch = batch};
   optim_config_default(&s.opt, OPTIM_ADAM, 1e-3f, 0.0f);
-  s.n = net_create(rt, m, batch, 0);
+  error e = {0};
+  s.n = net_create(rt, m, batch, 0, &e);
+  if (!s.n || net_use_optimizer(s.n, s.opt.kind, &e)) exit(error_report(&e));
   make_pool(rt, m, &s);
   run_steps(&s, o->warmup_steps);
   rt_finish(rt);
@@ -221,7 +225,7 @@ void bench_step_breakdown(cl_runtime *rt, const model_spec *m, int batch, const 
   out->optimizer_us = fmax(0, prefix[4] - prefix[3]);
   out->step_us = prefix[4];
   net_metrics met;
-  net_take_metrics(s.n, &met, NULL);
+  if (net_take_metrics(s.n, &met, NULL, &e)) exit(error_report(&e));
   rt_release(&s.x);
   rt_release(&s.y);
   rt_release(&s.perm);

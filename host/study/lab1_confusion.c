@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cl/tuning.h"
 #include "train/checkpoint.h"
 #include "train/evaluate.h"
 #include "study/lab1.h"
@@ -37,25 +38,33 @@ int lab1_evaluate_best(const train_config *cfg, const dataset *ds, const char *r
   model_spec m;
   char origin[RUN_PATH_MAX + 32];
   snprintf(origin, sizeof origin, "model stored in %s", path);
-  if (model_parse(ck.model_text, origin, ck.model_name, &m, err, errlen)) die_usage("lab1: %s", err);
+  error e = {0};
+  if (model_parse(ck.model_text, origin, ck.model_name, &m, &e)) die_usage("lab1: %s", e.msg);
   if (ds->test.rows == 0) die_usage("lab1: the test split of %s is empty", ds->name);
 
   cl_runtime rt;
-  rt_open(&rt, cfg->device[0] ? cfg->device : NULL, cfg->kernels_dir[0] ? cfg->kernels_dir : NULL);
+  if (rt_open(&rt, cfg->device[0] ? cfg->device : NULL, cfg->kernels_dir[0] ? cfg->kernels_dir : NULL, &e))
+    return seterr(err, errlen, "%s", e.msg);
+  tuning_apply_stored(&rt);
   device_data dev;
   device_data_upload(&rt, ds, &dev);
   int batch = ds->test.rows < 1024 ? (int)ds->test.rows : 1024;
-  net *n = net_create(&rt, &m, batch, 0);
+  net *n = net_create(&rt, &m, batch, 0, &e);
+  if (!n) {
+    device_data_free(&dev);
+    rt_close(&rt);
+    return seterr(err, errlen, "%s", e.msg);
+  }
   if (ck.n_params != net_param_count(n) || ck.n_stats != net_stats_count(n))
     die_usage("lab1: %s does not hold the parameters of its model", path);
-  float *optim = xcalloc(net_optim_count(n) + 1, sizeof(float));
-  net_write_state(n, ck.params, ck.stats, optim);
-  free(optim);
+  net_write_state(n, ck.params, ck.stats, NULL, NULL);
   eval_result r;
   evaluate_split(n, &dev.test, batch, &r);
+  const int failed = rt_status(&rt, &e);
   net_free(n);
   device_data_free(&dev);
   rt_close(&rt);
+  if (failed) return seterr(err, errlen, "%s", e.msg);
 
   out->have = true;
   snprintf(out->run_dir, sizeof out->run_dir, "%s", run_dir);

@@ -78,7 +78,8 @@ static void check_points(const sweep_spec *s, char (*devices)[256]) {
     train_config cfg;
     sweep_point_config(s, p, &cfg);
     model_spec m;
-    if (model_load(cfg.model, &m, err, sizeof err)) die_usage("%s: %s", s->cmd, err);
+    error e = {0};
+    if (model_load(cfg.model, &m, &e)) die_usage("%s: %s", s->cmd, e.msg);
     model_free(&m);
     /* Enumerating OpenCL devices is slow: resolve each distinct spec once. */
     size_t same = 0;

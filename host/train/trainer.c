@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cl/tuning.h"
 #include "train/checkpoint.h"
 #include "train/evaluate.h"
 #include "base/interrupt.h"
@@ -32,7 +33,7 @@ void trainer_save_checkpoint(trainer *t, const char *name) {
   c.params = xmalloc((c.n_params + 1) * sizeof(float));
   c.stats = xmalloc((c.n_stats + 1) * sizeof(float));
   c.optim = xmalloc((c.n_optim + 1) * sizeof(float));
-  net_read_state(t->net, c.params, c.stats, c.optim);
+  if (net_read_state(t->net, c.params, c.stats, c.optim, NULL) != 0) exit(error_report(net_error(t->net)));
   char path[RUN_PATH_MAX], err[RUN_PATH_MAX + 256];
   run_path(path, sizeof path, t->log.dir, name);
   if (checkpoint_write(path, &c, err, sizeof err)) DIE("%s", err);
@@ -138,18 +139,19 @@ int train_check_data(const train_config *cfg, const dataset *ds, char *err, size
 /* Model from the file/zoo, or from a resumed checkpoint's own text. Checks widths. */
 static void setup_model(trainer *t, const checkpoint *ck) {
   char err[2048];
+  error e = {0};
   if (ck) {
     char origin[TRAIN_PATH_MAX + 32];
     snprintf(origin, sizeof origin, "model stored in %s", t->cfg->resume);
-    if (model_parse(ck->model_text, origin, ck->model_name, &t->model, err, sizeof err))
-      die_usage("train: %s", err);
-  } else if (model_load(t->cfg->model, &t->model, err, sizeof err)) {
-    die_usage("train: %s", err);
+    if (model_parse(ck->model_text, origin, ck->model_name, &t->model, &e))
+      die_usage("train: %s", e.msg);
+  } else if (model_load(t->cfg->model, &t->model, &e)) {
+    die_usage("train: %s", e.msg);
   }
   if (t->model.input_width != t->ds->n_features)
     die_usage("train: %s: the model's input width is %d but the dataset has %d features", t->model.origin,
               t->model.input_width, t->ds->n_features);
-  if (model_check_classes(&t->model, t->ds->n_classes, err, sizeof err)) die_usage("train: %s", err);
+  if (model_check_classes(&t->model, t->ds->n_classes, &e)) die_usage("train: %s", e.msg);
   bool has_bn = false;
   for (int i = 0; i < t->model.n_layers; i++) has_bn |= t->model.layers[i].kind == LAYER_BATCHNORM;
   if (train_check_data(t->cfg, t->ds, err, sizeof err)) die_usage("train: %s", err);
@@ -179,13 +181,15 @@ static int max_batch_of(const trainer *t) {
 static void restore_weights(trainer *t, const checkpoint *c, bool with_optimizer) {
   float *optim = NULL;
   if (with_optimizer) {
-    if (c->n_optim != net_optim_count(t->net))
+    /* Older SGD checkpoints hold 2P floats (the momentum buffer, then unused space). */
+    if (c->n_optim < net_optim_count(t->net) ||
+        (c->n_optim > net_optim_count(t->net) && c->n_optim != 2 * net_param_count(t->net)))
       die_usage("train: checkpoint holds %zu optimizer values, the net needs %zu", c->n_optim, net_optim_count(t->net));
     optim = c->optim;
   } else {
     optim = xcalloc(net_optim_count(t->net) + 1, sizeof(float));
   }
-  net_write_state(t->net, c->params, c->stats, optim);
+  if (net_write_state(t->net, c->params, c->stats, optim, NULL) != 0) exit(error_report(net_error(t->net)));
   if (!with_optimizer) free(optim);
 }
 
@@ -260,11 +264,15 @@ int train_run_with_data(const train_config *cfg, const dataset *ds, train_result
   setup_model(&t, cfg->resume[0] ? &ck : NULL);
   if (ck_path && checkpoint_check_model(&ck, &t.model, ck_path, err, sizeof err)) die_usage("train: %s", err);
 
-  rt_open(&t.rt, cfg->device[0] ? cfg->device : NULL, cfg->kernels_dir[0] ? cfg->kernels_dir : NULL);
+  error e = {0};
+  if (rt_open(&t.rt, cfg->device[0] ? cfg->device : NULL, cfg->kernels_dir[0] ? cfg->kernels_dir : NULL, &e))
+    exit(error_report(&e));
+  tuning_apply_stored(&t.rt);
   device_data_upload(&t.rt, ds, &t.dev);
   setup_batches(&t);
   t.eval_batch = max_batch_of(&t);
-  t.net = net_create(&t.rt, &t.model, t.eval_batch, cfg->seed);
+  t.net = net_create(&t.rt, &t.model, t.eval_batch, cfg->seed, &e);
+  if (!t.net || net_use_optimizer(t.net, cfg->optimizer, &e)) exit(error_report(&e));
   if (cfg->resume[0]) start_resumed(&t, &ck);
   else start_fresh(&t, ck_path ? &ck : NULL);
   if (ck_path) checkpoint_free(&ck);
@@ -310,13 +318,14 @@ int train_run(const train_config *cfg_in, train_result *out) {
   char err[2048];
   /* Fail fast on a bad device, model or checkpoint, before the data set is generated or read. */
   device_list devices;
-  device_list_get(&devices);
-  int dev = device_select(&devices, cfg->device[0] ? cfg->device : NULL, err, sizeof err);
+  error e = {0};
+  if (device_list_get(&devices, &e)) exit(error_report(&e));
+  int dev = device_select(&devices, cfg->device[0] ? cfg->device : NULL, &e);
   device_list_free(&devices);
-  if (dev < 0) die_usage("train: %s", err);
+  if (dev < 0) die_usage("train: %s", e.msg);
   if (!cfg->resume[0]) {
     model_spec m;
-    if (model_load(cfg->model, &m, err, sizeof err)) die_usage("train: %s", err);
+    if (model_load(cfg->model, &m, &e)) die_usage("train: %s", e.msg);
     if (cfg->load[0]) {
       checkpoint ck;
       if (checkpoint_read(cfg->load, &ck, err, sizeof err)) die_usage("train: %s", err);

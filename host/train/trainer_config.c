@@ -47,7 +47,8 @@ void train_resolve_resume(const train_config *cli, train_config *eff) {
     die_usage("train: checkpoint %s: %s", cli->resume, err);
   if (cli->given[TOPT_MODEL]) {
     model_spec m;
-    if (model_load(cli->model, &m, err, sizeof err)) die_usage("train: %s", err);
+    error e = {0};
+    if (model_load(cli->model, &m, &e)) die_usage("train: %s", e.msg);
     if (checkpoint_check_model(&ck, &m, cli->resume, err, sizeof err)) die_usage("train: %s", err);
     model_free(&m);
   }

@@ -2,6 +2,7 @@
    three ways out besides finishing: early stopping, interruption, divergence. */
 #include <math.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/interrupt.h"
@@ -13,7 +14,7 @@ enum { EPOCH_CONTINUE = -1, EPOCH_STOP_EARLY = -2 };
 /* Read the metrics accumulated on the device since the last read (one blocking read) into
    the epoch's sums. False when the loss is NaN or infinite. */
 static bool take_metrics(trainer *t, net_metrics *m) {
-  net_take_metrics(t->net, m, NULL);
+  if (net_take_metrics(t->net, m, NULL, NULL) != 0) exit(error_report(net_error(t->net)));
   t->st.epoch_loss_sum += m->loss_sum;
   t->st.epoch_correct += (uint64_t)m->correct;
   t->st.epoch_count += (uint64_t)m->count;
