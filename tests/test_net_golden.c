@@ -14,6 +14,7 @@
 
 #include "net/net.h"
 #include "ops/ops.h"
+#include "devutil.h"
 #include "testutil.h"
 #include "base/util.h"
 
@@ -139,7 +140,7 @@ static void noise_driven(const model_spec *m, bool *params, bool *stats) {
 
 /* MODEL_NAME: a zoo name, or a model file under tests/golden/ (NAME.model). */
 static void replay(cl_runtime *rt, const char *model_name) {
-  char path[1024], err[256], model_path[1024];
+  char path[1024], model_path[1024];
   snprintf(path, sizeof path, "%s/tests/golden/%s.bin", CLTRAIN_SOURCE_DIR, model_name);
   snprintf(model_path, sizeof model_path, "%s/tests/golden/%s.model", CLTRAIN_SOURCE_DIR, model_name);
   golden g;
@@ -150,7 +151,8 @@ static void replay(cl_runtime *rt, const char *model_name) {
   model_spec m;
   FILE *local = fopen(model_path, "r");
   if (local) fclose(local);
-  if (model_load(local ? model_path : model_name, &m, err, sizeof err) != 0) DIE("%s", err);
+  error me = {0};
+  if (model_load(local ? model_path : model_name, &m, &me) != 0) DIE("%s", me.msg);
   const int B = (int)recq(&g, "batch", 0);
   const uint64_t seed = (uint64_t)recq(&g, "seed", 0);
   const size_t P = m.n_params, S = m.n_stats, O = (size_t)m.output_width;
@@ -172,19 +174,19 @@ static void replay(cl_runtime *rt, const char *model_name) {
     free(mask);
   }
 
-  net *n = net_create(rt, &m, B, seed);
-  net_write_state(n, p0, s0, zeros);
+  net *n = dev_net(rt, &m, B, seed, OPTIM_ADAM);
+  net_write_state(n, p0, s0, zeros, NULL);
   net_set_batch_host(n, x, y, B);
   net_metrics mt;
   long *conf = xcalloc(O * O, sizeof *conf);
 
   /* evaluation mode: running statistics, no dropout */
   net_eval_batch(n, B);
-  net_read_output(n, out, B);
+  net_read_output(n, out, B, NULL);
   float *want = recf(&g, "eval.logits", (size_t)B * O);
   expect_close(model_name, "eval logits", out, want, (size_t)B * O);
   free(want);
-  net_take_metrics(n, &mt, conf);
+  net_take_metrics(n, &mt, conf, NULL);
   float *wl = recf(&g, "eval.loss", 1);
   CHECK(rel_err(mt.loss_sum / mt.count, wl[0], 1e-3) < 1e-4, "%s eval loss %.8g want %.8g", model_name,
         mt.loss_sum / mt.count, wl[0]);
@@ -200,16 +202,16 @@ static void replay(cl_runtime *rt, const char *model_name) {
   net_forward(n, B, true, 1);
   net_loss(n, B);
   net_backward(n, B, 1);
-  net_read_output(n, out, B);
+  net_read_output(n, out, B, NULL);
   want = recf(&g, "train.logits", (size_t)B * O);
   expect_close(model_name, "train logits", out, want, (size_t)B * O);
   free(want);
-  net_take_metrics(n, &mt, NULL);
+  net_take_metrics(n, &mt, NULL, NULL);
   wl = recf(&g, "train.loss", 1);
   CHECK(rel_err(mt.last_loss, wl[0], 1e-3) < 1e-4, "%s train loss %.8g want %.8g", model_name, mt.last_loss, wl[0]);
   CHECK(mt.correct == recq(&g, "train.correct", 0), "%s train correct %ld", model_name, mt.correct);
   free(wl);
-  net_read_grads(n, pg);
+  net_read_grads(n, pg, NULL);
   want = recf(&g, "grads", P);
   bool *noisy_p = xmalloc(P * sizeof *noisy_p), *noisy_s = xmalloc((S ? S : 1) * sizeof *noisy_s);
   bool *noisy_o = xmalloc(2 * P * sizeof *noisy_o);
@@ -226,7 +228,7 @@ static void replay(cl_runtime *rt, const char *model_name) {
         model_name, noise_got, noise_want, gmax);
   expect_close_except(model_name, "gradients", pg, want, P, noisy_p, 2e-5 * gmax);
   free(want);
-  net_read_state(n, NULL, sg, NULL);
+  net_read_state(n, NULL, sg, NULL, NULL);
   want = recf(&g, "train.stats", S);
   expect_close(model_name, "running stats", sg, want, S);
   free(want);
@@ -240,16 +242,18 @@ static void replay(cl_runtime *rt, const char *model_name) {
     float *hp = recf(&g, key, 2);
     optim_config oc;
     optim_config_default(&oc, kinds[o], hp[0], hp[1]);
-    net_write_state(n, p0, s0, zeros);
+    error e = {0};
+    CHECK(net_use_optimizer(n, kinds[o], &e) == 0, "%s: %s", opts[o], e.msg);
+    net_write_state(n, p0, s0, zeros, NULL);
     snprintf(key, sizeof key, "%s.losses", opts[o]);
     float *losses = recf(&g, key, 3);
     for (uint64_t step = 1; step <= 3; step++) {
       net_train_step(n, B, &oc, step);
-      net_take_metrics(n, &mt, NULL);
+      net_take_metrics(n, &mt, NULL, NULL);
       CHECK(rel_err(mt.last_loss, losses[step - 1], 1e-3) < 1e-4, "%s %s step %d loss %.8g want %.8g",
             model_name, opts[o], (int)step, mt.last_loss, losses[step - 1]);
     }
-    net_read_state(n, pg, sg, og);
+    net_read_state(n, pg, sg, og, NULL);
     snprintf(key, sizeof key, "%s.params", opts[o]);
     want = recf(&g, key, P);
     snprintf(what, sizeof what, "%s params", opts[o]);
@@ -277,10 +281,11 @@ static void replay(cl_runtime *rt, const char *model_name) {
 
 int main(void) {
   cl_runtime rt;
-  rt_open(&rt, NULL, NULL);
+  dev_open(&rt);
   replay(&rt, "jsc-toy");
   replay(&rt, "jsc-trt");
   replay(&rt, "mixed"); /* every stage kind of host/net_plan.c */
   rt_close(&rt);
+  dev_check(&rt, "test_net_golden");
   return test_summary("test_net_golden");
 }

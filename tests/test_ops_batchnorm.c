@@ -299,7 +299,7 @@ static void fused_loss_case(cl_runtime *rt, const ops_kernels *k, int rows, int 
 int main(void) {
   finite_differences();
   cl_runtime rt;
-  rt_open(&rt, NULL, NULL);
+  dev_open(&rt);
   /* the device's default local size, then a GPU-like wide one (64) */
   for (int config = 0; config < 2; config++) {
     ops_kernels k;
@@ -324,5 +324,6 @@ int main(void) {
     ops_free(&k);
   }
   rt_close(&rt);
+  dev_check(&rt, "test_ops_batchnorm");
   return test_summary("test_ops_batchnorm");
 }

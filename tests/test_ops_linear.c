@@ -162,7 +162,7 @@ static void fused_loss_case(cl_runtime *rt, const ops_kernels *k, int rows, int 
 int main(void) {
   finite_differences();
   cl_runtime rt;
-  rt_open(&rt, NULL, NULL);
+  dev_open(&rt);
   /* the device's default local size, then a GPU-like wide one (64) */
   for (int config = 0; config < 2; config++) {
     ops_kernels k;
@@ -185,5 +185,6 @@ int main(void) {
     ops_free(&k);
   }
   rt_close(&rt);
+  dev_check(&rt, "test_ops_linear");
   return test_summary("test_ops_linear");
 }

@@ -12,8 +12,9 @@
 #include "devutil.h"
 #include "refops.h"
 
-static void run(cl_runtime *rt, const ops_kernels *k, size_t n, optim_kind kind, float lr, float wd,
+static void run(cl_runtime *rt, ops_kernels *k, size_t n, optim_kind kind, float lr, float wd,
                 bool nesterov) {
+  ops_init_optimizer(k, rt, kind);
   optim_config o;
   optim_config_default(&o, kind, lr, wd);
   o.nesterov = nesterov;
@@ -49,10 +50,11 @@ static void run(cl_runtime *rt, const ops_kernels *k, size_t n, optim_kind kind,
 /* The mirror: after steps of the net's optimizer launch, the transposed copy of every
    Linear weight equals the weight bit for bit, and slots of params_t that no parameter
    maps to are left alone (a sentinel survives). */
-static void mirror(cl_runtime *rt, const ops_kernels *k, const char *model) {
+static void mirror(cl_runtime *rt, ops_kernels *k, const char *model) {
+  ops_init_optimizer(k, rt, OPTIM_ADAM);
   model_spec m;
-  char err[512];
-  CHECK(model_load(model, &m, err, sizeof err) == 0, "%s", err);
+  error e = {0};
+  CHECK(model_load(model, &m, &e) == 0, "%s", e.msg);
   const size_t n = m.n_params;
   uint32_t *tmap = xmalloc(n * 4);
   ops_weight_mirror_map(&m, tmap);
@@ -94,7 +96,7 @@ static void mirror(cl_runtime *rt, const ops_kernels *k, const char *model) {
 
 int main(void) {
   cl_runtime rt;
-  rt_open(&rt, NULL, NULL);
+  dev_open(&rt);
   /* the device's form (on a CPU: 16 parameters per work-item in vectors), then the form of
      one work-item per parameter that GPUs run */
   for (int form = 0; form < 2; form++) {
@@ -116,5 +118,6 @@ int main(void) {
     ops_free(&k);
   }
   rt_close(&rt);
+  dev_check(&rt, "test_ops_optim");
   return test_summary("test_ops_optim");
 }

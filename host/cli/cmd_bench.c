@@ -9,6 +9,7 @@
 
 #include "study/bench.h"
 #include "cli/cli_args.h"
+#include "cl/tuning.h"
 #include "cli/commands.h"
 #include "base/csvread.h"
 #include "train/run_log.h"
@@ -166,7 +167,8 @@ static void breakdown(const bench_args *a, model_spec *models, cl_runtime *rt, c
   for (int mi = 0; mi < a->n_models; mi++)
     for (int bi = 0; bi < a->n_batches; bi++) {
       bench_breakdown b;
-      bench_step_breakdown(rt, &models[mi], (int)a->batches[bi], o, &b);
+      error e = {0};
+      if (bench_step_breakdown(rt, &models[mi], (int)a->batches[bi], o, &b, &e)) exit(cli_report("bench", &e));
       printf("%-12s %6ld %8.1f %8.1f %8.1f %9.1f %9.1f %8.1f   %6.1f (%d)\n", models[mi].name, a->batches[bi],
              b.gather_us, b.forward_us, b.loss_us, b.backward_us, b.optimizer_us, b.step_us, b.gemm_us,
              b.gemm_calls);
@@ -183,7 +185,9 @@ static void bench_steps(const bench_args *a, model_spec *models) {
   bench_options_default(&o, a->quick);
   if (a->reps) o.reps = (int)a->reps;
   cl_runtime rt;
-  rt_open(&rt, a->device, NULL);
+  error e = {0};
+  if (rt_open(&rt, a->device, NULL, &e)) exit(error_report(&e));
+  tuning_apply_stored(&rt);
   printf("device %s (%s, driver %s), CLBlast parameters: %s\n", rt.info.name, rt.info.platform_name,
          rt.info.driver, rt.tuned ? "tuned (cltrain tune)" : "defaults");
   printf("%-12s %6s %12s %12s %12s %9s %9s %6s %6s\n", "model", "batch", "samples/s", "min", "max",
@@ -194,7 +198,7 @@ static void bench_steps(const bench_args *a, model_spec *models) {
   for (int mi = 0; mi < a->n_models; mi++)
     for (int bi = 0; bi < a->n_batches; bi++) {
       bench_result r;
-      bench_train_step(&rt, &models[mi], (int)a->batches[bi], &o, &r);
+      if (bench_train_step(&rt, &models[mi], (int)a->batches[bi], &o, &r, &e)) exit(cli_report("bench", &e));
       double load = load_avg();
       printf("%-12s %6ld %12.0f %12.0f %12.0f %9.1f %9.1f %6.1f %6.2f\n", models[mi].name, a->batches[bi],
              r.samples_per_s, r.samples_per_s_min, r.samples_per_s_max, r.step_us, r.launches_per_step,
@@ -269,18 +273,19 @@ int cmd_bench(int argc, char **argv) {
   parse_args(argc, argv, &a);
   model_spec *models = xcalloc((size_t)a.n_models, sizeof *models);
   char err[2048];
+  error e = {0};
   for (int i = 0; i < a.n_models; i++)
-    if (model_load(a.models[i], &models[i], err, sizeof err) != 0) cli_usage_exit("bench: %s", err);
+    if (model_load(a.models[i], &models[i], &e) != 0) cli_usage_exit("bench: %s", e.msg);
   if (!a.no_epoch) {
     model_spec m;
-    if (model_load(a.epoch_model, &m, err, sizeof err) != 0) cli_usage_exit("bench: --epoch-model: %s", err);
+    if (model_load(a.epoch_model, &m, &e) != 0) cli_usage_exit("bench: --epoch-model: %s", e.msg);
     model_free(&m);
   }
   device_list devs;
-  device_list_get(&devs);
-  int dev = device_select(&devs, a.device, err, sizeof err);
+  if (device_list_get(&devs, &e)) return error_report(&e);
+  int dev = device_select(&devs, a.device, &e);
   device_list_free(&devs);
-  if (dev < 0) cli_usage_exit("bench: %s", err);
+  if (dev < 0) cli_usage_exit("bench: %s", e.msg);
   if (make_dirs(a.out, err, sizeof err) != 0) cli_usage_exit("bench: %s", err);
   bench_steps(&a, models);
   if (!a.no_epoch) bench_epoch(&a);

@@ -87,18 +87,19 @@ static void parse_args(int argc, char **argv, compare_args *a) {
 /* Resolve --devices into flat device indices (every spec checked before any training). */
 static int resolve_devices(const char *list, int *out) {
   device_list devs;
-  device_list_get(&devs);
+  error e = {0};
+  if (device_list_get(&devs, &e)) cli_error_exit(&e);
   if (devs.count == 0) cli_usage_exit("compare: no OpenCL device found");
   int n = 0;
   if (strcmp(list, "all") == 0) {
     for (int i = 0; i < devs.count && n < MAX_DEVICES; i++) out[n++] = i;
   } else {
-    char items[MAX_DEVICES][LIST_ITEM_MAX], err[512];
+    char items[MAX_DEVICES][LIST_ITEM_MAX];
     n = split_list(list, items, MAX_DEVICES);
     if (n <= 0) cli_usage_exit("compare: --devices '%s' is not 'all' or a comma-separated list of devices", list);
     for (int i = 0; i < n; i++) {
-      out[i] = device_select(&devs, items[i], err, sizeof err);
-      if (out[i] < 0) cli_usage_exit("compare: %s", err);
+      out[i] = device_select(&devs, items[i], &e);
+      if (out[i] < 0) cli_usage_exit("compare: %s", e.msg);
     }
   }
   device_list_free(&devs);
@@ -106,9 +107,10 @@ static int resolve_devices(const char *list, int *out) {
 }
 
 static void new_compare_dir(const compare_args *a, char *dir, size_t n) {
-  char model[160], data[TRAIN_PATH_MAX], err[1024];
+  char model[160], data[TRAIN_PATH_MAX];
   model_spec m;
-  if (model_load(a->m.cfg.model, &m, err, sizeof err) != 0) cli_usage_exit("compare: %s", err);
+  error e = {0};
+  if (model_load(a->m.cfg.model, &m, &e) != 0) cli_usage_exit("compare: %s", e.msg);
   snprintf(model, sizeof model, "%s", m.name);
   model_free(&m);
   const char *base = strrchr(a->m.cfg.dataset, '/');
@@ -168,7 +170,8 @@ int cmd_compare(int argc, char **argv) {
 
   /* Check the model before loading data; the trainer checks the rest. */
   model_spec m;
-  if (model_load(a->m.cfg.model, &m, err, sizeof err) != 0) cli_usage_exit("compare: %s", err);
+  error me = {0};
+  if (model_load(a->m.cfg.model, &m, &me) != 0) cli_usage_exit("compare: %s", me.msg);
   model_free(&m);
   data_options opt;
   train_data_options(&a->m.cfg, &opt);

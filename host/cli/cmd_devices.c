@@ -46,7 +46,8 @@ int cmd_devices(int argc, char **argv) {
   if (first < argc) cli_usage_exit("devices: unexpected argument '%s'", argv[first]);
 
   device_list list;
-  device_list_get(&list);
+  error e = {0};
+  if (device_list_get(&list, &e)) return error_report(&e);
   if (json) {
     printf("[");
     for (int i = 0; i < list.count; i++) {

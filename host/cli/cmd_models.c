@@ -25,8 +25,8 @@ static void models_usage(FILE *out) {
 }
 
 static void load_or_die(const char *name, model_spec *m) {
-  char err[1024];
-  if (model_load(name, m, err, sizeof err)) cli_usage_exit("models: %s", err);
+  error e = {0};
+  if (model_load(name, m, &e)) cli_usage_exit("models: %s", e.msg);
 }
 
 /* models has no options besides --help: cli_parse refuses every other one first. */

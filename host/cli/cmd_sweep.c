@@ -79,8 +79,8 @@ static void parse_args(int argc, char **argv, sweep_args *a) {
 static void short_name(const char *spec, bool is_model, char *buf, size_t n) {
   if (is_model) {
     model_spec m;
-    char err[1024];
-    if (model_load(spec, &m, err, sizeof err) == 0) {
+    error e = {0};
+    if (model_load(spec, &m, &e) == 0) {
       snprintf(buf, n, "%s", m.name);
       model_free(&m);
       return;

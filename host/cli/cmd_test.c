@@ -11,6 +11,7 @@
 
 #include "train/checkpoint.h"
 #include "cli/cli_args.h"
+#include "cl/tuning.h"
 #include "cli/commands.h"
 #include "train/evaluate.h"
 #include "train/run_log.h"
@@ -135,22 +136,24 @@ int cmd_test(int argc, char **argv) {
   checkpoint ck;
   if (checkpoint_read(cfg->load, &ck, err, sizeof err)) cli_usage_exit("test: %s", err);
   model_spec m;
-  if (model_load(cfg->model, &m, err, sizeof err)) cli_usage_exit("test: %s", err);
+  error e = {0};
+  if (model_load(cfg->model, &m, &e)) cli_usage_exit("test: %s", e.msg);
   if (checkpoint_check_model(&ck, &m, cfg->load, err, sizeof err)) cli_usage_exit("test: %s", err);
   inherit_run_options(cfg, &ck);
   /* The device is opened (a bad spec is bad input) before the data set is generated or read. */
   cl_runtime rt;
-  rt_open(&rt, cfg->device[0] ? cfg->device : NULL, cfg->kernels_dir[0] ? cfg->kernels_dir : NULL);
+  if (rt_open(&rt, cfg->device[0] ? cfg->device : NULL, cfg->kernels_dir[0] ? cfg->kernels_dir : NULL, &e))
+    return cli_report("test", &e);
+  tuning_apply_stored(&rt);
 
   data_options opt;
   train_data_options(cfg, &opt);
   dataset ds;
   if (dataset_load(cfg->dataset, &opt, &ds, err, sizeof err)) cli_usage_exit("test: %s", err);
-  if (model_check_classes(&m, ds.n_classes, err, sizeof err)) cli_usage_exit("test: %s", err);
+  if (model_check_classes(&m, ds.n_classes, &e)) cli_usage_exit("test: %s", e.msg);
   const data_split *split = a.val_split ? &ds.val : &ds.test;
   if (split->rows == 0) cli_usage_exit("test: the %s split of %s is empty", a.val_split ? "val" : "test", ds.name);
   eval_result r;
-  error e = {0};
   if (evaluate_checkpoint(&rt, &ck, &m, split, cfg->batch_size, &r, &e)) exit(cli_report("test", &e));
 
   if (!cfg->quiet) {

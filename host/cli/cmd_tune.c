@@ -109,7 +109,7 @@ static void print_set(long i, double us, double compile_s) {
 
 static void set_threshold(tune_ctx *t, size_t threshold) {
   const char *name[] = {"XGEMM_MIN_INDIRECT_SIZE"};
-  CLBLAST_CHECK(gemm_override(t->rt, "GemmRoutine", 1, name, &threshold));
+  CLBLAST_CHECK(&t->rt->err, gemm_override(t->rt, "GemmRoutine", 1, name, &threshold));
 }
 
 static void tune_usage(FILE *out) {
@@ -180,7 +180,8 @@ int cmd_tune(int argc, char **argv) {
   if (n_sizes <= 0) cli_usage_exit("tune: --batch-sizes '%s' is not a comma-separated list", batches);
   for (int mi = 0; mi < n_models; mi++) {
     model_spec m;
-    if (model_load(names[mi], &m, err, sizeof err) != 0) cli_usage_exit("tune: %s", err);
+    error me = {0};
+    if (model_load(names[mi], &m, &me) != 0) cli_usage_exit("tune: %s", me.msg);
     for (int bi = 0; bi < n_sizes; bi++) {
       size_t batch = (size_t)cli_parse_long("--batch-sizes", sizes[bi], 1, 1 << 20);
       for (int l = 0; l < m.n_layers; l++) {
@@ -199,10 +200,10 @@ int cmd_tune(int argc, char **argv) {
   }
   if (t.n_shapes == 0) cli_usage_exit("tune: the models have no linear layers, nothing to tune");
 
-  /* Start from CLBlast's own defaults, not from a tuning stored earlier. */
-  if (setenv("CLTRAIN_NO_TUNING", "1", 1) != 0) CLI_FAIL("setenv failed");
+  /* Start from CLBlast's own defaults: no tuning_apply_stored here. */
   cl_runtime rt;
-  rt_open(&rt, device, NULL);
+  error e = {0};
+  if (rt_open(&rt, device, NULL, &e)) return error_report(&e);
   t.rt = &rt;
   t.a = rt_alloc(&rt, max_elems * 4);
   t.b = rt_alloc(&rt, max_elems * 4);
@@ -252,7 +253,7 @@ int cmd_tune(int argc, char **argv) {
   for (int f = 0; f < n_final * t.n_shapes; f++) final_shape[f] = INFINITY;
   for (int round = 0; round < FINAL_ROUNDS && n_final > 1; round++)
     for (int f = 0; f < n_final; f++) {
-      CLBLAST_CHECK(gemm_override(&rt, "XgemmDirect", 10, direct_names, direct_candidates[finalists[f]]));
+      CLBLAST_CHECK(&rt.err, gemm_override(&rt, "XgemmDirect", 10, direct_names, direct_candidates[finalists[f]]));
       time_all(&t, per_round);
       for (int i = 0; i < t.n_shapes; i++)
         final_shape[f * t.n_shapes + i] = fmin(final_shape[f * t.n_shapes + i], per_round[i]);
@@ -268,7 +269,7 @@ int cmd_tune(int argc, char **argv) {
     if (total < best_us) best_us = total, best_f = f;
   }
   const int best = (int)finalists[best_f];
-  CLBLAST_CHECK(gemm_override(&rt, "XgemmDirect", 10, direct_names, direct_candidates[best]));
+  CLBLAST_CHECK(&rt.err, gemm_override(&rt, "XgemmDirect", 10, direct_names, direct_candidates[best]));
   time_all(&t, per_direct);
   for (int i = 0; i < t.n_shapes && n_final > 1; i++)
     per_direct[i] = fmin(per_direct[i], final_shape[best_f * t.n_shapes + i]);
@@ -339,6 +340,7 @@ int cmd_tune(int argc, char **argv) {
     printf("tuned: no set beats the CLBlast defaults by 3%%; storing 'defaults'\n");
     tu.tuned_us = base;
   }
+  if (rt_status(&rt, &e)) return error_report(&e);
   if (!dry_run) {
     char path[1200];
     tuning_path(&rt.info, path, sizeof path);

@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include "base/error.h"
+
 typedef enum {
   LAYER_LINEAR,
   LAYER_BATCHNORM,
@@ -43,13 +45,13 @@ typedef struct {
   char *text;           /* the source text, owned (stored in checkpoints) */
 } model_spec;
 
-/* Parse TEXT; ORIGIN names the file in messages ("FILE:LINE: ..."). 0 or -1 with err. */
-int model_parse(const char *text, const char *origin, const char *name, model_spec *m,
-                char *err, size_t errlen);
+/* Parse TEXT; ORIGIN names the file in messages ("FILE:LINE: ..."). 0, or -1 with a usage
+   error in err. */
+int model_parse(const char *text, const char *origin, const char *name, model_spec *m, error *err);
 /* NAME_OR_PATH: a zoo name ("jsc-tiny") or a path to a model file. */
-int model_load(const char *name_or_path, model_spec *m, char *err, size_t errlen);
+int model_load(const char *name_or_path, model_spec *m, error *err);
 /* Check that the output width equals the dataset's class count. */
-int model_check_classes(const model_spec *m, int n_classes, char *err, size_t errlen);
+int model_check_classes(const model_spec *m, int n_classes, error *err);
 void model_free(model_spec *m);
 
 const char *layer_kind_name(layer_kind k);

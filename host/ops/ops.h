@@ -1,8 +1,10 @@
 /* Layer operations on the device: thin launchers over the kernels in kernels/ (*.cl files) plus the
-   Linear GEMMs. Every launcher only enqueues (no host wait). Buffers are row-major
-   rows x width blocks; parameter, gradient and statistic locations are element offsets
-   into the flat buffers of host/net.c. The tests drive these one by one against plain-C
-   references; host/net.c strings them into a network. */
+   Linear GEMMs. Every launcher only enqueues (no host wait); a failure (OpenCL, CLBlast,
+   or a size the kernels cannot index) is recorded in rt->err (cl/runtime.h) and makes the
+   rest no-ops. Buffers are row-major rows x width blocks; parameter, gradient and
+   statistic locations are element offsets into the flat buffers of host/net/net.c. The
+   tests drive these one by one against plain-C references; host/net/ strings them into a
+   network. */
 #ifndef CLTRAIN_OPS_H
 #define CLTRAIN_OPS_H
 
@@ -10,8 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "net/net.h"
 #include "cl/runtime.h"
+#include "model/model.h"
+#include "ops/optimizer.h"
 
 /* Activation kinds; the values are the ACT_* constants of kernels/common.cl. */
 typedef enum { ACT_NONE = 0, ACT_RELU = 1, ACT_LEAKY_RELU = 2, ACT_SIGMOID = 3, ACT_TANH = 4 } act_kind;
@@ -52,8 +55,10 @@ typedef struct {
      epilogue, [act][drop] (kernels/common.cl); NULL otherwise. */
   cl_kernel bias_act_bwd_v[5][2], bn_train_fwd_v[5][2], bn_train_bwd_v[5][2];
   cl_kernel pointwise_fwd, pointwise_bwd;
-  cl_kernel dropout_mask, softmax_xent, softmax_xent_small, softmax_xent_vec, optimizer_step, gather_rows;
-  cl_kernel optimizer_step_vec;
+  cl_kernel dropout_mask, softmax_xent, softmax_xent_small, softmax_xent_vec, gather_rows;
+  /* The optimizer's update, built by ops_init_optimizer for one optimizer (NULL before). */
+  cl_kernel optimizer_step, optimizer_step_vec;
+  optim_kind optimizer;
   bool optimizer_vec; /* the optimizer in float16 vectors, 16 parameters per work-item (CPUs) */
   bool col_vec;    /* column kernels in vector form (one work-item per OPS_VEC_GROUP columns,
                       CPUs) rather than one work-group per column (GPUs); kernels/colvec.cl */
@@ -63,6 +68,7 @@ typedef struct {
   size_t ew_wg;    /* element-wise kernels */
 } ops_kernels;
 
+/* Failures are recorded in rt->err (the kernels are then NULL). */
 void ops_init(ops_kernels *k, cl_runtime *rt);
 #define OPS_VEC_GROUP 16 /* columns per work-item of the vector form (VEC_GROUP, colvec.cl) */
 /* Same with chosen local sizes for the reductions. col_wg 0: the device's default (a CPU:
@@ -72,12 +78,16 @@ void ops_init(ops_kernels *k, cl_runtime *rt);
    it to cover both configurations on one device. */
 void ops_init_local(ops_kernels *k, cl_runtime *rt, size_t col_wg, size_t loss_wg);
 void ops_free(ops_kernels *k);
+/* Build the update kernels of optimizer KIND (replacing any earlier one). */
+void ops_init_optimizer(ops_kernels *k, cl_runtime *rt, optim_kind kind);
 /* The column kernel for epilogue E: in vector form the variant of E's activation and
    dropout, else GENERIC. */
 cl_kernel ops_col_kernel(const ops_kernels *k, cl_kernel generic, cl_kernel const variants[5][2],
                          const op_epilogue *e);
 /* Enqueue column kernel KK over C columns in the form ops_init chose. */
-void ops_launch_cols(cl_runtime *rt, const ops_kernels *k, cl_kernel kk, int C);
+void ops_launch_cols_at(cl_runtime *rt, const ops_kernels *k, cl_kernel kk, int C, const char *file,
+                        int line);
+#define ops_launch_cols(rt, k, kk, C) ops_launch_cols_at((rt), (k), (kk), (C), __FILE__, __LINE__)
 
 /* Where a batch's rows are read from: row i of the batch is row perm[start + i] of the
    source buffer (perm NULL: row start + i). A NULL op_rows pointer: row i of the buffer. */
@@ -98,9 +108,9 @@ typedef struct {
 /* Whether a backward kernel over C columns can run the loss first (the CPU vector forms,
    with C <= OPS_LOSS_SMALL_C: one work-item does it all). */
 bool ops_can_fuse_loss(const ops_kernels *k, int C);
-/* Internal to the ops_*.c files: the loss arguments of a vector-form backward kernel from
-   index first (loss NULL: none). */
-void ops_set_loss(cl_kernel kernel, cl_uint first, const op_loss *loss);
+/* Internal to the ops_*.c files: the loss arguments of a vector-form backward kernel
+   (loss NULL: none). */
+void ops_arg_loss(karg_cursor *a, const op_loss *loss);
 
 /* --- Linear (ops_linear.c) ---
    h = x W^T with W at params[w_off] ([out][in] row-major); bias added by
@@ -182,11 +192,12 @@ enum {
 void op_softmax_xent(cl_runtime *rt, const ops_kernels *k, int rows, int C, cl_mem logits,
                      cl_mem labels, const op_rows *label_rows, cl_mem dlogits, cl_mem metrics,
                      cl_mem confusion);
-/* Internal to the ops_*.c files: set the 3 row-source arguments (perm, start, use_perm)
-   from index first. */
-void ops_set_rows(cl_kernel kernel, cl_uint first, const op_rows *r);
+/* Internal to the ops_*.c files: the 3 row-source arguments (perm, start, use_perm). */
+void ops_arg_rows(karg_cursor *a, const op_rows *r);
 
-/* --- Optimizer (ops_optim.c): one launch over n parameters; state holds 2n floats ---
+/* --- Optimizer (ops_optim.c): one launch over n parameters of the optimizer that
+   ops_init_optimizer built (o->kind must be it); state holds
+   optim_state_per_param(o->kind) * n floats ---
    With params_t and tmap (both NULL: none), every updated parameter i with
    tmap[i] != OPS_NO_MIRROR is also written to params_t[tmap[i]]: the net keeps the Linear
    weights transposed there for the forward GEMMs (see ops_weight_mirror_map). */
@@ -204,7 +215,7 @@ void ops_weight_mirror_map(const model_spec *m, uint32_t *tmap);
 void op_gather(cl_runtime *rt, const ops_kernels *k, int rows, int W, cl_mem x_all, cl_mem y_all,
                cl_mem perm, size_t start, cl_mem x, cl_mem y);
 
-/* Internal to the ops_*.c files: set the 5 epilogue arguments from index first. */
-void ops_set_epilogue(cl_kernel kernel, cl_uint first, const op_epilogue *e);
+/* Internal to the ops_*.c files: the 5 epilogue arguments. */
+void ops_arg_epilogue(karg_cursor *a, const op_epilogue *e);
 
 #endif

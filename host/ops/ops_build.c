@@ -16,10 +16,13 @@ static size_t fit_local(size_t want, size_t device_max) {
 
 static cl_kernel checked_kernel(cl_runtime *rt, cl_program p, const char *name, size_t local) {
   cl_kernel k = rt_kernel(rt, p, name);
+  if (!k) return NULL;
   size_t max = 0;
-  CL_CHECK(clGetKernelWorkGroupInfo(k, rt->info.device, CL_KERNEL_WORK_GROUP_SIZE, sizeof max, &max, NULL));
-  if (local > max)
-    DIE("kernel %s allows work-groups of %zu on %s, it is built for %zu", name, max, rt->info.name, local);
+  if (CL_CHECK(&rt->err, clGetKernelWorkGroupInfo(k, rt->info.device, CL_KERNEL_WORK_GROUP_SIZE,
+                                                  sizeof max, &max, NULL)) == 0 &&
+      local > max)
+    ERR_RUNTIME(&rt->err, "kernel %s allows work-groups of %zu on %s, it is built for %zu", name, max,
+                rt->info.name, local);
   return k;
 }
 
@@ -67,39 +70,57 @@ void ops_init_local(ops_kernels *k, cl_runtime *rt, size_t col_wg, size_t loss_w
   k->softmax_xent = checked_kernel(rt, lossp, "softmax_xent", k->loss_wg);
   k->softmax_xent_small = checked_kernel(rt, lossp, "softmax_xent_small", k->loss_wg);
   k->softmax_xent_vec = checked_kernel(rt, lossp, "softmax_xent_vec", 1);
-  cl_program opt = rt_program(rt, "optimizer.cl", "");
-  k->optimizer_step = checked_kernel(rt, opt, "optimizer_step", k->ew_wg);
   k->optimizer_vec = !gpu;
-  k->optimizer_step_vec = checked_kernel(rt, opt, "optimizer_step_vec", OPS_OPT_VEC_WG);
   k->gather_rows = checked_kernel(rt, rt_program(rt, "gather.cl", ""), "gather_rows", k->ew_wg);
+}
+
+void ops_init_optimizer(ops_kernels *k, cl_runtime *rt, optim_kind kind) {
+  const char *name = optim_kind_name(kind);
+  if (!name) {
+    ERR_RUNTIME(&rt->err, "optimizer kind %d out of range", (int)kind);
+    return;
+  }
+  cl_kernel *old[] = {&k->optimizer_step, &k->optimizer_step_vec};
+  for (int i = 0; i < 2; i++) {
+    if (*old[i]) clReleaseKernel(*old[i]);
+    *old[i] = NULL;
+  }
+  char opts[128];
+  snprintf(opts, sizeof opts, "-DOPT_%s -DNO_MIRROR=%uu", name, OPS_NO_MIRROR);
+  cl_program opt = rt_program(rt, "optimizer.cl", opts);
+  k->optimizer_step = checked_kernel(rt, opt, "optimizer_step", k->ew_wg);
+  k->optimizer_step_vec = checked_kernel(rt, opt, "optimizer_step_vec", OPS_OPT_VEC_WG);
+  k->optimizer = kind;
 }
 
 cl_kernel ops_col_kernel(const ops_kernels *k, cl_kernel generic, cl_kernel const variants[5][2],
                          const op_epilogue *e) {
   if (!k->col_vec) return generic;
   const int a = (int)e->act;
-  if (a < 0 || a > 4) DIE("epilogue activation %d out of range", a);
+  if (a < 0 || a > 4) return NULL; /* setting its arguments records the error */
   return variants[a][op_epilogue_drops(e) ? 1 : 0];
 }
 
-void ops_launch_cols(cl_runtime *rt, const ops_kernels *k, cl_kernel kk, int C) {
-  if (k->col_vec) rt_launch1d(rt, kk, ((size_t)C + OPS_VEC_GROUP - 1) / OPS_VEC_GROUP, 1);
-  else rt_launch1d(rt, kk, (size_t)C * k->col_wg, k->col_wg);
+void ops_launch_cols_at(cl_runtime *rt, const ops_kernels *k, cl_kernel kk, int C, const char *file,
+                        int line) {
+  if (k->col_vec) rt_launch1d_at(rt, kk, ((size_t)C + OPS_VEC_GROUP - 1) / OPS_VEC_GROUP, 1, file, line);
+  else rt_launch1d_at(rt, kk, (size_t)C * k->col_wg, k->col_wg, file, line);
 }
 
 void ops_free(ops_kernels *k) {
   cl_kernel *all[] = {&k->bias_act_fwd, &k->bias_act_bwd, &k->bn_train_fwd, &k->bn_eval_fwd,
                       &k->bn_train_bwd, &k->pointwise_fwd, &k->pointwise_bwd, &k->dropout_mask, &k->softmax_xent, &k->softmax_xent_small, &k->softmax_xent_vec,
                       &k->optimizer_step, &k->optimizer_step_vec, &k->gather_rows};
+  /* clReleaseKernel fails only for an invalid kernel, which cannot be here. */
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
-    if (*all[i]) CL_CHECK(clReleaseKernel(*all[i]));
+    if (*all[i]) clReleaseKernel(*all[i]);
     *all[i] = NULL;
   }
   for (int a = 0; a < 5; a++)
     for (int d = 0; d < 2; d++) {
       cl_kernel *v[] = {&k->bias_act_bwd_v[a][d], &k->bn_train_fwd_v[a][d], &k->bn_train_bwd_v[a][d]};
       for (int j = 0; j < 3; j++) {
-        if (*v[j]) CL_CHECK(clReleaseKernel(*v[j]));
+        if (*v[j]) clReleaseKernel(*v[j]);
         *v[j] = NULL;
       }
     }
@@ -140,13 +161,11 @@ act_kind act_of_layer(layer_kind kind) {
   }
 }
 
-void ops_set_epilogue(cl_kernel kernel, cl_uint first, const op_epilogue *e) {
-  const cl_int act = (cl_int)e->act, has_drop = op_epilogue_drops(e);
-  const cl_float slope = e->slope, scale = has_drop ? dropout_scale(e->drop_p) : 1.0f;
-  const cl_mem mask = has_drop ? e->mask : NULL;
-  KARG(kernel, first + 0, act);
-  KARG(kernel, first + 1, slope);
-  KARG(kernel, first + 2, has_drop);
-  KARG(kernel, first + 3, scale);
-  KARG(kernel, first + 4, mask);
+void ops_arg_epilogue(karg_cursor *a, const op_epilogue *e) {
+  const bool has_drop = op_epilogue_drops(e);
+  karg_int(a, (cl_int)e->act);
+  karg_float(a, e->slope);
+  karg_int(a, has_drop);
+  karg_float(a, has_drop ? dropout_scale(e->drop_p) : 1.0f);
+  karg_mem(a, has_drop ? e->mask : NULL);
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cl/tuning.h"
 #include "study/lab1.h"
 #include "train/checkpoint.h"
 #include "train/evaluate.h"
@@ -18,15 +19,16 @@ int lab1_evaluate_best(const train_config *cfg, const dataset *ds, const char *r
   char origin[RUN_PATH_MAX + 32];
   snprintf(origin, sizeof origin, "model stored in %s", path);
   int rc = -1;
-  if (model_parse(ck.model_text, origin, ck.model_name, &m, msg, sizeof msg)) {
-    ERR_USAGE(err, "%s", msg);
+  if (model_parse(ck.model_text, origin, ck.model_name, &m, err)) {
     checkpoint_free(&ck);
     return -1;
   }
   cl_runtime rt;
-  rt_open(&rt, cfg->device[0] ? cfg->device : NULL, cfg->kernels_dir[0] ? cfg->kernels_dir : NULL);
   eval_result r;
-  if (evaluate_checkpoint(&rt, &ck, &m, &ds->test, 1024, &r, err) == 0) {
+  const bool opened =
+      rt_open(&rt, cfg->device[0] ? cfg->device : NULL, cfg->kernels_dir[0] ? cfg->kernels_dir : NULL, err) == 0;
+  if (opened) tuning_apply_stored(&rt);
+  if (opened && evaluate_checkpoint(&rt, &ck, &m, &ds->test, 1024, &r, err) == 0) {
     out->have = true;
     snprintf(out->run_dir, sizeof out->run_dir, "%s", run_dir);
     snprintf(out->model, sizeof out->model, "%s", ck.model_name);
@@ -36,7 +38,7 @@ int lab1_evaluate_best(const train_config *cfg, const dataset *ds, const char *r
     out->rows = r.count;
     rc = 0;
   }
-  rt_close(&rt);
+  if (opened) rt_close(&rt);
   model_free(&m);
   checkpoint_free(&ck);
   if (rc) return -1;

@@ -83,7 +83,7 @@ static int check_points(const sweep_spec *s, sweep_data *data, char (*devices)[2
     train_config cfg;
     if (sweep_point_config(s, p, &cfg, err)) return -1;
     model_spec m;
-    if (model_load(cfg.model, &m, msg, sizeof msg)) return ERR_USAGE(err, "%s", msg);
+    if (model_load(cfg.model, &m, err)) return -1;
     model_free(&m);
     /* Enumerating OpenCL devices is slow: resolve each distinct spec once. */
     size_t same = 0;

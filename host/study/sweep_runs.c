@@ -14,8 +14,10 @@ bool sweep_status_done(const char *status) {
 
 int sweep_device_name(const char *spec, char *name, size_t n, char *err, size_t errlen) {
   device_list list;
-  device_list_get(&list);
-  int idx = device_select(&list, spec && spec[0] ? spec : NULL, err, errlen);
+  error e = {0};
+  if (device_list_get(&list, &e)) return seterr(err, errlen, "%s", e.msg);
+  int idx = device_select(&list, spec && spec[0] ? spec : NULL, &e);
+  if (idx < 0) seterr(err, errlen, "%s", e.msg);
   if (idx >= 0) snprintf(name, n, "%s", list.items[idx].name);
   device_list_free(&list);
   return idx >= 0 ? 0 : -1;

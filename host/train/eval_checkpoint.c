@@ -14,16 +14,18 @@ int evaluate_checkpoint(cl_runtime *rt, const checkpoint *ck, const model_spec *
   memset(out, 0, sizeof *out);
   if (split->rows == 0) return ERR_USAGE(err, "the split to evaluate is empty");
   int batch = (size_t)batch_size < split->rows ? (int)batch_size : (int)split->rows;
-  net *n = net_create(rt, m, batch, 0);
+  net *n = net_create(rt, m, batch, 0, err);
+  if (!n) return -1;
   if (ck->n_params != net_param_count(n) || ck->n_stats != net_stats_count(n)) {
     net_free(n);
     return ERR_USAGE(err, "the checkpoint holds %zu parameters and %zu statistics, model %s needs %zu and %zu",
                      ck->n_params, ck->n_stats, m->name, net_param_count(n), net_stats_count(n));
   }
-  /* Evaluation needs no optimizer state: zeros in its place. */
-  float *optim = xcalloc(net_optim_count(n) + 1, sizeof(float));
-  net_write_state(n, ck->params, ck->stats, optim);
-  free(optim);
+  /* Evaluation needs no optimizer state. */
+  if (net_write_state(n, ck->params, ck->stats, NULL, err)) {
+    net_free(n);
+    return -1;
+  }
   device_split dev;
   size_t xb = split->rows * JSC_N_FEATURES * sizeof(float), yb = split->rows * sizeof(int32_t);
   dev.rows = split->rows;
@@ -31,11 +33,11 @@ int evaluate_checkpoint(cl_runtime *rt, const checkpoint *ck, const model_spec *
   dev.y = rt_alloc(rt, yb);
   rt_write(rt, dev.x, 0, xb, split->x);
   rt_write(rt, dev.y, 0, yb, split->y);
-  evaluate_split(n, &dev, batch, out);
+  int rc = evaluate_split(n, &dev, batch, out, err);
   rt_release(&dev.x);
   rt_release(&dev.y);
   net_free(n);
-  return 0;
+  return rc;
 }
 
 int write_confusion(const char *path, const long counts[JSC_N_CLASSES * JSC_N_CLASSES], error *err) {

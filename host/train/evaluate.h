@@ -30,8 +30,9 @@ typedef struct {
 } eval_result;
 
 /* Forward in evaluation mode over the whole split in batches of at most BATCH rows (the
-   net's max_batch). Resets the net's metric accumulators first. */
-void evaluate_split(net *n, const device_split *s, int batch, eval_result *out);
+   net's max_batch). Resets the net's metric accumulators first. 0, or -1 with ERR (the
+   runtime's first failure). */
+int evaluate_split(net *n, const device_split *s, int batch, eval_result *out, error *err);
 
 /* The weights of checkpoint CK (model M, whose text it holds) on SPLIT, in batches of at
    most BATCH rows, on the opened device RT: `cltrain test` and lab1's confusion matrix.

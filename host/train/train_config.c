@@ -78,19 +78,11 @@ int train_option_find(const char *name) {
   return -1;
 }
 
-const char *optim_kind_name(optim_kind k) {
-  switch (k) {
-    case OPTIM_ADAM: return "adam";
-    case OPTIM_ADAMW: return "adamw";
-    case OPTIM_SGD: return "sgd";
-  }
-  return "?";
-}
-
 const char *sched_kind_name(sched_kind k) { return k == SCHED_COSINE ? "cosine" : "none"; }
 
 double train_config_weight_decay(const train_config *cfg) {
-  if (cfg->optimizer == OPTIM_SGD && !cfg->given[TOPT_WEIGHT_DECAY]) return 5e-4;
+  const double by_default = optim_default_weight_decay(cfg->optimizer);
+  if (by_default != 0.0 && !cfg->given[TOPT_WEIGHT_DECAY]) return by_default;
   return cfg->weight_decay;
 }
 
@@ -152,10 +144,11 @@ int train_config_set_opt(train_config *cfg, train_option opt, const char *value,
       break;
     }
     case T_OPTIM:
-      if (!strcmp(v, "adam")) cfg->optimizer = OPTIM_ADAM;
-      else if (!strcmp(v, "adamw")) cfg->optimizer = OPTIM_ADAMW;
-      else if (!strcmp(v, "sgd")) cfg->optimizer = OPTIM_SGD;
-      else return seterr(err, errlen, "--optimizer: '%s' is not one of adam, adamw, sgd", v);
+      if (optim_kind_parse(v, &cfg->optimizer) != 0) {
+        char known[256];
+        optim_kind_list(known, sizeof known);
+        return seterr(err, errlen, "--optimizer: '%s' is not one of %s", v, known);
+      }
       break;
     case T_SCHED:
       if (!strcmp(v, "cosine")) cfg->scheduler = SCHED_COSINE;

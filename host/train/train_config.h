@@ -14,7 +14,7 @@
 #include <stdio.h>
 
 #include "base/error.h"
-#include "net/net.h"
+#include "ops/optimizer.h"
 
 typedef enum { SCHED_COSINE, SCHED_NONE } sched_kind;
 
@@ -108,7 +108,6 @@ int train_config_validate(const train_config *cfg, char *err, size_t errlen);
 
 /* Effective weight decay: sgd uses MASE's 5e-4 unless --weight-decay was given. */
 double train_config_weight_decay(const train_config *cfg);
-const char *optim_kind_name(optim_kind k);
 const char *sched_kind_name(sched_kind k);
 
 /* The value of OPT as text (buffer of at least 64 + TRAIN_PATH_MAX bytes). */

@@ -11,6 +11,7 @@
 #include "base/interrupt.h"
 #include "base/rng.h"
 #include "base/util.h"
+#include "cl/tuning.h"
 #include "model/model_print.h"
 
 /* ---- opening a run ---- */
@@ -29,10 +30,9 @@ static int open_model(train_run *run, error *err) {
   if (cfg->resume[0]) {
     char origin[TRAIN_PATH_MAX + 32];
     snprintf(origin, sizeof origin, "model stored in %s", cfg->resume);
-    if (model_parse(run->ckpt.model_text, origin, run->ckpt.model_name, &run->model, msg, sizeof msg))
-      return ERR_USAGE(err, "%s", msg);
-  } else if (model_load(cfg->model, &run->model, msg, sizeof msg)) {
-    return ERR_USAGE(err, "%s", msg);
+    if (model_parse(run->ckpt.model_text, origin, run->ckpt.model_name, &run->model, err)) return -1;
+  } else if (model_load(cfg->model, &run->model, err)) {
+    return -1;
   }
   run->have_model = true;
   const char *path = cfg->resume[0] ? cfg->resume : cfg->load;
@@ -64,8 +64,10 @@ int train_open(train_run *run, const train_config *cli, checkpoint *ckpt, error 
     goto fail;
   }
   /* The device is opened (its list read) once, before the data set is generated or read. */
-  rt_open(&run->rt, cfg->device[0] ? cfg->device : NULL, cfg->kernels_dir[0] ? cfg->kernels_dir : NULL);
+  if (rt_open(&run->rt, cfg->device[0] ? cfg->device : NULL, cfg->kernels_dir[0] ? cfg->kernels_dir : NULL, err))
+    goto fail;
   run->rt_open = true;
+  tuning_apply_stored(&run->rt);
   return 0;
 fail:
   train_close(run);
@@ -95,8 +97,7 @@ static int check_model_data(const trainer *t, error *err) {
   if (m->input_width != t->ds->n_features)
     return ERR_USAGE(err, "%s: the model's input width is %d but the dataset has %d features", m->origin,
                      m->input_width, t->ds->n_features);
-  char msg[2048];
-  if (model_check_classes(m, t->ds->n_classes, msg, sizeof msg)) return ERR_USAGE(err, "%s", msg);
+  if (model_check_classes(m, t->ds->n_classes, err)) return -1;
   if (train_check_data(t->cfg, t->ds, err)) return -1;
   bool has_bn = false;
   for (int i = 0; i < m->n_layers; i++) has_bn |= m->layers[i].kind == LAYER_BATCHNORM;
@@ -150,16 +151,18 @@ static int max_batch_of(const trainer *t) {
 static int restore_weights(trainer *t, const checkpoint *c, bool with_optimizer, error *err) {
   float *optim = NULL;
   if (with_optimizer) {
-    if (c->n_optim != net_optim_count(t->net))
+    /* Older SGD checkpoints hold 2P floats (the momentum buffer, then unused space). */
+    if (c->n_optim < net_optim_count(t->net) ||
+        (c->n_optim > net_optim_count(t->net) && c->n_optim != 2 * net_param_count(t->net)))
       return ERR_USAGE(err, "checkpoint holds %zu optimizer values, the net needs %zu", c->n_optim,
                        net_optim_count(t->net));
     optim = c->optim;
   } else {
     optim = xcalloc(net_optim_count(t->net) + 1, sizeof(float));
   }
-  net_write_state(t->net, c->params, c->stats, optim);
+  int rc = net_write_state(t->net, c->params, c->stats, optim, err);
   if (!with_optimizer) free(optim);
-  return 0;
+  return rc;
 }
 
 static void print_intro(trainer *t) {
@@ -231,7 +234,8 @@ static int start(trainer *t, train_run *run, train_result *out, error *err) {
   device_data_upload(t->rt, t->ds, &t->dev);
   setup_batches(t);
   t->eval_batch = max_batch_of(t);
-  t->net = net_create(t->rt, t->model, t->eval_batch, cfg->seed);
+  t->net = net_create(t->rt, t->model, t->eval_batch, cfg->seed, err);
+  if (!t->net || net_use_optimizer(t->net, cfg->optimizer, err)) return -1;
   if (cfg->resume[0] ? start_resumed(t, &run->ckpt, err) : start_fresh(t, run->have_ckpt ? &run->ckpt : NULL, err))
     return -1;
   /* The weights are on the device: the checkpoint's arrays are not needed any more. */

@@ -45,7 +45,7 @@ int train_resolve_resume(const train_config *cli, const checkpoint *ck, train_co
     return ERR_USAGE(err, "checkpoint %s: %s", cli->resume, msg);
   if (cli->given[TOPT_MODEL]) {
     model_spec m;
-    if (model_load(cli->model, &m, msg, sizeof msg)) return ERR_USAGE(err, "%s", msg);
+    if (model_load(cli->model, &m, err)) return -1;
     int bad = checkpoint_check_model(ck, &m, cli->resume, msg, sizeof msg);
     model_free(&m);
     if (bad) return ERR_USAGE(err, "%s", msg);

@@ -2,6 +2,7 @@
    three ways out besides finishing: early stopping, interruption, divergence. */
 #include <math.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/interrupt.h"
@@ -12,13 +13,14 @@
 enum { EPOCH_CONTINUE = -2, EPOCH_STOP_EARLY = -3 };
 
 /* Read the metrics accumulated on the device since the last read (one blocking read) into
-   the epoch's sums. False when the loss is NaN or infinite. */
-static bool take_metrics(trainer *t, net_metrics *m) {
-  net_take_metrics(t->net, m, NULL);
+   the epoch's sums: 1, 0 when the loss is NaN or infinite, -1 with ERR when the device
+   failed. */
+static int take_metrics(trainer *t, net_metrics *m, error *err) {
+  if (net_take_metrics(t->net, m, NULL, err) != 0) return -1;
   t->st.epoch_loss_sum += m->loss_sum;
   t->st.epoch_correct += (uint64_t)m->correct;
   t->st.epoch_count += (uint64_t)m->count;
-  return isfinite(m->loss_sum) && isfinite(m->last_loss);
+  return isfinite(m->loss_sum) && isfinite(m->last_loss) ? 1 : 0;
 }
 
 static int diverged(trainer *t, const char *what, double value, uint64_t epoch, train_result *out, error *err) {
@@ -46,7 +48,9 @@ static int diverged(trainer *t, const char *what, double value, uint64_t epoch, 
 static int interrupted(trainer *t, int sig, uint64_t epoch, uint64_t batches_done, double epoch_start,
                        double phase_start, train_result *out, error *err) {
   net_metrics m;
-  if (!take_metrics(t, &m)) return diverged(t, "the training loss", m.last_loss, epoch, out, err);
+  int ok = take_metrics(t, &m, err);
+  if (ok < 0) return -1;
+  if (!ok) return diverged(t, "the training loss", m.last_loss, epoch, out, err);
   double now = now_seconds();
   t->st.epoch_batches = batches_done;
   t->st.epoch_seconds = now - epoch_start;
@@ -151,7 +155,9 @@ static int run_epoch(trainer *t, uint64_t epoch, train_result *out, error *err) 
     t->st.samples += (uint64_t)bs;
     if (t->st.step % (uint64_t)cfg->log_every_n_steps == 0) {
       net_metrics m;
-      if (!take_metrics(t, &m)) return diverged(t, "the training loss", m.last_loss, epoch, out, err);
+      int ok = take_metrics(t, &m, err);
+      if (ok < 0) return -1;
+      if (!ok) return diverged(t, "the training loss", m.last_loss, epoch, out, err);
       if (run_log_step(&t->log, t->st.step, epoch, m.last_loss, m.last_acc, lr, now_seconds() - t->session_start,
                        err))
         return -1;
@@ -163,11 +169,13 @@ static int run_epoch(trainer *t, uint64_t epoch, train_result *out, error *err) 
     if (sig) return interrupted(t, sig, epoch, b + 1, epoch_start, phase_start, out, err);
   }
   net_metrics m;
-  if (!take_metrics(t, &m)) return diverged(t, "the training loss", m.last_loss, epoch, out, err);
+  int ok = take_metrics(t, &m, err);
+  if (ok < 0) return -1;
+  if (!ok) return diverged(t, "the training loss", m.last_loss, epoch, out, err);
   double phase_end = now_seconds();
   t->st.step_seconds += phase_end - phase_start;
   eval_result val;
-  evaluate_split(t->net, &t->dev.val, t->eval_batch, &val);
+  if (evaluate_split(t->net, &t->dev.val, t->eval_batch, &val, err)) return -1;
   if (!isfinite(val.loss)) return diverged(t, "the validation loss", val.loss, epoch, out, err);
   return finish_epoch(t, epoch, lr, &rng, epoch_start, phase_end, &val, out, err);
 }
@@ -194,7 +202,7 @@ int trainer_loop(trainer *t, train_result *out, error *err) {
   }
   trainer_fill_result(t, status, out);
   eval_result test;
-  evaluate_split(t->net, &t->dev.test, t->eval_batch, &test);
+  if (evaluate_split(t->net, &t->dev.test, t->eval_batch, &test, err)) return -1;
   out->have_test = true;
   out->test_loss = test.loss;
   out->test_acc = test.acc;

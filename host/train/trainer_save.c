@@ -24,11 +24,10 @@ int trainer_save_checkpoint(trainer *t, const char *name, error *err) {
   c.params = xmalloc((c.n_params + 1) * sizeof(float));
   c.stats = xmalloc((c.n_stats + 1) * sizeof(float));
   c.optim = xmalloc((c.n_optim + 1) * sizeof(float));
-  net_read_state(t->net, c.params, c.stats, c.optim);
   char path[RUN_PATH_MAX], msg[RUN_PATH_MAX + 256];
   run_path(path, sizeof path, t->log.dir, name);
-  int rc = checkpoint_write(path, &c, msg, sizeof msg);
-  if (rc) ERR_RUNTIME(err, "%s", msg);
+  int rc = net_read_state(t->net, c.params, c.stats, c.optim, err);
+  if (rc == 0 && checkpoint_write(path, &c, msg, sizeof msg)) rc = ERR_RUNTIME(err, "%s", msg);
   free(c.config_text);
   free(c.params);
   free(c.stats);
@@ -114,8 +113,8 @@ int trainer_write_summary(const trainer *t, const train_result *r, const char *s
 /* The model's name when its file parses, else the file's base name without extension. */
 static void model_short_name(const char *spec, char *buf, size_t n) {
   model_spec m;
-  char msg[1024];
-  if (model_load(spec, &m, msg, sizeof msg) == 0) {
+  error ignored = {0};
+  if (model_load(spec, &m, &ignored) == 0) {
     snprintf(buf, n, "%s", m.name);
     model_free(&m);
     return;
