@@ -59,4 +59,6 @@ void multirun_parse(int argc, char **argv, const multirun_parser *p, multirun_ar
   if (train_config_set_opt(&m->cfg, TOPT_MODEL, argv[first], err, sizeof err) ||
       train_config_set_opt(&m->cfg, TOPT_DATASET, argv[first + 1], err, sizeof err))
     cli_usage_exit("%s: %s", cmd, err);
+  if (m->cfg.resume[0]) cli_usage_exit("%s: --resume does not apply to %s", cmd, p->runs_are);
+  if (train_config_validate(&m->cfg, err, sizeof err)) cli_usage_exit("%s: %s", cmd, err);
 }

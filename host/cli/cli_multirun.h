@@ -28,6 +28,7 @@ typedef struct {
   const char *help;           /* --help text, printed before the training options */
   const char *options_title;  /* heading line of the training options in --help */
   const char *usage;          /* one-line usage for a missing MODEL/DATASET */
+  const char *runs_are;       /* what --resume does not apply to: "a sweep (run it again ...)" */
   const struct option *own;   /* the command's own long options (ids from
                                  MULTIRUN_OWN_ID_BASE), NULL-terminated */
   /* Apply own option ID with its ARG: 0, or -1 with err (bad value). */
@@ -35,8 +36,9 @@ typedef struct {
   void *ctx;
 } multirun_parser;
 
-/* Parse argv into M (training defaults first) and set MODEL and DATASET; bad input exits
-   2 with one line. The caller checks what is specific to it, then validates m->cfg. */
+/* Parse argv into M (training defaults first), set MODEL and DATASET, refuse --resume and
+   validate the configuration; bad input exits 2 with one line. The caller checks what is
+   specific to it. */
 void multirun_parse(int argc, char **argv, const multirun_parser *p, multirun_args *m);
 
 #endif

@@ -72,16 +72,14 @@ static void parse_args(int argc, char **argv, compare_args *a) {
       .help = compare_help,
       .options_title = "training options (the same on every device):",
       .usage = "cltrain compare MODEL DATASET --devices all",
+      .runs_are = "a comparison",
       .own = own,
       .own_option = compare_option,
       .ctx = a,
   };
   multirun_parse(argc, argv, &p, &a->m);
-  char err[1024];
   if (!a->devices[0]) cli_usage_exit("compare: needs --devices all or --devices SPEC,SPEC,...");
   if (a->m.cfg.given[TOPT_DEVICE]) cli_usage_exit("compare: use --devices (a list), not --device");
-  if (a->m.cfg.resume[0]) cli_usage_exit("compare: --resume does not apply to a comparison");
-  if (train_config_validate(&a->m.cfg, err, sizeof err)) cli_usage_exit("compare: %s", err);
 }
 
 /* Resolve --devices into flat device indices (every spec checked before any training). */
@@ -107,17 +105,10 @@ static int resolve_devices(const char *list, int *out) {
 }
 
 static void new_compare_dir(const compare_args *a, char *dir, size_t n) {
-  char model[160], data[TRAIN_PATH_MAX];
-  model_spec m;
-  error e = {0};
-  if (model_load(a->m.cfg.model, &m, &e) != 0) cli_usage_exit("compare: %s", e.msg);
-  snprintf(model, sizeof model, "%s", m.name);
-  model_free(&m);
-  const char *base = strrchr(a->m.cfg.dataset, '/');
-  snprintf(data, sizeof data, "%s", base ? base + 1 : a->m.cfg.dataset);
-  char *dot = strrchr(data, '.');
-  if (dot && dot != data) *dot = '\0';
-  char stem[TRAIN_PATH_MAX + 200];
+  char model[160], data[160];
+  run_short_name(a->m.cfg.model, true, model, sizeof model);
+  run_short_name(a->m.cfg.dataset, false, data, sizeof data);
+  char stem[400];
   snprintf(stem, sizeof stem, "compare_%s_%s", model, data);
   if (free_stamped_name(dir, n, a->m.cfg.project_dir, stem) != 0) cli_usage_exit("compare: directory name too long");
 }

@@ -13,6 +13,7 @@
 #include "model/model.h"
 #include "cli/cli_multirun.h"
 #include "study/sweep.h"
+#include "train/trainer.h"
 #include "base/util.h"
 
 static const char sweep_help[] =
@@ -63,33 +64,13 @@ static void parse_args(int argc, char **argv, sweep_args *a) {
       .help = sweep_help,
       .options_title = "training options (the same for every run unless varied):",
       .usage = "cltrain sweep MODEL DATASET --vary NAME=V1,V2,...",
+      .runs_are = "a sweep (run it again with the same --out)",
       .own = own,
       .own_option = sweep_option,
       .ctx = a,
   };
   multirun_parse(argc, argv, &p, &a->m);
-  char err[1024];
   if (a->grid.n_axes == 0) cli_usage_exit("sweep: needs at least one --vary NAME=V1,V2,...");
-  if (a->m.cfg.resume[0]) cli_usage_exit("sweep: --resume does not apply to a sweep (run it again with the same --out)");
-  if (train_config_validate(&a->m.cfg, err, sizeof err)) cli_usage_exit("sweep: %s", err);
-}
-
-/* Short name of a model (its zoo name or file name) or a dataset (file name without
-   directory and extension). */
-static void short_name(const char *spec, bool is_model, char *buf, size_t n) {
-  if (is_model) {
-    model_spec m;
-    error e = {0};
-    if (model_load(spec, &m, &e) == 0) {
-      snprintf(buf, n, "%s", m.name);
-      model_free(&m);
-      return;
-    }
-  }
-  const char *base = strrchr(spec, '/');
-  snprintf(buf, n, "%s", base ? base + 1 : spec);
-  char *dot = strrchr(buf, '.');
-  if (dot && dot != buf) *dot = '\0';
 }
 
 /* The model or dataset part of the directory name: the varied values joined with '+'. */
@@ -97,14 +78,14 @@ static void name_part(const sweep_args *a, train_option opt, char *buf, size_t n
   int ax = sweep_grid_find(&a->grid, opt);
   const char *given = opt == TOPT_MODEL ? a->m.cfg.model : a->m.cfg.dataset;
   if (ax < 0) {
-    short_name(given, opt == TOPT_MODEL, buf, n);
+    run_short_name(given, opt == TOPT_MODEL, buf, n);
     return;
   }
   size_t used = 0;
   buf[0] = '\0';
   for (int i = 0; i < a->grid.axes[ax].n_values && used + 1 < n; i++) {
     char s[128];
-    short_name(a->grid.axes[ax].values[i], opt == TOPT_MODEL, s, sizeof s);
+    run_short_name(a->grid.axes[ax].values[i], opt == TOPT_MODEL, s, sizeof s);
     int w = snprintf(buf + used, n - used, "%s%s", i ? "+" : "", s);
     if (w < 0) break;
     used += (size_t)w < n - used ? (size_t)w : n - used - 1;

@@ -24,14 +24,6 @@ const char *lab1_pct(double fraction, char buf[32]) {
   return buf;
 }
 
-static double setting_number(const char *dir, const char *key) {
-  char v[64], err[512];
-  double x;
-  if (plot_run_setting(dir, key, v, sizeof v, err, sizeof err) || !parse_double(v, -INFINITY, INFINITY, &x))
-    return NAN;
-  return x;
-}
-
 typedef enum { HALF_CHANGE, HALF_SPREAD, FIRST_ROW } row_stat;
 
 /* Column COL of DIR/FILE: its change over the second half of the rows, its standard
@@ -67,9 +59,9 @@ void lab1_run_info_get(const lab1_outcome *o, size_t i, lab1_run_info *info) {
   info->cfg = &o->configs[i];
   info->value = o->grid.axes[0].values[i];
   const char *dir = info->r->run_dir;
-  info->steps = setting_number(dir, "steps");
-  info->params = setting_number(dir, "params");
-  info->best_epoch = setting_number(dir, "best_epoch") + 1;
+  info->steps = sweep_summary_number(dir, "steps");
+  info->params = sweep_summary_number(dir, "params");
+  info->best_epoch = sweep_summary_number(dir, "best_epoch") + 1;
   info->acc_std = column_stat(dir, "metrics.csv", "train_acc", HALF_SPREAD);
   info->val_rise = column_stat(dir, "epochs.csv", "val_acc", HALF_CHANGE);
   info->first_val = column_stat(dir, "epochs.csv", "val_acc", FIRST_ROW);

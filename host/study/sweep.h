@@ -86,6 +86,9 @@ int sweep_point_config(const sweep_spec *s, size_t p, train_config *cfg, error *
 /* Legend-style text of point P ("batch 256, lr 1e-3"). */
 void sweep_point_label(const sweep_grid *g, size_t p, char *buf, size_t n);
 
+/* Number KEY of the run in DIR (summary.json, else config.txt); NaN when unknown. */
+double sweep_summary_number(const char *dir, const char *key);
+
 /* Read the results of the run in DIR from its summary.json into R (run_dir and
    have_run set too). */
 void sweep_read_result(const char *dir, sweep_result *r);

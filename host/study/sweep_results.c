@@ -23,7 +23,7 @@ void sweep_point_label(const sweep_grid *g, size_t p, char *buf, size_t n) {
   }
 }
 
-static double summary_number(const char *dir, const char *key) {
+double sweep_summary_number(const char *dir, const char *key) {
   char v[64], err[512];
   double x;
   if (plot_run_setting(dir, key, v, sizeof v, err, sizeof err) || !parse_double(v, -INFINITY, INFINITY, &x))
@@ -41,12 +41,12 @@ void sweep_read_result(const char *dir, sweep_result *r) {
   if (strcmp(r->status, "failed") == 0 &&
       plot_run_setting(dir, "error", r->error, sizeof r->error, err, sizeof err))
     r->error[0] = '\0';
-  r->final_val_acc = summary_number(dir, "final_val_acc");
-  r->best_val_acc = summary_number(dir, "best_val_acc");
-  r->train_s = summary_number(dir, "train_seconds");
-  r->samples_per_s = summary_number(dir, "samples_per_s");
-  r->test_acc = summary_number(dir, "test_acc");
-  double epochs = summary_number(dir, "epochs_run");
+  r->final_val_acc = sweep_summary_number(dir, "final_val_acc");
+  r->best_val_acc = sweep_summary_number(dir, "best_val_acc");
+  r->train_s = sweep_summary_number(dir, "train_seconds");
+  r->samples_per_s = sweep_summary_number(dir, "samples_per_s");
+  r->test_acc = sweep_summary_number(dir, "test_acc");
+  double epochs = sweep_summary_number(dir, "epochs_run");
   r->epochs_run = isfinite(epochs) && epochs > 0 ? (uint64_t)epochs : 0;
 }
 

@@ -87,6 +87,10 @@ int train_run_with_data(const train_config *cfg, const dataset *ds, train_result
    0 or -1 with ERR. */
 int train_record_failure(const train_config *cfg, const char *message, char *dir, size_t dir_len, error *err);
 
+/* Short name of a model (its zoo name or the name its file gives; else the file name) or
+   a dataset (file name without directory and extension), for directory names. */
+void run_short_name(const char *spec, bool is_model, char *buf, size_t n);
+
 /* The data set fits the configuration: two training rows or more, a validation row, and
    a batch no larger than the training split. 0, or -1 with ERR (EXIT_USAGE). */
 int train_check_data(const train_config *cfg, const dataset *ds, error *err);

@@ -110,11 +110,10 @@ int trainer_write_summary(const trainer *t, const train_result *r, const char *s
   return 0;
 }
 
-/* The model's name when its file parses, else the file's base name without extension. */
-static void model_short_name(const char *spec, char *buf, size_t n) {
+void run_short_name(const char *spec, bool is_model, char *buf, size_t n) {
   model_spec m;
   error ignored = {0};
-  if (model_load(spec, &m, &ignored) == 0) {
+  if (is_model && model_load(spec, &m, &ignored) == 0) {
     snprintf(buf, n, "%s", m.name);
     model_free(&m);
     return;
@@ -129,9 +128,8 @@ int train_record_failure(const train_config *cfg, const char *message, char *dir
   run_summary s;
   memset(&s, 0, sizeof s);
   summary_config(&s, cfg);
-  model_short_name(cfg->model, s.model, sizeof s.model);
-  const char *base = strrchr(cfg->dataset, '/');
-  snprintf(s.dataset, sizeof s.dataset, "%.100s", base ? base + 1 : cfg->dataset);
+  run_short_name(cfg->model, true, s.model, sizeof s.model);
+  run_short_name(cfg->dataset, false, s.dataset, sizeof s.dataset);
   snprintf(s.device, sizeof s.device, "%s", cfg->device);
   s.status = "failed";
   s.error = message;
