@@ -11,6 +11,7 @@
 #include "cli/cli_args.h"
 #include "cl/tuning.h"
 #include "cli/commands.h"
+#include "data/data.h"
 #include "base/csvread.h"
 #include "train/run_log.h"
 #include "train/trainer.h"
@@ -88,11 +89,13 @@ static int bench_option(void *ctx, int id, const char *arg, error *err) {
         return ERR_USAGE(err, "--epoch-batch: '%s' is not an integer in [2, %d]", arg, 1 << 20);
       a->epoch_batch = v;
       return 0;
-    case OPT_SYNTH:
-      if (!parse_long(arg, 100, 100000000, &v))
-        return ERR_USAGE(err, "--synth-size: '%s' is not an integer in [100, 100000000]", arg);
-      a->synth_size = v;
+    case OPT_SYNTH: { /* the data option, with its limits (data.h) */
+      data_options opt;
+      data_options_default(&opt);
+      if (data_options_apply(&opt, "synth-size", arg, err) < 0) return -1;
+      a->synth_size = (long)opt.synth_size;
       return 0;
+    }
     case OPT_OUT:
       if (!arg[0] || strlen(arg) >= sizeof a->out - 64) return ERR_USAGE(err, "--out: empty or too long");
       snprintf(a->out, sizeof a->out, "%s", arg);

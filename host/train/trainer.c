@@ -268,6 +268,7 @@ int train_execute(train_run *run, const dataset *ds, train_result *out, error *e
   t.ds = ds;
   t.rt = &run->rt;
   t.model = &run->model;
+  t.log.lock_fd = -1; /* no run directory yet: run_log_close must not close fd 0 */
   int rc = start(&t, run, out, err);
   if (rc == 0) {
     print_intro(&t);
