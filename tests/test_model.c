@@ -42,7 +42,7 @@ int main(void) {
   CHECK(model_parse(ok, "ok.model", "ok", &m, fresh(&err)) == 0, "ok: %s", err.msg);
   CHECK(m.n_params == 3 * 4 + 4 + 8 + 4 * 2 + 2, "ok params %zu", m.n_params);
   CHECK(m.layers[0].param_offset == 0 && m.layers[2].param_offset == 16, "offsets");
-  CHECK(m.layers[1].kind == LAYER_LEAKY_RELU && m.layers[1].arg == 0.2f, "slope");
+  CHECK(m.layers[1].kind == LAYER_ACTIVATION && m.layers[1].act == ACT_LEAKY_RELU && m.layers[1].arg == 0.2f, "slope");
   CHECK(m.layers[3].arg == 0.25f && m.layers[3].line == 7, "dropout p / line");
   CHECK(m.n_stats == 8 && m.layers[2].stats_offset == 0, "stats");
   CHECK(m.max_width == 4, "max width %d", m.max_width);

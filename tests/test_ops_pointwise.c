@@ -123,7 +123,7 @@ static void mask_keys(void) {
    store per element) against the host Philox reference, on sizes with and without a tail. */
 static void mask_bytewise(cl_runtime *rt, const ops_kernels *k) {
   ops_kernels kb = *k;
-  kb.dropout_mask = rt_kernel(rt, rt_program(rt, "dropout.cl", "-DDROP_BYTEWISE"), "dropout_mask");
+  kb.dropout_mask = rt_kernel(rt, ops_program(rt, "dropout.cl", "-DDROP_BYTEWISE"), "dropout_mask");
   const int sizes[] = {1, 31, 32, 33, 1000, 12288};
   for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
     const int n = sizes[s];
