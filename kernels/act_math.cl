@@ -26,6 +26,14 @@
 #define ACT_FORWARD_tanh(v, p) tanh(v)
 #define ACT_BACKWARD_tanh(s, g, p) ((g) * (1.0f - (s) * (s)))
 
+/* PyTorch's exact GELU (approximate='none'): x Phi(x) with Phi(x) = (1 + erf(x / sqrt 2)) / 2;
+   the derivative Phi(x) + x phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi), in PyTorch's
+   operation order. Saves its input. */
+#define ACT_FORWARD_gelu(v, p) ((v) * 0.5f * (1.0f + erf((v) * M_SQRT1_2_F)))
+#define ACT_BACKWARD_gelu(s, g, p)                                          \
+  ((g) * (0.5f * (1.0f + erf((s) * M_SQRT1_2_F)) +                          \
+          (s) * ((M_2_SQRTPI_F * M_SQRT1_2_F * 0.5f) * exp((s) * (s) * -0.5f))))
+
 /* Dispatch on the id ACT (a constant in the vector kernels, so the branches fold away).
    Use inside a function with parameters act, slope and v (forward) or s, g (backward). */
 #define ACT_FWD_CASE(M, NAME, ID, SAVES, GATES) \

@@ -63,6 +63,7 @@ static inline double ref_act(act_kind a, double slope, double v) {
     case ACT_LEAKY_RELU: return v > 0 ? v : v * slope;
     case ACT_SIGMOID: return 1.0 / (1.0 + exp(-v));
     case ACT_TANH: return tanh(v);
+    case ACT_GELU: return 0.5 * v * (1.0 + erf(v / sqrt(2.0)));
     default: return v;
   }
 }
@@ -73,6 +74,7 @@ static inline double ref_act_deriv(act_kind a, double slope, double v) {
     case ACT_LEAKY_RELU: return v > 0 ? 1 : slope;
     case ACT_SIGMOID: { double s = 1.0 / (1.0 + exp(-v)); return s * (1 - s); }
     case ACT_TANH: { double t = tanh(v); return 1 - t * t; }
+    case ACT_GELU: return 0.5 * (1.0 + erf(v / sqrt(2.0))) + v * exp(-0.5 * v * v) / sqrt(2.0 * 3.14159265358979323846);
     default: return 1;
   }
 }

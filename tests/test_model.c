@@ -65,6 +65,14 @@ int main(void) {
   expect_error("input 16\ninput 16\n", "bad.model:2: 'input' given twice");
   expect_error("input 16\n", "no layers");
   expect_error("input 16\nleaky_relu abc\n", "bad.model:2:");
+  expect_error("input 16\ngelu 0.5\n", "bad.model:2: 'gelu' takes no argument");
+  expect_error("input 16\nGELU\n", "bad.model:2: unknown layer 'GELU' (known: input, linear, batchnorm, relu, "
+                                   "leaky_relu, sigmoid, tanh, gelu, dropout)");
+  CHECK(model_parse("input 3\nlinear 4\ngelu\nlinear 2\n", "g", "g", &m, fresh(&err)) == 0 &&
+            m.layers[1].kind == LAYER_ACTIVATION && m.layers[1].act == ACT_GELU && m.n_params == 26 &&
+            strcmp(layer_name(&m.layers[1]), "gelu") == 0,
+        "gelu layer: %s", err.msg);
+  model_free(&m);
 
   CHECK(model_load("no-such-model", &m, fresh(&err)) == -1 && strstr(err.msg, "unknown model 'no-such-model'"),
         "unknown zoo name: %s", err.msg);

@@ -10,6 +10,7 @@ static const act_info table[ACT_COUNT] = {
     [ACT_LEAKY_RELU] = {"leaky_relu", ACT_SAVES_INPUT_IF_NEG, true, 0.01f, false},
     [ACT_SIGMOID] = {"sigmoid", ACT_SAVES_OUTPUT, false, 0.0f, false},
     [ACT_TANH] = {"tanh", ACT_SAVES_OUTPUT, false, 0.0f, false},
+    [ACT_GELU] = {"gelu", ACT_SAVES_INPUT, false, 0.0f, false},
 };
 
 const act_info *act_info_of(act_kind k) { return (int)k >= 0 && k < ACT_COUNT ? &table[k] : NULL; }
