@@ -51,6 +51,18 @@
     return w - h.s3 * g;                                                                       \
   }
 
+#elif defined(OPT_rmsprop)
+/* not centered, no momentum: square_avg.mul_(alpha).addcmul_(g, g, 1 - alpha);
+   param.addcdiv_(g, square_avg.sqrt().add_(eps), -lr) */
+#define OPT_UPDATE(N)                                                                          \
+  inline float##N opt_update##N(float##N w, float##N g, __global float *state, const uint i,   \
+                                const uint n, const float8 h) {                                \
+    if (h.s0 != 0.0f) g = g + h.s0 * w;                                                        \
+    const float##N v = h.s1 * vload##N(0, state + i) + h.s2 * (g * g);                         \
+    vstore##N(v, 0, state + i);                                                                \
+    return w - h.s4 * (g / (sqrt(v) + h.s3));                                                  \
+  }
+
 #else
 #error "build with -DOPT_<name> of an optimizer in host/ops/optimizer.c"
 #endif
