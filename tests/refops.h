@@ -238,6 +238,12 @@ static inline void ref_optim(const optim_config *o, uint64_t step, size_t n, dou
       p[i] = w - lr * g;
       continue;
     }
+    if (o->kind == OPTIM_RMSPROP) { /* s1: square_avg */
+      if (wd != 0) g += wd * w;
+      s1[i] = o->alpha * s1[i] + (1 - (double)o->alpha) * g * g;
+      p[i] = w - lr * g / (sqrt(s1[i]) + o->eps);
+      continue;
+    }
     if (o->kind == OPTIM_ADAMW) w *= 1 - lr * wd;
     else if (wd != 0) g += wd * w;
     s1[i] = o->beta1 * s1[i] + (1 - (double)o->beta1) * g;
