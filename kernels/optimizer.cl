@@ -8,11 +8,15 @@
 
    With mirror, a parameter i with tmap[i] != NO_MIRROR is also written to pt[tmap[i]]: the
    transposed copy of the Linear weights that the forward GEMMs read (host/net/net.c), kept
-   in step in the same launch. -D NO_MIRROR comes from the host (OPS_NO_MIRROR).
+   in step in the same launch. -D NO_MIRROR and OPT_PER_ITEM come from the host
+   (OPS_NO_MIRROR, OPS_OPT_PER_ITEM).
 
    Two kernels over the same update: one work-item per parameter (GPUs), and
    optimizer_step_vec with one work-item per 16 parameters in float16 vectors (CPUs). */
 #include "colvec.cl"
+#if OPT_PER_ITEM != 16
+#error "optimizer_step_vec runs float16 vectors"
+#endif
 
 /* opt_update##N(w, g, state, i, n, h): the new value of the N parameters from i; updates
    their state. */
@@ -47,6 +51,18 @@
     return w - h.s3 * g;                                                                       \
   }
 
+#elif defined(OPT_rmsprop)
+/* not centered, no momentum: square_avg.mul_(alpha).addcmul_(g, g, 1 - alpha);
+   param.addcdiv_(g, square_avg.sqrt().add_(eps), -lr) */
+#define OPT_UPDATE(N)                                                                          \
+  inline float##N opt_update##N(float##N w, float##N g, __global float *state, const uint i,   \
+                                const uint n, const float8 h) {                                \
+    if (h.s0 != 0.0f) g = g + h.s0 * w;                                                        \
+    const float##N v = h.s1 * vload##N(0, state + i) + h.s2 * (g * g);                         \
+    vstore##N(v, 0, state + i);                                                                \
+    return w - h.s4 * (g / (sqrt(v) + h.s3));                                                  \
+  }
+
 #else
 #error "build with -DOPT_<name> of an optimizer in host/ops/optimizer.c"
 #endif
@@ -77,14 +93,14 @@ __kernel void optimizer_step(const uint n, __global float *p, __global const flo
 __kernel void optimizer_step_vec(const uint n, __global float *p, __global const float *grad,
                                  __global float *state, const float8 h, __global float *pt,
                                  __global const uint *tmap, const int mirror) {
-  const uint i0 = get_global_id(0) * 16u;
+  const uint i0 = get_global_id(0) * OPT_PER_ITEM;
   if (i0 >= n) return;
-  if (i0 + 16u <= n) {
+  if (i0 + OPT_PER_ITEM <= n) {
     const float16 u16 = opt_update16(vload16(0, p + i0), vload16(0, grad + i0), state, i0, n, h);
     vstore16(u16, 0, p + i0);
     float u[16];
     vstore16(u16, 0, u);
-    for (uint l = 0; l < 16u && mirror; l++) {
+    for (uint l = 0; l < OPT_PER_ITEM && mirror; l++) {
       const uint t = tmap[i0 + l];
       if (t != NO_MIRROR) pt[t] = u[l];
     }

@@ -42,7 +42,7 @@ int main(void) {
   CHECK(model_parse(ok, "ok.model", "ok", &m, fresh(&err)) == 0, "ok: %s", err.msg);
   CHECK(m.n_params == 3 * 4 + 4 + 8 + 4 * 2 + 2, "ok params %zu", m.n_params);
   CHECK(m.layers[0].param_offset == 0 && m.layers[2].param_offset == 16, "offsets");
-  CHECK(m.layers[1].kind == LAYER_LEAKY_RELU && m.layers[1].arg == 0.2f, "slope");
+  CHECK(m.layers[1].kind == LAYER_ACTIVATION && m.layers[1].act == ACT_LEAKY_RELU && m.layers[1].arg == 0.2f, "slope");
   CHECK(m.layers[3].arg == 0.25f && m.layers[3].line == 7, "dropout p / line");
   CHECK(m.n_stats == 8 && m.layers[2].stats_offset == 0, "stats");
   CHECK(m.max_width == 4, "max width %d", m.max_width);
@@ -65,6 +65,14 @@ int main(void) {
   expect_error("input 16\ninput 16\n", "bad.model:2: 'input' given twice");
   expect_error("input 16\n", "no layers");
   expect_error("input 16\nleaky_relu abc\n", "bad.model:2:");
+  expect_error("input 16\ngelu 0.5\n", "bad.model:2: 'gelu' takes no argument");
+  expect_error("input 16\nGELU\n", "bad.model:2: unknown layer 'GELU' (known: input, linear, batchnorm, relu, "
+                                   "leaky_relu, sigmoid, tanh, gelu, dropout)");
+  CHECK(model_parse("input 3\nlinear 4\ngelu\nlinear 2\n", "g", "g", &m, fresh(&err)) == 0 &&
+            m.layers[1].kind == LAYER_ACTIVATION && m.layers[1].act == ACT_GELU && m.n_params == 26 &&
+            strcmp(layer_name(&m.layers[1]), "gelu") == 0,
+        "gelu layer: %s", err.msg);
+  model_free(&m);
 
   CHECK(model_load("no-such-model", &m, fresh(&err)) == -1 && strstr(err.msg, "unknown model 'no-such-model'"),
         "unknown zoo name: %s", err.msg);

@@ -2,8 +2,9 @@
    tests/golden/make_golden.py, holds a fixed batch, fixed weights and running statistics,
    and what PyTorch computed from them: evaluation and training logits, loss, correct
    count, every gradient, running statistics, and parameters / statistics / optimizer state
-   after 3 Adam, AdamW and SGD steps. The whole OpenCL path (net.h) replays it, for
-   jsc-toy, jsc-trt and tests/golden/mixed.model (every layer kind and fusion case).
+   after 3 Adam, AdamW, SGD and (where recorded) RMSprop steps. The whole OpenCL path
+   (net.h) replays it, for jsc-toy, jsc-trt, tests/golden/mixed.model (every layer kind and
+   fusion case) and tests/golden/gelu.model (GELU in every fusion, all four optimizers).
    Dropout: the file carries the masks PyTorch used (cltrain's Philox mask reimplemented in
    numpy); they must equal the C mask bit for bit, so the device drops the same elements.
    Tolerance: max relative error 1e-4 with an absolute floor of 1e-2 * max|want| per
@@ -124,7 +125,8 @@ static void expect_close(const char *model, const char *what, const float *got, 
    parameter by at most 1.000, 1.0014, 1.0036 * lr in steps 1, 2, 3 (Cauchy-Schwarz on the
    bias-corrected moments), so after 3 steps two runs differ by at most 6.02 * lr in those
    params, and by 0.1 * (0.9 * 2 + 4.003) * lr < 0.6 * lr in the running means (forward t
-   sees the bias after t - 1 steps). */
+   sees the bias after t - 1 steps). RMSprop moves a parameter by at most
+   lr / sqrt(1 - alpha) = 10 lr per step, so 60 lr and 0.1 * (0.9 * 20 + 40) lr < 6 lr. */
 static void noise_driven(const model_spec *m, bool *params, bool *stats) {
   memset(params, 0, m->n_params * sizeof *params);
   memset(stats, 0, (m->n_stats ? m->n_stats : 1) * sizeof *stats);
@@ -138,8 +140,17 @@ static void noise_driven(const model_spec *m, bool *params, bool *stats) {
   }
 }
 
-/* MODEL_NAME: a zoo name, or a model file under tests/golden/ (NAME.model). */
-static void replay(cl_runtime *rt, const char *model_name) {
+/* How far noise-driven entries may move (noise_driven): params, running statistics, in lr. */
+typedef struct {
+  const char *name;
+  double params_lr, stats_lr; /* 0: the optimizer turns noise into nothing (SGD) */
+} noise_bound;
+static const noise_bound noise_bounds[] = {
+    {"adam", 6.02, 0.6}, {"adamw", 6.02, 0.6}, {"sgd", 0, 0}, {"rmsprop", 60, 6}};
+
+/* MODEL_NAME: a zoo name, or a model file under tests/golden/ (NAME.model); OPTS: the
+   optimizers whose records the file must hold, NULL-terminated. */
+static void replay(cl_runtime *rt, const char *model_name, const char *const *opts) {
   char path[1024], model_path[1024];
   snprintf(path, sizeof path, "%s/tests/golden/%s.bin", CLTRAIN_SOURCE_DIR, model_name);
   snprintf(model_path, sizeof model_path, "%s/tests/golden/%s.model", CLTRAIN_SOURCE_DIR, model_name);
@@ -234,16 +245,19 @@ static void replay(cl_runtime *rt, const char *model_name) {
   free(want);
 
   /* three optimizer steps from the same start */
-  const char *opts[] = {"adam", "adamw", "sgd"};
-  const optim_kind kinds[] = {OPTIM_ADAM, OPTIM_ADAMW, OPTIM_SGD};
-  for (int o = 0; o < 3; o++) {
+  for (int o = 0; opts[o]; o++) {
     char key[64], what[64];
+    optim_kind kind;
+    const noise_bound *nb = NULL;
+    for (size_t b = 0; b < sizeof noise_bounds / sizeof noise_bounds[0]; b++)
+      if (strcmp(noise_bounds[b].name, opts[o]) == 0) nb = &noise_bounds[b];
+    if (optim_kind_parse(opts[o], &kind) != 0 || !nb) DIE("optimizer %s unknown to the test", opts[o]);
     snprintf(key, sizeof key, "%s.hparams", opts[o]);
     float *hp = recf(&g, key, 2);
     optim_config oc;
-    optim_config_default(&oc, kinds[o], hp[0], hp[1]);
+    optim_config_default(&oc, kind, hp[0], hp[1]);
     error e = {0};
-    CHECK(net_use_optimizer(n, kinds[o], &e) == 0, "%s: %s", opts[o], e.msg);
+    CHECK(net_use_optimizer(n, kind, &e) == 0, "%s: %s", opts[o], e.msg);
     net_write_state(n, p0, s0, zeros, NULL);
     snprintf(key, sizeof key, "%s.losses", opts[o]);
     float *losses = recf(&g, key, 3);
@@ -257,18 +271,19 @@ static void replay(cl_runtime *rt, const char *model_name) {
     snprintf(key, sizeof key, "%s.params", opts[o]);
     want = recf(&g, key, P);
     snprintf(what, sizeof what, "%s params", opts[o]);
-    const bool adam_like = kinds[o] != OPTIM_SGD;
-    expect_close_except(model_name, what, pg, want, P, adam_like ? noisy_p : NULL, 6.02 * oc.lr);
+    const bool normalising = nb->params_lr > 0; /* turns noise into steps of its own size */
+    expect_close_except(model_name, what, pg, want, P, normalising ? noisy_p : NULL, nb->params_lr * oc.lr);
     free(want);
     snprintf(key, sizeof key, "%s.stats", opts[o]);
     want = recf(&g, key, S);
     snprintf(what, sizeof what, "%s stats", opts[o]);
-    expect_close_except(model_name, what, sg, want, S, adam_like ? noisy_s : NULL, 0.6 * oc.lr);
+    expect_close_except(model_name, what, sg, want, S, normalising ? noisy_s : NULL, nb->stats_lr * oc.lr);
     free(want);
     snprintf(key, sizeof key, "%s.state", opts[o]);
     want = recf(&g, key, 2 * P);
     snprintf(what, sizeof what, "%s state", opts[o]);
-    expect_close_except(model_name, what, og, want, kinds[o] == OPTIM_SGD ? P : 2 * P, noisy_o, 1e-4 * gmax);
+    CHECK(net_optim_count(n) == (size_t)optim_state_per_param(kind) * P, "%s state size", opts[o]);
+    expect_close_except(model_name, what, og, want, net_optim_count(n), noisy_o, 1e-4 * gmax);
     free(want);
     free(hp);
     free(losses);
@@ -282,9 +297,12 @@ static void replay(cl_runtime *rt, const char *model_name) {
 int main(void) {
   cl_runtime rt;
   dev_open(&rt);
-  replay(&rt, "jsc-toy");
-  replay(&rt, "jsc-trt");
-  replay(&rt, "mixed"); /* every stage kind of host/net_plan.c */
+  const char *const three[] = {"adam", "adamw", "sgd", NULL};
+  const char *const four[] = {"adam", "adamw", "sgd", "rmsprop", NULL};
+  replay(&rt, "jsc-toy", three);
+  replay(&rt, "jsc-trt", three);
+  replay(&rt, "mixed", three); /* every stage kind of host/net/net_plan.c */
+  replay(&rt, "gelu", four);   /* GELU in every fusion; RMSprop */
   rt_close(&rt);
   dev_check(&rt, "test_net_golden");
   return test_summary("test_net_golden");

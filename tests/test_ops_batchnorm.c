@@ -20,6 +20,7 @@ static const op_epilogue epis[] = {
     {ACT_NONE, 0, 0, 0, 0, NULL},    {ACT_RELU, 0, 0, 0, 0, NULL},       {ACT_RELU, 0, 0.5f, 6, 3, NULL},
     {ACT_TANH, 0, 0, 0, 0, NULL},    {ACT_SIGMOID, 0, 0.3f, 2, 8, NULL}, {ACT_LEAKY_RELU, 0.01f, 0, 0, 0, NULL},
     {ACT_NONE, 0, 0.5f, 1, 1, NULL}, {ACT_LEAKY_RELU, -0.5f, 0.2f, 3, 4, NULL},
+    {ACT_GELU, 0, 0, 0, 0, NULL},    {ACT_GELU, 0, 0.25f, 5, 2, NULL},
 };
 #define N_EPIS ((int)(sizeof epis / sizeof epis[0]))
 

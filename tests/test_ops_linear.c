@@ -14,6 +14,7 @@
 static const op_epilogue epis[] = {
     {ACT_NONE, 0, 0, 0, 0, NULL},  {ACT_RELU, 0, 0, 0, 0, NULL},        {ACT_RELU, 0, 0.5f, 4, 77, NULL},
     {ACT_TANH, 0, 0, 0, 0, NULL},  {ACT_SIGMOID, 0, 0.25f, 9, 5, NULL}, {ACT_LEAKY_RELU, -0.2f, 0, 0, 0, NULL},
+    {ACT_GELU, 0, 0, 0, 0, NULL},  {ACT_GELU, 0, 0.3f, 7, 11, NULL},
 };
 #define N_EPIS ((int)(sizeof epis / sizeof epis[0]))
 

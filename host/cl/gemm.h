@@ -18,6 +18,17 @@ void gemm_at(const char *file, int line, cl_runtime *rt, bool trans_a, bool tran
              cl_mem b, size_t b_off, size_t ldb,
              float beta, cl_mem c, size_t c_off, size_t ldc);
 
+/* One GEMM's shape: op(A) m x k, op(B) k x n, row strides (see gemm). */
+typedef struct {
+  bool ta, tb;
+  size_t m, n, k, lda, ldb, ldc;
+} gemm_shape;
+
+/* C = op(A) op(B) (alpha 1, beta 0) in shape S, operands at element offsets. */
+#define gemm_shaped(rt, s, a, a_off, b, b_off, c, c_off)                                       \
+  gemm_at(__FILE__, __LINE__, (rt), (s)->ta, (s)->tb, (s)->m, (s)->n, (s)->k, 1.0f, (a), (a_off), \
+          (s)->lda, (b), (b_off), (s)->ldb, 0.0f, (c), (c_off), (s)->ldc)
+
 /* Same call, returning the CLBlast status and recording nothing (tests, cltrain tune's
    candidates). */
 int gemm_status(cl_runtime *rt, bool trans_a, bool trans_b, size_t m, size_t n, size_t k,

@@ -275,8 +275,11 @@ static void build_log_line(cl_runtime *rt, cl_program prog, char *out, size_t n)
 
 cl_program rt_program(cl_runtime *rt, const char *file, const char *options) {
   if (rt_failed(rt)) return NULL;
-  char key[512];
-  snprintf(key, sizeof key, "%s|%s", file, options ? options : "");
+  char key[sizeof rt->programs[0].key];
+  if ((size_t)snprintf(key, sizeof key, "%s|%s", file, options ? options : "") >= sizeof key) {
+    ERR_RUNTIME(&rt->err, "build options of kernels/%s too long", file);
+    return NULL;
+  }
   for (int i = 0; i < rt->n_programs; i++)
     if (strcmp(rt->programs[i].key, key) == 0) return rt->programs[i].program;
   if (rt->n_programs == RT_MAX_PROGRAMS) {
@@ -291,7 +294,7 @@ cl_program rt_program(cl_runtime *rt, const char *file, const char *options) {
   cl_program prog = clCreateProgramWithSource(rt->context, 1, srcs, NULL, &st);
   free(src);
   if (CL_CHECK_STATUS(&rt->err, st, "clCreateProgramWithSource")) return NULL;
-  char opts[1024];
+  char opts[sizeof key + 32];
   snprintf(opts, sizeof opts, "-cl-std=CL1.2 %s", options ? options : "");
   st = clBuildProgram(prog, 1, &rt->info.device, opts, NULL, NULL);
   if (st != CL_SUCCESS) {

@@ -52,7 +52,7 @@ int device_select(const device_list *list, const char *spec, error *err);
 #define RT_MAX_PROGRAMS 32
 
 typedef struct {
-  char key[512];            /* file name + build options */
+  char key[1280];           /* file name + build options */
   cl_program program;
 } rt_program_entry;
 

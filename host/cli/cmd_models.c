@@ -19,7 +19,7 @@ static void models_usage(FILE *out) {
           "in->out widths, parameters and running total.\n"
           "\n"
           "Model files are plain text, one layer per line, '#' comments: 'input N' first, then\n"
-          "linear OUT, batchnorm, relu, leaky_relu [SLOPE], sigmoid, tanh, dropout P.\n"
+          "linear OUT, batchnorm, relu, leaky_relu [SLOPE], sigmoid, tanh, gelu, dropout P.\n"
           "\n"
           "  -h, --help this text\n");
 }

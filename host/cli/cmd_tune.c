@@ -17,13 +17,9 @@
 #include "cli/commands.h"
 #include "cl/gemm.h"
 #include "model/model.h"
+#include "ops/ops.h"
 #include "cl/tuning.h"
 #include "base/util.h"
-
-typedef struct {
-  size_t m, n, k;
-  bool ta, tb;
-} gemm_shape;
 
 #define MAX_SHAPES 512
 
@@ -55,19 +51,16 @@ static const size_t direct_candidates[][10] = {
 };
 #define N_DIRECT (sizeof direct_candidates / sizeof direct_candidates[0])
 
-static void add_shape(tune_ctx *t, size_t m, size_t n, size_t k, bool ta, bool tb) {
+static void add_shape(tune_ctx *t, const gemm_shape *s) {
   for (int i = 0; i < t->n_shapes; i++) {
-    gemm_shape *s = &t->shapes[i];
-    if (s->m == m && s->n == n && s->k == k && s->ta == ta && s->tb == tb) return;
+    const gemm_shape *o = &t->shapes[i];
+    if (o->ta == s->ta && o->tb == s->tb && o->m == s->m && o->n == s->n && o->k == s->k) return;
   }
   if (t->n_shapes == MAX_SHAPES) return;
-  t->shapes[t->n_shapes++] = (gemm_shape){m, n, k, ta, tb};
+  t->shapes[t->n_shapes++] = *s;
 }
 
-static void run_shape(tune_ctx *t, const gemm_shape *s) {
-  size_t lda = s->ta ? s->m : s->k, ldb = s->tb ? s->k : s->n;
-  gemm(t->rt, s->ta, s->tb, s->m, s->n, s->k, 1.0f, t->a, 0, lda, t->b, 0, ldb, 0.0f, t->c, 0, s->n);
-}
+static void run_shape(tune_ctx *t, const gemm_shape *s) { gemm_shaped(t->rt, s, t->a, 0, t->b, 0, t->c, 0); }
 
 /* Best of 3 rounds of the mean time of one shape, in microseconds: the minimum is the
    estimate least disturbed by other work on the machine. The first call compiles (when
@@ -185,12 +178,11 @@ int cmd_tune(int argc, char **argv) {
     for (int bi = 0; bi < n_sizes; bi++) {
       size_t batch = (size_t)cli_parse_long("--batch-sizes", sizes[bi], 1, 1 << 20);
       for (int l = 0; l < m.n_layers; l++) {
-        const layer_spec *L = &m.layers[l];
-        if (L->kind != LAYER_LINEAR) continue;
-        size_t in = (size_t)L->in, out = (size_t)L->out;
-        add_shape(&t, batch, out, in, false, false); /* forward, from the transposed weights */
-        add_shape(&t, batch, in, out, false, false); /* input gradient */
-        add_shape(&t, out, in, batch, true, false);  /* weight gradient */
+        gemm_shape s[LINEAR_GEMM_COUNT];
+        const int n = linear_step_gemms(&m, l, batch, s);
+        for (int j = 0; j < n; j++) add_shape(&t, &s[j]);
+        if (n == 0) continue;
+        const size_t in = (size_t)m.layers[l].in, out = (size_t)m.layers[l].out;
         size_t e = batch * (in > out ? in : out);
         if (e > max_elems) max_elems = e;
         if (in * out > max_elems) max_elems = in * out;

@@ -12,14 +12,11 @@
 
 const char *const model_zoo_names[] = {"jsc-tiny", "jsc-toy", "jsc-s", "jsc-trt", NULL};
 
-const char *layer_kind_name(layer_kind k) {
-  switch (k) {
+const char *layer_name(const layer_spec *L) {
+  switch (L->kind) {
     case LAYER_LINEAR: return "linear";
     case LAYER_BATCHNORM: return "batchnorm";
-    case LAYER_RELU: return "relu";
-    case LAYER_LEAKY_RELU: return "leaky_relu";
-    case LAYER_SIGMOID: return "sigmoid";
-    case LAYER_TANH: return "tanh";
+    case LAYER_ACTIVATION: return act_info_of(L->act) ? act_info_of(L->act)->name : "?";
     case LAYER_DROPOUT: return "dropout";
   }
   return "?";
@@ -91,18 +88,14 @@ int model_parse(const char *text, const char *origin, const char *name, model_sp
     } else if (strcmp(kw, "batchnorm") == 0) {
       L->kind = LAYER_BATCHNORM;
       L->n_params = 2 * (size_t)width;
-    } else if (strcmp(kw, "relu") == 0) {
-      L->kind = LAYER_RELU;
-    } else if (strcmp(kw, "sigmoid") == 0) {
-      L->kind = LAYER_SIGMOID;
-    } else if (strcmp(kw, "tanh") == 0) {
-      L->kind = LAYER_TANH;
-    } else if (strcmp(kw, "leaky_relu") == 0) {
-      double v = 0.01;
-      L->kind = LAYER_LEAKY_RELU;
-      takes_arg = true;
-      if (arg && !parse_double(arg, -1e6, 1e6, &v))
-        return ERR_USAGE(err, "%s:%d: 'leaky_relu' slope '%s' is not a number", origin, lineno, arg);
+    } else if (act_find(kw) > 0) {
+      const act_info *a = act_info_of((act_kind)act_find(kw));
+      double v = a->default_param;
+      L->kind = LAYER_ACTIVATION;
+      L->act = (act_kind)act_find(kw);
+      takes_arg = a->has_param;
+      if (arg && takes_arg && !parse_double(arg, -1e6, 1e6, &v))
+        return ERR_USAGE(err, "%s:%d: '%s' parameter '%s' is not a number", origin, lineno, kw, arg);
       L->arg = (float)v;
     } else if (strcmp(kw, "dropout") == 0) {
       double v;
@@ -113,9 +106,10 @@ int model_parse(const char *text, const char *origin, const char *name, model_sp
                       lineno, arg ? ", got '" : "", arg ? arg : "", arg ? "'" : "");
       L->arg = (float)v;
     } else {
-      return ERR_USAGE(err,
-                    "%s:%d: unknown layer '%s' (known: input, linear, batchnorm, relu, leaky_relu, "
-                    "sigmoid, tanh, dropout)", origin, lineno, kw);
+      char acts[256];
+      act_keyword_list(acts, sizeof acts);
+      return ERR_USAGE(err, "%s:%d: unknown layer '%s' (known: input, linear, batchnorm, %s, dropout)", origin,
+                       lineno, kw, acts);
     }
     if (arg && !takes_arg)
       return ERR_USAGE(err, "%s:%d: '%s' takes no argument, got '%s'", origin, lineno, kw, arg);

@@ -12,12 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cl/gemm.h"
 #include "cl/runtime.h"
 #include "model/model.h"
 #include "ops/optimizer.h"
-
-/* Activation kinds; the values are the ACT_* constants of kernels/common.cl. */
-typedef enum { ACT_NONE = 0, ACT_RELU = 1, ACT_LEAKY_RELU = 2, ACT_SIGMOID = 3, ACT_TANH = 4 } act_kind;
 
 /* What a fused kernel applies to its output: the activation, then dropout.
    drop_p == 0 means no dropout. With dropout, op_dropout_mask fills `mask` (one byte per
@@ -27,8 +25,8 @@ typedef enum { ACT_NONE = 0, ACT_RELU = 1, ACT_LEAKY_RELU = 2, ACT_SIGMOID = 3, 
    of Philox4x32-10 at counter (idx / 4, drop_layer, step low, step high) under key
    (seed low, seed high); kept when that word >> 8 >= dropout_threshold(p). */
 typedef struct {
-  act_kind act;
-  float slope;          /* leaky_relu */
+  act_kind act;         /* model/activation.h */
+  float slope;          /* the activation's parameter (leaky_relu's slope) */
   float drop_p;
   uint32_t drop_layer;  /* model layer index of the dropout layer */
   uint64_t seed;
@@ -42,18 +40,18 @@ bool dropout_keep(uint64_t seed, uint64_t step, uint32_t layer, uint32_t idx, ui
 /* Whether the epilogue drops anything (p > 0 and a mask buffer). */
 bool op_epilogue_drops(const op_epilogue *e);
 /* Whether the epilogue's backward needs a buffer of its own (the output alone does not
-   determine the activation's gradient: dropout follows an activation other than ReLU, or
-   leaky_relu slope < 0). Otherwise the backward reads the output z as its saved value. */
+   determine the activation's gradient: the activation saves its input, or dropout follows
+   an activation whose output does not gate it (act_info.output_gates)). Otherwise the
+   backward reads the output z as its saved value. */
 bool op_epilogue_needs_saved(const op_epilogue *e);
-act_kind act_of_layer(layer_kind k);
 
 /* Every kernel, built once (ops_init) with fixed local sizes so nothing compiles later. */
 typedef struct {
   cl_kernel bias_act_fwd, bias_act_bwd;
   cl_kernel bn_train_fwd, bn_eval_fwd, bn_train_bwd;
   /* Vector form (col_vec): one kernel per activation kind and dropout flag of the
-     epilogue, [act][drop] (kernels/common.cl); NULL otherwise. */
-  cl_kernel bias_act_bwd_v[5][2], bn_train_fwd_v[5][2], bn_train_bwd_v[5][2];
+     epilogue, [act][drop] (EPILOGUE_VARIANTS, kernels/common.cl); NULL otherwise. */
+  cl_kernel bias_act_bwd_v[ACT_COUNT][2], bn_train_fwd_v[ACT_COUNT][2], bn_train_bwd_v[ACT_COUNT][2];
   cl_kernel pointwise_fwd, pointwise_bwd;
   cl_kernel dropout_mask, softmax_xent, softmax_xent_small, softmax_xent_vec, gather_rows;
   /* The optimizer's update, built by ops_init_optimizer for one optimizer (NULL before). */
@@ -70,6 +68,11 @@ typedef struct {
 
 /* Failures are recorded in rt->err (the kernels are then NULL). */
 void ops_init(ops_kernels *k, cl_runtime *rt);
+/* The program kernels/FILE built with the constants and tables every kernel expects, then
+   the options EXTRA (ops_init uses it; tests build variants with it). */
+cl_program ops_program(cl_runtime *rt, const char *file, const char *extra);
+/* Constants the kernels share with the host: every program gets them as -D (ops_build.c),
+   the kernels write none of them. */
 #define OPS_VEC_GROUP 16 /* columns per work-item of the vector form (VEC_GROUP, colvec.cl) */
 /* Same with chosen local sizes for the reductions. col_wg 0: the device's default (a CPU:
    vector form; a GPU: a work-group of 64 per column); col_wg > 0:
@@ -82,8 +85,8 @@ void ops_free(ops_kernels *k);
 void ops_init_optimizer(ops_kernels *k, cl_runtime *rt, optim_kind kind);
 /* The column kernel for epilogue E: in vector form the variant of E's activation and
    dropout, else GENERIC. */
-cl_kernel ops_col_kernel(const ops_kernels *k, cl_kernel generic, cl_kernel const variants[5][2],
-                         const op_epilogue *e);
+cl_kernel ops_col_kernel(const ops_kernels *k, cl_kernel generic,
+                         cl_kernel const variants[ACT_COUNT][2], const op_epilogue *e);
 /* Enqueue column kernel KK over C columns in the form ops_init chose. */
 void ops_launch_cols_at(cl_runtime *rt, const ops_kernels *k, cl_kernel kk, int C, const char *file,
                         int line);
@@ -113,7 +116,17 @@ bool ops_can_fuse_loss(const ops_kernels *k, int C);
 void ops_arg_loss(karg_cursor *a, const op_loss *loss);
 
 /* --- Linear (ops_linear.c) ---
-   h = x W^T with W at params[w_off] ([out][in] row-major); bias added by
+   The GEMMs a Linear runs in a training step, in one place: the launchers below run them,
+   cltrain bench and cltrain tune time them. */
+typedef enum { LINEAR_GEMM_FORWARD, LINEAR_GEMM_DW, LINEAR_GEMM_DX, LINEAR_GEMM_COUNT } linear_gemm;
+/* forward: h[rows][out] = x[rows][in] Wt[in][out]; dW[out][in] = dh^T x; dx[rows][in] = dh W */
+gemm_shape linear_gemm_shape(linear_gemm which, size_t rows, size_t in, size_t out);
+/* The GEMMs of layer L of M (a Linear) in a step of ROWS rows into out: forward, dW, and dX
+   unless no layer before it has parameters (the net computes no input gradient there).
+   Returns their count (2 or 3); 0 for another layer. */
+int linear_step_gemms(const model_spec *m, int l, size_t rows, gemm_shape out[LINEAR_GEMM_COUNT]);
+
+/* h = x W^T with W at params[w_off] ([out][in] row-major); bias added by
    op_bias_act_forward or by the following batch norm. */
 void op_linear_forward(cl_runtime *rt, int rows, int in, int out, cl_mem x, cl_mem params,
                        size_t w_off, cl_mem h);
@@ -171,7 +184,7 @@ void op_pointwise_forward(cl_runtime *rt, const ops_kernels *k, int n, cl_mem x,
 void op_pointwise_backward(cl_runtime *rt, const ops_kernels *k, int n, cl_mem dz, cl_mem saved,
                            cl_mem dx, const op_epilogue *e);
 /* The dropout mask of e for STEP over n elements (no-op without dropout). */
-#define OPS_DROP_PER_ITEM 32 /* mask bytes per work-item (DROP_PER_ITEM, kernels/dropout.cl) */
+#define OPS_DROP_PER_ITEM 32 /* mask bytes per work-item (-D DROP_PER_ITEM, kernels/dropout.cl) */
 void op_dropout_mask(cl_runtime *rt, const ops_kernels *k, const op_epilogue *e, int n, uint64_t step);
 
 /* --- Softmax cross-entropy (ops_loss.c) ---
@@ -188,7 +201,8 @@ enum {
   OPS_METRIC_CORRECT_HI = 5,
   OPS_METRICS_WORDS = 8
 };
-#define OPS_LOSS_SMALL_C 8 /* training with up to this many classes runs kernels/loss.cl's small form */
+#define OPS_LOSS_SMALL_C 8 /* training with up to this many classes runs kernels/loss.cl's small
+                              form (-D LOSS_SMALL_C) */
 void op_softmax_xent(cl_runtime *rt, const ops_kernels *k, int rows, int C, cl_mem logits,
                      cl_mem labels, const op_rows *label_rows, cl_mem dlogits, cl_mem metrics,
                      cl_mem confusion);
@@ -202,7 +216,8 @@ void ops_arg_rows(karg_cursor *a, const op_rows *r);
    tmap[i] != OPS_NO_MIRROR is also written to params_t[tmap[i]]: the net keeps the Linear
    weights transposed there for the forward GEMMs (see ops_weight_mirror_map). */
 #define OPS_NO_MIRROR 0xffffffffu
-#define OPS_OPT_VEC_WG 1 /* work-items per group of the optimizer's vector form */
+#define OPS_OPT_VEC_WG 1    /* work-items per group of the optimizer's vector form */
+#define OPS_OPT_PER_ITEM 16 /* parameters per work-item of that form (-D OPT_PER_ITEM) */
 void op_optimizer_step(cl_runtime *rt, const ops_kernels *k, size_t n, cl_mem params, cl_mem grads,
                        cl_mem state, const optim_config *o, uint64_t step, cl_mem params_t,
                        cl_mem tmap);

@@ -30,7 +30,7 @@ void op_optimizer_step(cl_runtime *rt, const ops_kernels *k, size_t n, cl_mem pa
   karg_mem(&a, params_t);
   karg_mem(&a, tmap);
   karg_int(&a, params_t != NULL && tmap != NULL);
-  if (k->optimizer_vec) rt_launch1d(rt, kk, (n + 15) / 16, OPS_OPT_VEC_WG);
+  if (k->optimizer_vec) rt_launch1d(rt, kk, (n + OPS_OPT_PER_ITEM - 1) / OPS_OPT_PER_ITEM, OPS_OPT_VEC_WG);
   else rt_launch1d(rt, kk, n, k->ew_wg);
 }
 

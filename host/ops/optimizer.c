@@ -1,4 +1,5 @@
-/* The optimizer table: PyTorch's single-tensor Adam, AdamW and SGD (MASE's settings).
+/* The optimizer table: PyTorch's single-tensor Adam, AdamW, SGD (MASE's settings) and
+   RMSprop (PyTorch's defaults).
    Each row's scalars are read by the same optimizer's update in kernels/optimizer.cl. */
 #include "ops/optimizer.h"
 
@@ -36,10 +37,21 @@ static void sgd_scalars(const optim_config *o, double t, float *s) {
   s[3] = o->lr;
 }
 
+/* rmsprop: s0 weight_decay, s1 alpha, s2 1 - alpha, s3 eps, s4 lr. */
+static void rmsprop_scalars(const optim_config *o, double t, float *s) {
+  (void)t;
+  s[0] = o->weight_decay;
+  s[1] = o->alpha;
+  s[2] = (float)(1.0 - (double)o->alpha);
+  s[3] = o->eps;
+  s[4] = o->lr;
+}
+
 static const optim_info table[OPTIM_COUNT] = {
     [OPTIM_ADAM] = {"adam", 2, 0.0, adam_scalars},
     [OPTIM_ADAMW] = {"adamw", 2, 0.0, adam_scalars},
     [OPTIM_SGD] = {"sgd", 1, 5e-4, sgd_scalars},
+    [OPTIM_RMSPROP] = {"rmsprop", 1, 0.0, rmsprop_scalars},
 };
 
 static const optim_info *info(optim_kind k) {
@@ -78,6 +90,7 @@ void optim_config_default(optim_config *o, optim_kind kind, float lr, float weig
   o->eps = 1e-8f;
   o->momentum = 0.9f;
   o->nesterov = true;
+  o->alpha = 0.99f;
 }
 
 void optim_scalars(const optim_config *o, uint64_t step, float out[OPTIM_SCALARS]) {

@@ -11,13 +11,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum { OPTIM_ADAM, OPTIM_ADAMW, OPTIM_SGD, OPTIM_COUNT } optim_kind;
+typedef enum { OPTIM_ADAM, OPTIM_ADAMW, OPTIM_SGD, OPTIM_RMSPROP, OPTIM_COUNT } optim_kind;
 
 typedef struct {
   optim_kind kind;
   float lr;            /* learning rate of this step (the scheduler sets it) */
   float weight_decay;  /* adamw: decoupled; every other optimizer: added to the gradient */
-  float beta1, beta2, eps;  /* adam/adamw: 0.9, 0.999, 1e-8 */
+  float beta1, beta2, eps;  /* adam/adamw: 0.9, 0.999; eps (adam, adamw, rmsprop): 1e-8 */
+  float alpha;              /* rmsprop: 0.99 (no momentum, not centered) */
   float momentum;           /* sgd: 0.9 */
   bool nesterov;            /* sgd: true */
 } optim_config;

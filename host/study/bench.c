@@ -6,6 +6,7 @@
 
 #include "cl/gemm.h"
 #include "net/net.h"
+#include "ops/ops.h"
 #include "base/rng.h"
 #include "base/util.h"
 
@@ -190,29 +191,17 @@ typedef struct {
   int calls;
 } gemm_ctx;
 
-/* The GEMMs of one training step with the net's shapes and transpositions (ops_linear.c):
-   forward x Wt, weight gradient dY^T X, input gradient dY W unless nothing before the
-   Linear has parameters. */
+/* The GEMMs of one training step with the net's shapes and transpositions
+   (linear_step_gemms, ops/ops.h). */
 static void gemm_steps(void *ctx, long steps) {
   gemm_ctx *g = ctx;
   g->calls = 0;
   for (long i = 0; i < steps; i++) {
-    bool params_before = false;
     for (int l = 0; l < g->m->n_layers; l++) {
-      const layer_spec *L = &g->m->layers[l];
-      if (L->kind != LAYER_LINEAR) {
-        params_before = params_before || L->kind == LAYER_BATCHNORM;
-        continue;
-      }
-      const size_t B = (size_t)g->batch, in = (size_t)L->in, out = (size_t)L->out;
-      gemm(g->rt, false, false, B, out, in, 1.0f, g->a, 0, in, g->b, 0, out, 0.0f, g->c, 0, out);
-      gemm(g->rt, true, false, out, in, B, 1.0f, g->a, 0, out, g->b, 0, in, 0.0f, g->c, 0, in);
-      g->calls += 2;
-      if (params_before) {
-        gemm(g->rt, false, false, B, in, out, 1.0f, g->a, 0, out, g->b, 0, in, 0.0f, g->c, 0, in);
-        g->calls++;
-      }
-      params_before = true;
+      gemm_shape s[LINEAR_GEMM_COUNT];
+      const int n = linear_step_gemms(g->m, l, (size_t)g->batch, s);
+      for (int j = 0; j < n; j++) gemm_shaped(g->rt, &s[j], g->a, 0, g->b, 0, g->c, 0);
+      g->calls += n;
     }
     if (i % 4 == 3) rt_finish(g->rt); /* a queue as deep as a training step's */
   }

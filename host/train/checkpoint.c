@@ -362,7 +362,7 @@ int checkpoint_check_model(const checkpoint *c, const model_spec *m, const char 
               cm.n_stats == m->n_stats;
   for (int i = 0; same && i < m->n_layers; i++) {
     const layer_spec *a = &cm.layers[i], *b = &m->layers[i];
-    same = a->kind == b->kind && a->in == b->in && a->out == b->out && a->arg == b->arg;
+    same = a->kind == b->kind && a->act == b->act && a->in == b->in && a->out == b->out && a->arg == b->arg;
   }
   int rc = 0;
   if (!same)
