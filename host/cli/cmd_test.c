@@ -143,7 +143,7 @@ int cmd_test(int argc, char **argv) {
   /* The device is opened (a bad spec is bad input) before the data set is generated or read. */
   cl_runtime rt;
   if (rt_open(&rt, cfg->device[0] ? cfg->device : NULL, cfg->kernels_dir[0] ? cfg->kernels_dir : NULL, &e))
-    return cli_report("test", &e);
+    exit(cli_report("test", &e)); /* exit, not return: what is still held stays reachable */
   tuning_apply_stored(&rt);
 
   data_options opt;

@@ -195,7 +195,7 @@ int cmd_tune(int argc, char **argv) {
   /* Start from CLBlast's own defaults: no tuning_apply_stored here. */
   cl_runtime rt;
   error e = {0};
-  if (rt_open(&rt, device, NULL, &e)) return error_report(&e);
+  if (rt_open(&rt, device, NULL, &e)) exit(error_report(&e)); /* exit: what is held stays reachable */
   t.rt = &rt;
   t.a = rt_alloc(&rt, max_elems * 4);
   t.b = rt_alloc(&rt, max_elems * 4);
