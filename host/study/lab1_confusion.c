@@ -43,8 +43,11 @@ int lab1_evaluate_best(const train_config *cfg, const dataset *ds, const char *r
   if (ds->test.rows == 0) die_usage("lab1: the test split of %s is empty", ds->name);
 
   cl_runtime rt;
-  if (rt_open(&rt, cfg->device[0] ? cfg->device : NULL, cfg->kernels_dir[0] ? cfg->kernels_dir : NULL, &e))
+  if (rt_open(&rt, cfg->device[0] ? cfg->device : NULL, cfg->kernels_dir[0] ? cfg->kernels_dir : NULL, &e)) {
+    model_free(&m);
+    checkpoint_free(&ck);
     return seterr(err, errlen, "%s", e.msg);
+  }
   tuning_apply_stored(&rt);
   device_data dev;
   device_data_upload(&rt, ds, &dev);
@@ -53,6 +56,8 @@ int lab1_evaluate_best(const train_config *cfg, const dataset *ds, const char *r
   if (!n) {
     device_data_free(&dev);
     rt_close(&rt);
+    model_free(&m);
+    checkpoint_free(&ck);
     return seterr(err, errlen, "%s", e.msg);
   }
   if (ck.n_params != net_param_count(n) || ck.n_stats != net_stats_count(n))
@@ -64,7 +69,11 @@ int lab1_evaluate_best(const train_config *cfg, const dataset *ds, const char *r
   net_free(n);
   device_data_free(&dev);
   rt_close(&rt);
-  if (failed) return seterr(err, errlen, "%s", e.msg);
+  if (failed) {
+    model_free(&m);
+    checkpoint_free(&ck);
+    return seterr(err, errlen, "%s", e.msg);
+  }
 
   out->have = true;
   snprintf(out->run_dir, sizeof out->run_dir, "%s", run_dir);
