@@ -172,7 +172,7 @@ bad "--log-every-n-steps: '0'" -- "${T[@]}" --log-every-n-steps 0
 for v in -0.1 1 1.5 nan x; do bad "--val-fraction: '$v'" -- "${T[@]}" --val-fraction "$v"; done
 for v in 0 -5 abc 99999999999; do bad "--synth-size: '$v'" -- "${T[@]}" --synth-size "$v"; done
 for v in -1 x; do bad "--split-seed: '$v'" -- "${T[@]}" --split-seed "$v"; bad "--synth-seed: '$v'" -- "${T[@]}" --synth-seed "$v"; done
-bad "--optimizer: 'rmsprop'" -- "${T[@]}" --optimizer rmsprop
+bad "--optimizer: 'adagrad'" -- "${T[@]}" --optimizer adagrad
 bad "--optimizer: ''" -- "${T[@]}" --optimizer ""
 bad "--scheduler: 'step'" -- "${T[@]}" --scheduler step
 bad "--load and --resume" -- "${T[@]}" --load a.ckpt --resume b.ckpt

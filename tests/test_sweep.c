@@ -71,7 +71,7 @@ static void test_parse(void) {
   add_bad("batch-size=0", "batch-size");
   add_bad("learning-rate=1e-3,0.001", "'0.001' is listed twice");
   add_bad("learning-rate=-1", "learning-rate");
-  add_bad("optimizer=adam,rmsprop", "'rmsprop' is not one of adam, adamw, sgd");
+  add_bad("optimizer=adam,adagrad", "'adagrad' is not one of adam, adamw, sgd, rmsprop");
   add_bad("max-epochs=1.5", "max-epochs");
 
   /* Too many points. */
