@@ -1,5 +1,5 @@
-/* Plain-C double-precision references of every layer operation (PyTorch semantics, SPEC
-   section 4), independent of the kernels: the op tests compare the device with these, and
+/* Plain-C double-precision references of every layer operation (PyTorch semantics),
+   independent of the kernels: the op tests compare the device with these, and
    check these against central finite differences of their own forward. Header-only
    because every tests/test_*.c is its own executable. */
 #ifndef CLTRAIN_REFOPS_H

@@ -1,9 +1,9 @@
 /* Activation functions: one table (model keyword, what the backward reads, the optional
    parameter) read by the model parser, the net planner and the kernel builder. The math is
    written once, in kernels/act_math.cl (ACT_FORWARD_<name>, ACT_BACKWARD_<name>); the
-   kernel builder hands the table to every program as -DACT_LIST(X)=X(name,id,saves,gates)...
+   kernel builder hands the table to every program as -DACT_LIST(X,M)=X(M,name,id,saves,gates)...
    and the kernels instantiate from it. To add an activation: its kind below, its row in
-   activation.c, its math in kernels/act_math.cl (docs/ARCHITECTURE.md). */
+   activation.c, its math in kernels/act_math.cl. */
 #ifndef CLTRAIN_ACTIVATION_H
 #define CLTRAIN_ACTIVATION_H
 

@@ -9,7 +9,7 @@
    Errors: everything that only enqueues records a failure in the runtime (cl/runtime.h)
    and returns nothing; the blocking calls (metrics, state and output reads) return 0, or
    -1 with the runtime's first error copied into err (err may be NULL).
-   Numerics follow PyTorch exactly (docs/). */
+   Numerics follow PyTorch (the golden replay, tests/test_net_golden.c, holds them to it). */
 #ifndef CLTRAIN_NET_H
 #define CLTRAIN_NET_H
 

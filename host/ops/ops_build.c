@@ -28,8 +28,9 @@ static cl_kernel checked_kernel(cl_runtime *rt, cl_program p, const char *name, 
 
 /* The build options of every program: the constants host and kernels share (ops.h), the
    activation table (model/activation.h) as ACT_LIST(X,M) = X(M,name,id,saves,gates)...,
-   then EXTRA. One place, so no kernel mirrors a host constant by hand. */
-static void program_options(char *out, size_t n, const char *extra) {
+   then EXTRA. One place, so no kernel mirrors a host constant by hand. False when they do
+   not fit in n bytes. */
+static bool program_options(char *out, size_t n, const char *extra) {
   size_t len = (size_t)snprintf(
       out, n,
       "-DVEC_GROUP=%d -DDROP_PER_ITEM=%d -DLOSS_SMALL_C=%d -DOPT_PER_ITEM=%du -DNO_MIRROR=%uu "
@@ -43,12 +44,15 @@ static void program_options(char *out, size_t n, const char *extra) {
     len += (size_t)snprintf(out + len, n - len, "X(M,%s,%d,%d,%d)", ai->name, a, (int)ai->saves,
                             ai->output_gates ? 1 : 0);
   }
-  if (len < n) snprintf(out + len, n - len, " %s", extra);
+  return len < n && (size_t)snprintf(out + len, n - len, " %s", extra) < n - len;
 }
 
 cl_program ops_program(cl_runtime *rt, const char *file, const char *extra) {
   char opts[1024];
-  program_options(opts, sizeof opts, extra);
+  if (!program_options(opts, sizeof opts, extra)) {
+    ERR_RUNTIME(&rt->err, "build options of kernels/%s exceed %zu bytes", file, sizeof opts);
+    return NULL;
+  }
   return rt_program(rt, file, opts);
 }
 

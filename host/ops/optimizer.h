@@ -3,7 +3,7 @@
    optimizer with -DOPT_<name>; ops_optim.c launches it with the scalars of optim_scalars.
    No OpenCL here: option parsing includes this header.
    To add an optimizer: its kind below, a row in optimizer.c's table (name, state size,
-   defaults, scalars) and its update in kernels/optimizer.cl (docs/ARCHITECTURE.md). */
+   defaults, scalars) and its update in kernels/optimizer.cl. */
 #ifndef CLTRAIN_OPTIMIZER_H
 #define CLTRAIN_OPTIMIZER_H
 
