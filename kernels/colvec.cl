@@ -18,8 +18,12 @@
 #define COLVEC_CL
 #include "common.cl"
 
-#define VEC_GROUP 16
 #define VEC_WIDTHS(MAKE) MAKE(16) MAKE(8) MAKE(4) MAKE(1)
+/* VEC_GROUP comes from the host (OPS_VEC_GROUP) as -D; the bodies below split a group into
+   vectors of 16, 8, 4 and 1. */
+#if VEC_GROUP != 16
+#error "VEC_GROUP_KERNEL splits groups of 16 channels"
+#endif
 
 typedef float float1;
 typedef int int1;
@@ -31,19 +35,13 @@ typedef uchar uchar1;
 /* Epilogue forward of N lanes at element idx (see epilogue_forward in common.cl). A and D:
    the activation and dropout flag, constants. */
 #define VEC_EPILOGUE(N)                                                                         \
-  inline float##N act_forward##N(const int A, const float slope, const float##N v) {           \
-    if (A == ACT_RELU) return v < 0.0f ? (float##N)(0.0f) : v;                                \
-    if (A == ACT_LEAKY_RELU) return v > 0.0f ? v : v * slope;                                  \
-    if (A == ACT_SIGMOID) return 1.0f / (1.0f + exp(-v));                                     \
-    if (A == ACT_TANH) return tanh(v);                                                          \
+  inline float##N act_forward##N(const int act, const float slope, const float##N v) {         \
+    ACT_LIST(ACT_FWD_CASE, _)                                                                   \
     return v;                                                                                   \
   }                                                                                             \
-  inline float##N act_backward##N(const int A, const float slope, const float##N s,            \
+  inline float##N act_backward##N(const int act, const float slope, const float##N s,          \
                                   const float##N g) {                                           \
-    if (A == ACT_RELU) return s > 0.0f ? g : (float##N)(0.0f);                                \
-    if (A == ACT_LEAKY_RELU) return s > 0.0f ? g : g * slope;                                  \
-    if (A == ACT_SIGMOID) return g * (1.0f - s) * s;                                           \
-    if (A == ACT_TANH) return g * (1.0f - s * s);                                              \
+    ACT_LIST(ACT_BWD_CASE, _)                                                                   \
     return g;                                                                                   \
   }                                                                                             \
   inline float##N epi_forward##N(const int A, const int D, const float slope,                  \
@@ -55,13 +53,13 @@ typedef uchar uchar1;
     const int##N keep = convert_int##N(vload##N(0, drop_mask + idx)) != 0;                     \
     return keep ? a * drop_scale : (float##N)(0.0f);                                          \
   }                                                                                             \
-  /* Gradient at the epilogue input. With ReLU and dropout the saved value is the output      \
-     z itself (op_epilogue_needs_saved): z > 0 exactly when the element was kept and the      \
-     ReLU passed it, so the mask is not read. */                                              \
+  /* Gradient at the epilogue input. With ReLU (act_gates) and dropout the saved value is     \
+     the output z itself (op_epilogue_needs_saved): z > 0 exactly when the element was kept   \
+     and the ReLU passed it, so the mask is not read. */                                      \
   inline float##N epi_backward##N(const int A, const int D, const float slope,                 \
                                   const float drop_scale, __global const uchar *drop_mask,     \
                                   const uint idx, const float##N s, float##N g) {              \
-    if (A == ACT_RELU && D) return s > 0.0f ? g * drop_scale : (float##N)(0.0f);              \
+    if (act_gates(A) && D) return s > 0.0f ? g * drop_scale : (float##N)(0.0f);               \
     if (D) {                                                                                    \
       const int##N keep = convert_int##N(vload##N(0, drop_mask + idx)) != 0;                   \
       g = keep ? g * drop_scale : (float##N)(0.0f);                                            \

@@ -1,15 +1,11 @@
 /* Helpers shared by the layer kernels (pulled in with an include of common.cl):
    activations, the "epilogue" (activation then dropout with a precomputed mask) that
    fused kernels apply to their output, and fixed-order work-group sums.
-   Host mirror of the constants: host/ops.h. */
+   The constants shared with the host (activation ids, VEC_GROUP, ...) come from it as -D
+   options (host/ops/ops_build.c); none is written here. */
 #ifndef COMMON_CL
 #define COMMON_CL
-
-#define ACT_NONE 0
-#define ACT_RELU 1
-#define ACT_LEAKY_RELU 2
-#define ACT_SIGMOID 3
-#define ACT_TANH 4
+#include "act_math.cl"
 
 /* Epilogue parameters, passed to every kernel that applies one. drop_mask (one byte per
    element, 1 = keep; written by kernels/dropout.cl) is read only when has_drop. */
@@ -18,31 +14,16 @@
       __global const uchar *drop_mask
 #define EPILOGUE_ARGS act, slope, has_drop, drop_scale, drop_mask
 
-inline float act_forward(int act, float slope, float v) {
-  switch (act) {
-    case ACT_RELU: return v < 0.0f ? 0.0f : v; /* NaN passes through */
-    case ACT_LEAKY_RELU: return v > 0.0f ? v : v * slope;
-    case ACT_SIGMOID: return 1.0f / (1.0f + exp(-v));
-    case ACT_TANH: return tanh(v);
-    default: return v;
-  }
+inline float act_forward(const int act, const float slope, const float v) {
+  ACT_LIST(ACT_FWD_CASE, _)
+  return v;
 }
 
-/* Gradient through the activation from the saved value s: the output for every kind
-   except leaky_relu with a negative slope, where the forward saves the input instead
-   (the sign of the output no longer tells the sign of the input). */
-inline float act_backward(int act, float slope, float s, float g) {
-  switch (act) {
-    case ACT_RELU: return s > 0.0f ? g : 0.0f;
-    case ACT_LEAKY_RELU: return s > 0.0f ? g : g * slope;
-    case ACT_SIGMOID: return g * (1.0f - s) * s;
-    case ACT_TANH: return g * (1.0f - s * s);
-    default: return g;
-  }
+/* Gradient through the activation from the saved value s (act_math.cl). */
+inline float act_backward(const int act, const float slope, const float s, const float g) {
+  ACT_LIST(ACT_BWD_CASE, _)
+  return g;
 }
-
-/* Whether the forward must keep the pre-activation input rather than the output. */
-inline bool act_saves_input(int act, float slope) { return act == ACT_LEAKY_RELU && slope < 0.0f; }
 
 /* Output of the epilogue for pre-activation v at element idx; *saved gets what the
    backward needs for the activation (see act_backward). */
@@ -83,15 +64,12 @@ DEFINE_WG_SUM(wg_sum2, float2)
    ROW_BLOCK rather than with rows. Their row loops must not branch on the epilogue's kind,
    so every such kernel exists once per activation and dropout flag, its body an inline
    function called with constants: EPILOGUE_VARIANTS(MAKE) instantiates MAKE(suffix, act,
-   drop) for each, and the kernel names end in _<suffix> (host/ops_build.c builds the same
-   names). A CPU compiles a kernel when it is first launched, so only the variants a model
-   uses cost compile time. */
+   drop) for each activation of ACT_LIST and each dropout flag, and the kernel names end in
+   _<activation name><0|1> (host/ops/ops_build.c builds the same names). A CPU compiles a
+   kernel when it is first launched, so only the variants a model uses cost compile time. */
 #define ROW_BLOCK 32
-#define EPILOGUE_VARIANTS(MAKE)                                                              \
-  MAKE(none0, ACT_NONE, 0) MAKE(none1, ACT_NONE, 1) MAKE(relu0, ACT_RELU, 0)              \
-  MAKE(relu1, ACT_RELU, 1) MAKE(leaky0, ACT_LEAKY_RELU, 0) MAKE(leaky1, ACT_LEAKY_RELU, 1) \
-  MAKE(sigmoid0, ACT_SIGMOID, 0) MAKE(sigmoid1, ACT_SIGMOID, 1) MAKE(tanh0, ACT_TANH, 0)   \
-  MAKE(tanh1, ACT_TANH, 1)
+#define EPILOGUE_PAIR(MAKE, NAME, ID, SAVES, GATES) MAKE(NAME##0, ID, 0) MAKE(NAME##1, ID, 1)
+#define EPILOGUE_VARIANTS(MAKE) ACT_LIST(EPILOGUE_PAIR, MAKE)
 
 /* Row i of a batch in its source buffers: perm[start + i], or start + i without perm (the
    batch is read in place from the device-resident data set, see host/net.c). */

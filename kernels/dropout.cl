@@ -9,7 +9,11 @@
    high and low words), so a CPU computes them in SIMD lanes without relying on
    vectorisation across work-items: 32 mask bytes per item. (Two interleaved chains per
    item, or the ten rounds unrolled, ran slower on PoCL.) */
-#define DROP_PER_ITEM 32u /* mask bytes per work-item: eight counters */
+/* DROP_PER_ITEM (mask bytes per work-item: eight counters) comes from the host
+   (OPS_DROP_PER_ITEM, host/ops/ops.h) as -D. */
+#if DROP_PER_ITEM != 32
+#error "the mask kernel runs eight Philox counters (32 bytes) per work-item"
+#endif
 
 /* Ten rounds of Philox4x32-10 on eight counters under key (k0, k1). The 32-bit words live
    in 64-bit lanes whose upper halves stay zero, so each product is one 32 x 32 -> 64-bit

@@ -59,7 +59,7 @@ void softmax_xent(const int rows, __global const float *logits, __global const i
    (GPUs; CPUs run softmax_xent_vec below): the class loops run SMALL_C times (classes past
    C masked; loads clamped into the row), so they unroll into straight code, each exp is
    computed once, and the rows advance in steps of WG. */
-#define SMALL_C 8
+#define SMALL_C LOSS_SMALL_C /* -D from the host: OPS_LOSS_SMALL_C */
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
 void softmax_xent_small(const int rows, __global const float *logits, __global const int *labels,
                         __global const uint *perm, const uint start, const int use_perm,

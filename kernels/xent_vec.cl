@@ -4,17 +4,10 @@
    batch totals are the lanes summed in order, so the result is fixed for a given input.
    Included by loss.cl (the stand-alone kernel) and by the kernels that fuse the loss into
    the last stage's backward. Also the running-metrics update shared by every loss kernel
-   (layout: OPS_METRIC_* in host/ops.h). */
+   (layout: the word indices M_* arrive as -D from OPS_METRIC_* in host/ops/ops.h). */
 #ifndef XENT_VEC_CL
 #define XENT_VEC_CL
 #include "common.cl"
-
-#define M_LOSS_SUM 0     /* float bits: running loss sum */
-#define M_LOSS_COMP 1    /* float bits: its Neumaier compensation term */
-#define M_LAST_LOSS 2    /* float bits: loss sum of the last batch */
-#define M_LAST_CORRECT 3 /* correct predictions of the last batch */
-#define M_CORRECT_LO 4   /* running correct count, 64 bits */
-#define M_CORRECT_HI 5
 
 /* Add one batch's loss sum and correct count to the running totals (one work-item). */
 inline void add_batch_metrics(float batch_loss, const uint batch_correct, __global uint *metrics) {
@@ -38,7 +31,7 @@ inline void add_batch_metrics(float batch_loss, const uint batch_correct, __glob
   metrics[M_CORRECT_HI] = (uint)(total >> 32);
 }
 
-#define XENT_MAX_C 8 /* OPS_LOSS_SMALL_C in host/ops.h */
+#define XENT_MAX_C LOSS_SMALL_C /* -D from the host: OPS_LOSS_SMALL_C */
 
 /* Loss and correct count of the rows x C logits added to metrics; dlogits (when
    write_grad) = (softmax - onehot) / rows. The label of row i is

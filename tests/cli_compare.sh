@@ -29,7 +29,7 @@ out="$tmp/cmp dir"
   fail "compare exited $?: $(cat "$tmp/stderr")"
 
 csv="$out/compare.csv"
-[ "$(head -1 "$csv")" = "device,epoch_s,samples_per_s,final_val_acc,max_abs_diff_val_acc" ] ||
+[ "$(head -1 "$csv")" = "device,epoch_s,samples_per_s,final_val_acc,max_abs_diff_val_acc,status,error" ] ||
   fail "compare.csv header: $(head -1 "$csv")"
 [ "$(tail -n +2 "$csv" | wc -l)" = 2 ] || fail "compare.csv should list 2 devices: $(cat "$csv")"
 grep -q '^basic' "$csv" && grep -q '^pthread' "$csv" || fail "compare.csv does not name both devices: $(cat "$csv")"

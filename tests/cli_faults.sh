@@ -171,6 +171,10 @@ if [ -n "$SHIM" ] && [ -f "$SHIM" ]; then
   # wraps open/close/write, so the order does not matter here)
   disk_full_case "ENOSPC shim" jsc-tiny "$tmp/shim-run" 3 -- env LD_PRELOAD="$SHIM" ENOSPC_SHIM_SUFFIX=.ckpt.tmp \
     ENOSPC_SHIM_BYTES=1000 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+  # Only checkpoints were refused: summary.json says what became of the run.
+  check '[ "$(json "$tmp/shim-run/summary.json" status)" = failed ] &&
+         json "$tmp/shim-run/summary.json" error | grep -q "No space left on device"' \
+    "ENOSPC shim: summary.json does not record the failure: $(cat "$tmp/shim-run/summary.json")"
   after_space_freed "ENOSPC shim" "$tmp/shim-run" 4
 else
   check 'false' "no ENOSPC shim (CLTRAIN_ENOSPC_SHIM=$SHIM)"

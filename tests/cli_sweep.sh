@@ -8,6 +8,9 @@
 #  - an interrupted sweep (SIGINT inside its first run) exits 130 and, run again,
 #    continues that run from its last.ckpt instead of starting over;
 #  - a two-option grid makes every combination in nested-loop order;
+#  - a point that fails (batch larger than its training split) is recorded as failed
+#    in sweep.csv and its summary.json with the error, the other points run, exit 1;
+#    --fail-fast stops at it;
 #  - bad --vary input exits 2 with one line on stderr and creates nothing.
 set -u
 BIN=${1:?usage: cli_sweep.sh path/to/cltrain}
@@ -29,7 +32,7 @@ S="$tmp/s one"
 rc=$?
 [ $rc -eq 0 ] || fail "sweep exited $rc: $(cat "$tmp/err1")"
 [ "$(ls -d "$S"/jsc-tiny_jsc-synth_* 2>/dev/null | wc -l)" = 2 ] || fail "expected 2 run directories in $S"
-head -1 "$S/sweep.csv" | grep -qx 'run_dir,batch_size,final_val_acc,best_val_acc,train_s,samples_per_s' ||
+head -1 "$S/sweep.csv" | grep -qx 'run_dir,batch_size,final_val_acc,best_val_acc,train_s,samples_per_s,status,error' ||
   fail "sweep.csv header: $(head -1 "$S/sweep.csv")"
 [ "$(tail -n +2 "$S/sweep.csv" | wc -l)" = 2 ] || fail "sweep.csv should have 2 rows"
 for want in 64 256; do
@@ -89,6 +92,30 @@ head -1 "$G/sweep.csv" | grep -q '^run_dir,learning_rate,optimizer,' || fail "gr
 [ "$(tail -n +2 "$G/sweep.csv" | cut -d, -f2,3 | tr '\n' ' ')" = "1e-3,adam 1e-3,sgd 1e-2,adam 1e-2,sgd " ] ||
   fail "grid order: $(tail -n +2 "$G/sweep.csv" | cut -d, -f2,3 | tr '\n' ' ')"
 ls "$G"/*.png >/dev/null 2>&1 && fail "--no-plot drew figures"
+
+# ---- a failed point is recorded, the others run; --fail-fast stops ----
+F="$tmp/failing"
+"$BIN" sweep "${TINY[@]}" --vary batch-size=5000,64 --out "$F" --no-plot >"$tmp/out7" 2>"$tmp/err7"
+rc=$?
+[ $rc -eq 1 ] || fail "sweep with a failing point exited $rc, want 1"
+[ "$(grep -c 'cltrain: error:' "$tmp/err7")" = 1 ] || fail "want one error line: $(cat "$tmp/err7")"
+grep -q 'larger than the training split' "$tmp/err7" || fail "the error does not name the problem: $(cat "$tmp/err7")"
+row() { awk -F, -v b="$2" 'NR > 1 && $2 == b' "$1"; } # SWEEP_CSV BATCH
+[ "$(tail -n +2 "$F/sweep.csv" | wc -l)" = 2 ] || fail "sweep.csv should list the failed and the finished run"
+echo "$(row "$F/sweep.csv" 5000)" | grep -q ',failed,.*larger than the training split' ||
+  fail "failed row: $(row "$F/sweep.csv" 5000)"
+echo "$(row "$F/sweep.csv" 64)" | grep -q ',finished,$' || fail "the other point did not finish: $(row "$F/sweep.csv" 64)"
+fdir="$F/$(row "$F/sweep.csv" 5000 | cut -d, -f1)"
+[ "$(json "$fdir/summary.json" status)" = failed ] || fail "failed run's summary.json: $(cat "$fdir/summary.json")"
+json "$fdir/summary.json" error | grep -q 'larger than the training split' || fail "summary.json lacks the error"
+# --fail-fast: the first point fails, the second never starts.
+FF="$tmp/failfast"
+"$BIN" sweep "${TINY[@]}" --vary batch-size=5000,64 --out "$FF" --no-plot --fail-fast >"$tmp/out8" 2>"$tmp/err8"
+rc=$?
+[ $rc -eq 1 ] || fail "--fail-fast sweep exited $rc, want 1"
+[ "$(tail -n +2 "$FF/sweep.csv" | wc -l)" = 1 ] || fail "--fail-fast went on: $(cat "$FF/sweep.csv")"
+grep -q 'fail-fast' "$tmp/err8" || fail "--fail-fast does not say it stopped: $(cat "$tmp/err8")"
+[ "$(ls -d "$FF"/jsc-tiny_jsc-synth_* | wc -l)" = 1 ] || fail "--fail-fast trained the second point"
 
 # ---- bad input: exit 2, one line, nothing created ----
 bad() { # EXPECTED-TEXT ARGS...

@@ -21,7 +21,7 @@ expect_usage "--batch-size: '0'" "${T[@]}" --batch-size 0
 expect_usage "--max-epochs: '2.5'" "${T[@]}" --max-epochs 2.5
 expect_usage "--learning-rate: '0' is not a number in (0, 10]" "${T[@]}" --learning-rate 0
 expect_usage "--learning-rate: 'fast'" "${T[@]}" --learning-rate fast
-expect_usage "--optimizer: 'rmsprop' is not one of adam, adamw, sgd" "${T[@]}" --optimizer rmsprop
+expect_usage "--optimizer: 'adagrad' is not one of adam, adamw, sgd, rmsprop" "${T[@]}" --optimizer adagrad
 expect_usage "--scheduler: 'step'" "${T[@]}" --scheduler step
 expect_usage "--weight-decay: '-1'" "${T[@]}" --weight-decay -1
 expect_usage "--seed: 'x'" "${T[@]}" --seed x

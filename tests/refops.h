@@ -1,5 +1,5 @@
-/* Plain-C double-precision references of every layer operation (PyTorch semantics, SPEC
-   section 4), independent of the kernels: the op tests compare the device with these, and
+/* Plain-C double-precision references of every layer operation (PyTorch semantics),
+   independent of the kernels: the op tests compare the device with these, and
    check these against central finite differences of their own forward. Header-only
    because every tests/test_*.c is its own executable. */
 #ifndef CLTRAIN_REFOPS_H
@@ -63,6 +63,7 @@ static inline double ref_act(act_kind a, double slope, double v) {
     case ACT_LEAKY_RELU: return v > 0 ? v : v * slope;
     case ACT_SIGMOID: return 1.0 / (1.0 + exp(-v));
     case ACT_TANH: return tanh(v);
+    case ACT_GELU: return 0.5 * v * (1.0 + erf(v / sqrt(2.0)));
     default: return v;
   }
 }
@@ -73,6 +74,7 @@ static inline double ref_act_deriv(act_kind a, double slope, double v) {
     case ACT_LEAKY_RELU: return v > 0 ? 1 : slope;
     case ACT_SIGMOID: { double s = 1.0 / (1.0 + exp(-v)); return s * (1 - s); }
     case ACT_TANH: { double t = tanh(v); return 1 - t * t; }
+    case ACT_GELU: return 0.5 * (1.0 + erf(v / sqrt(2.0))) + v * exp(-0.5 * v * v) / sqrt(2.0 * 3.14159265358979323846);
     default: return 1;
   }
 }
@@ -234,6 +236,12 @@ static inline void ref_optim(const optim_config *o, uint64_t step, size_t n, dou
       s1[i] = o->momentum * s1[i] + g;
       g = o->nesterov ? g + o->momentum * s1[i] : s1[i];
       p[i] = w - lr * g;
+      continue;
+    }
+    if (o->kind == OPTIM_RMSPROP) { /* s1: square_avg */
+      if (wd != 0) g += wd * w;
+      s1[i] = o->alpha * s1[i] + (1 - (double)o->alpha) * g * g;
+      p[i] = w - lr * g / (sqrt(s1[i]) + o->eps);
       continue;
     }
     if (o->kind == OPTIM_ADAMW) w *= 1 - lr * wd;

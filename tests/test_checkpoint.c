@@ -31,7 +31,8 @@ int main(void) {
   mkdir(dir, 0755);
   char err[1024];
   model_spec m;
-  CHECK(model_load("jsc-toy", &m, err, sizeof err) == 0, "%s", err);
+  error me = {0};
+  CHECK(model_load("jsc-toy", &m, &me) == 0, "%s", me.msg);
 
   checkpoint c;
   memset(&c, 0, sizeof c);
@@ -93,7 +94,8 @@ int main(void) {
 
   /* Another model is refused, naming both. */
   model_spec tiny;
-  CHECK(model_load("jsc-tiny", &tiny, err, sizeof err) == 0, "%s", err);
+  error_clear(&me);
+  CHECK(model_load("jsc-tiny", &tiny, &me) == 0, "%s", me.msg);
   CHECK(checkpoint_check_model(&r, &tiny, path, err, sizeof err) == -1, "other model accepted");
   CHECK(strstr(err, "'jsc-toy'") && strstr(err, "'jsc-tiny'") && strstr(err, path), "message: %s", err);
   model_free(&tiny);

@@ -57,7 +57,8 @@ static void run_case(cl_runtime *rt, size_t m, size_t n, size_t k, bool ta, bool
 
 int main(void) {
   device_list list;
-  device_list_get(&list);
+  error e = {0};
+  CHECK(device_list_get(&list, &e) == 0, "enumeration: %s", e.msg);
   CHECK(list.count >= 1, "no OpenCL device");
   const char *expect = getenv("CLTRAIN_EXPECT_DEVICES");
   if (expect) CHECK(list.count == atoi(expect), "expected %s devices, found %d", expect, list.count);
@@ -66,7 +67,10 @@ int main(void) {
     char spec[16];
     snprintf(spec, sizeof spec, "%d", d);
     cl_runtime rt;
-    rt_open(&rt, spec, NULL);
+    if (rt_open(&rt, spec, NULL, &e) != 0) {
+      CHECK(0, "device %s: %s", spec, e.msg);
+      continue;
+    }
     printf("device %d: %s\n", d, rt.info.name);
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
       for (int t = 0; t < 4; t++) {

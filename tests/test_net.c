@@ -16,6 +16,7 @@
 
 #include "net/net.h"
 #include "ops/ops.h"
+#include "devutil.h"
 #include "refops.h"
 #include "base/rng.h"
 #include "base/util.h"
@@ -36,10 +37,10 @@ static void synth(float *x, int32_t *y, int rows, int width) {
 }
 
 static void check_init(cl_runtime *rt, const model_spec *m) {
-  net *n = net_create(rt, m, 8, 7);
+  net *n = dev_net(rt, m, 8, 7, OPTIM_ADAM);
   float *p = xmalloc(m->n_params * 4), *s = xmalloc((m->n_stats ? m->n_stats : 1) * 4);
   float *o = xmalloc(2 * m->n_params * 4);
-  net_read_state(n, p, s, o);
+  net_read_state(n, p, s, o, NULL);
   for (int i = 0; i < m->n_layers; i++) {
     const layer_spec *L = &m->layers[i];
     if (L->kind == LAYER_LINEAR) {
@@ -82,7 +83,7 @@ static snapshot run(cl_runtime *rt, const model_spec *m, uint64_t seed) {
   rt_write(rt, bx, 0, (size_t)ROWS * W * 4, x);
   rt_write(rt, by, 0, ROWS * 4, y);
   rt_write(rt, bp, 0, ROWS * 4, perm);
-  net *n = net_create(rt, m, B, seed);
+  net *n = dev_net(rt, m, B, seed, OPTIM_ADAM);
   optim_config o;
   optim_config_default(&o, OPTIM_ADAM, 1e-2f, 1e-3f);
   for (uint64_t step = 1; step <= 6; step++) {
@@ -96,10 +97,10 @@ static snapshot run(cl_runtime *rt, const model_spec *m, uint64_t seed) {
   s.optim = xmalloc(2 * P * 4);
   s.grads = xmalloc(P * 4);
   s.out = xmalloc((size_t)B * m->output_width * 4);
-  net_read_state(n, s.params, s.stats, s.optim);
-  net_read_grads(n, s.grads);
-  net_read_output(n, s.out, B);
-  net_take_metrics(n, &s.mt, NULL);
+  net_read_state(n, s.params, s.stats, s.optim, NULL);
+  net_read_grads(n, s.grads, NULL);
+  net_read_output(n, s.out, B, NULL);
+  net_take_metrics(n, &s.mt, NULL, NULL);
   net_free(n);
   rt_release(&bx); rt_release(&by); rt_release(&bp);
   free(x); free(y); free(perm);
@@ -114,10 +115,10 @@ static void snapshot_free(snapshot *s) {
 
 static void determinism(const model_spec *m) {
   cl_runtime rt1, rt2;
-  rt_open(&rt1, NULL, NULL);
+  dev_open(&rt1);
   snapshot a = run(&rt1, m, 5), b = run(&rt1, m, 5), d = run(&rt1, m, 6);
   rt_close(&rt1);
-  rt_open(&rt2, NULL, NULL);
+  dev_open(&rt2);
   snapshot c = run(&rt2, m, 5);
   rt_close(&rt2);
   const size_t P = m->n_params, S = m->n_stats, O = (size_t)B * m->output_width;
@@ -153,7 +154,7 @@ static void in_place_batches(cl_runtime *rt, const model_spec *m) {
   rt_write(rt, bx, 0, (size_t)ROWS * W * 4, x);
   rt_write(rt, by, 0, ROWS * 4, y);
   rt_write(rt, bp, 0, ROWS * 4, perm);
-  net *a = net_create(rt, m, B, 4), *c = net_create(rt, m, B, 4);
+  net *a = dev_net(rt, m, B, 4, OPTIM_ADAM), *c = dev_net(rt, m, B, 4, OPTIM_ADAM);
   optim_config o;
   optim_config_default(&o, OPTIM_ADAM, 1e-2f, 0.0f);
   for (uint64_t step = 1; step <= 4; step++) {
@@ -179,10 +180,10 @@ static void in_place_batches(cl_runtime *rt, const model_spec *m) {
   net *nets[2] = {a, c};
   net_metrics mt[2];
   for (int i = 0; i < 2; i++) {
-    net_read_state(nets[i], snaps[i], snaps[i] + P, snaps[i] + P + S);
-    net_read_grads(nets[i], snaps[i] + 3 * P + S);
-    net_read_output(nets[i], snaps[i] + 4 * P + S, B);
-    net_take_metrics(nets[i], &mt[i], NULL);
+    net_read_state(nets[i], snaps[i], snaps[i] + P, snaps[i] + P + S, NULL);
+    net_read_grads(nets[i], snaps[i] + 3 * P + S, NULL);
+    net_read_output(nets[i], snaps[i] + 4 * P + S, B, NULL);
+    net_take_metrics(nets[i], &mt[i], NULL, NULL);
   }
   CHECK(memcmp(sa, sc, total * 4) == 0 && mt[0].loss_sum == mt[1].loss_sum &&
             mt[0].correct == mt[1].correct && mt[0].count == mt[1].count,
@@ -204,7 +205,7 @@ static void step_equals_pieces(cl_runtime *rt, const model_spec *m) {
   cl_mem bx = rt_alloc(rt, (size_t)ROWS * W * 4), by = rt_alloc(rt, ROWS * 4);
   rt_write(rt, bx, 0, (size_t)ROWS * W * 4, x);
   rt_write(rt, by, 0, ROWS * 4, y);
-  net *nets[2] = {net_create(rt, m, B, 8), net_create(rt, m, B, 8)};
+  net *nets[2] = {dev_net(rt, m, B, 8, OPTIM_ADAMW), dev_net(rt, m, B, 8, OPTIM_ADAMW)};
   optim_config o;
   optim_config_default(&o, OPTIM_ADAMW, 1e-2f, 1e-2f);
   for (uint64_t step = 1; step <= 3; step++)
@@ -225,10 +226,10 @@ static void step_equals_pieces(cl_runtime *rt, const model_spec *m) {
   net_metrics mt[2];
   for (int i = 0; i < 2; i++) {
     snap[i] = xmalloc(total * 4);
-    net_read_state(nets[i], snap[i], snap[i] + P, snap[i] + P + S);
-    net_read_grads(nets[i], snap[i] + 3 * P + S);
-    net_read_output(nets[i], snap[i] + 4 * P + S, B);
-    net_take_metrics(nets[i], &mt[i], NULL);
+    net_read_state(nets[i], snap[i], snap[i] + P, snap[i] + P + S, NULL);
+    net_read_grads(nets[i], snap[i] + 3 * P + S, NULL);
+    net_read_output(nets[i], snap[i] + 4 * P + S, B, NULL);
+    net_take_metrics(nets[i], &mt[i], NULL, NULL);
   }
   CHECK(memcmp(snap[0], snap[1], total * 4) == 0 && mt[0].loss_sum == mt[1].loss_sum &&
             mt[0].correct == mt[1].correct && mt[0].count == mt[1].count && mt[0].last_loss == mt[1].last_loss,
@@ -246,25 +247,25 @@ static void metrics_and_learning(cl_runtime *rt, const model_spec *m) {
   float *x = xmalloc((size_t)B * W * 4), *out = xmalloc((size_t)B * C * 4);
   int32_t *y = xmalloc(B * 4);
   synth(x, y, B, W);
-  net *n = net_create(rt, m, B, 3);
+  net *n = dev_net(rt, m, B, 3, OPTIM_ADAM);
   net_set_batch_host(n, x, y, B);
   net_metrics mt;
-  net_take_metrics(n, &mt, NULL);
+  net_take_metrics(n, &mt, NULL, NULL);
   double want_loss = 0;
   long want_correct = 0, *want_conf = xcalloc((size_t)C * C, sizeof(long)), *conf = xcalloc((size_t)C * C, sizeof(long));
   for (int rep = 0; rep < 3; rep++) {
     net_eval_batch(n, B - rep * 10);
-    net_read_output(n, out, B - rep * 10);
+    net_read_output(n, out, B - rep * 10, NULL);
     double *zd = ref_dup(out, (size_t)(B - rep * 10) * C);
     want_loss += ref_xent(B - rep * 10, C, zd, y, NULL, &want_correct, want_conf) * (B - rep * 10);
     free(zd);
   }
-  net_take_metrics(n, &mt, conf);
+  net_take_metrics(n, &mt, conf, NULL);
   CHECK(rel_err(mt.loss_sum, want_loss, 1e-3) < 1e-5, "%s eval loss sum %.9g want %.9g", m->name, mt.loss_sum, want_loss);
   CHECK(mt.correct == want_correct && mt.count == 3 * B - 30, "%s correct %ld want %ld count %ld", m->name,
         mt.correct, want_correct, mt.count);
   CHECK(memcmp(conf, want_conf, (size_t)C * C * sizeof(long)) == 0, "%s confusion matrix differs", m->name);
-  net_take_metrics(n, &mt, conf);
+  net_take_metrics(n, &mt, conf, NULL);
   long left = 0;
   for (int i = 0; i < C * C; i++) left += conf[i];
   CHECK(mt.loss_sum == 0 && mt.correct == 0 && mt.count == 0 && left == 0, "%s: take does not reset", m->name);
@@ -275,7 +276,7 @@ static void metrics_and_learning(cl_runtime *rt, const model_spec *m) {
   for (uint64_t step = 1; step <= 60; step++) {
     net_train_step(n, B, &o, step);
     if (step == 1 || step == 60) {
-      net_take_metrics(n, &mt, NULL);
+      net_take_metrics(n, &mt, NULL, NULL);
       if (step == 1) first = mt.last_loss;
       else last = mt.last_loss;
     }
@@ -288,11 +289,11 @@ static void metrics_and_learning(cl_runtime *rt, const model_spec *m) {
 
 int main(void) {
   cl_runtime rt;
-  rt_open(&rt, NULL, NULL);
+  dev_open(&rt);
   for (const char *const *name = model_zoo_names; *name; name++) {
     model_spec m;
-    char err[256];
-    if (model_load(*name, &m, err, sizeof err) != 0) DIE("%s", err);
+    error e = {0};
+    if (model_load(*name, &m, &e) != 0) DIE("%s", e.msg);
     check_init(&rt, &m);
     metrics_and_learning(&rt, &m);
     if (strcmp(*name, "jsc-trt") == 0 || strcmp(*name, "jsc-tiny") == 0) determinism(&m);
@@ -301,5 +302,6 @@ int main(void) {
     model_free(&m);
   }
   rt_close(&rt);
+  dev_check(&rt, "test_net");
   return test_summary("test_net");
 }

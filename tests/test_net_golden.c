@@ -2,8 +2,9 @@
    tests/golden/make_golden.py, holds a fixed batch, fixed weights and running statistics,
    and what PyTorch computed from them: evaluation and training logits, loss, correct
    count, every gradient, running statistics, and parameters / statistics / optimizer state
-   after 3 Adam, AdamW and SGD steps. The whole OpenCL path (net.h) replays it, for
-   jsc-toy, jsc-trt and tests/golden/mixed.model (every layer kind and fusion case).
+   after 3 Adam, AdamW, SGD and (where recorded) RMSprop steps. The whole OpenCL path
+   (net.h) replays it, for jsc-toy, jsc-trt, tests/golden/mixed.model (every layer kind and
+   fusion case) and tests/golden/gelu.model (GELU in every fusion, all four optimizers).
    Dropout: the file carries the masks PyTorch used (cltrain's Philox mask reimplemented in
    numpy); they must equal the C mask bit for bit, so the device drops the same elements.
    Tolerance: max relative error 1e-4 with an absolute floor of 1e-2 * max|want| per
@@ -14,6 +15,7 @@
 
 #include "net/net.h"
 #include "ops/ops.h"
+#include "devutil.h"
 #include "testutil.h"
 #include "base/util.h"
 
@@ -123,7 +125,8 @@ static void expect_close(const char *model, const char *what, const float *got, 
    parameter by at most 1.000, 1.0014, 1.0036 * lr in steps 1, 2, 3 (Cauchy-Schwarz on the
    bias-corrected moments), so after 3 steps two runs differ by at most 6.02 * lr in those
    params, and by 0.1 * (0.9 * 2 + 4.003) * lr < 0.6 * lr in the running means (forward t
-   sees the bias after t - 1 steps). */
+   sees the bias after t - 1 steps). RMSprop moves a parameter by at most
+   lr / sqrt(1 - alpha) = 10 lr per step, so 60 lr and 0.1 * (0.9 * 20 + 40) lr < 6 lr. */
 static void noise_driven(const model_spec *m, bool *params, bool *stats) {
   memset(params, 0, m->n_params * sizeof *params);
   memset(stats, 0, (m->n_stats ? m->n_stats : 1) * sizeof *stats);
@@ -137,9 +140,18 @@ static void noise_driven(const model_spec *m, bool *params, bool *stats) {
   }
 }
 
-/* MODEL_NAME: a zoo name, or a model file under tests/golden/ (NAME.model). */
-static void replay(cl_runtime *rt, const char *model_name) {
-  char path[1024], err[256], model_path[1024];
+/* How far noise-driven entries may move (noise_driven): params, running statistics, in lr. */
+typedef struct {
+  const char *name;
+  double params_lr, stats_lr; /* 0: the optimizer turns noise into nothing (SGD) */
+} noise_bound;
+static const noise_bound noise_bounds[] = {
+    {"adam", 6.02, 0.6}, {"adamw", 6.02, 0.6}, {"sgd", 0, 0}, {"rmsprop", 60, 6}};
+
+/* MODEL_NAME: a zoo name, or a model file under tests/golden/ (NAME.model); OPTS: the
+   optimizers whose records the file must hold, NULL-terminated. */
+static void replay(cl_runtime *rt, const char *model_name, const char *const *opts) {
+  char path[1024], model_path[1024];
   snprintf(path, sizeof path, "%s/tests/golden/%s.bin", CLTRAIN_SOURCE_DIR, model_name);
   snprintf(model_path, sizeof model_path, "%s/tests/golden/%s.model", CLTRAIN_SOURCE_DIR, model_name);
   golden g;
@@ -150,7 +162,8 @@ static void replay(cl_runtime *rt, const char *model_name) {
   model_spec m;
   FILE *local = fopen(model_path, "r");
   if (local) fclose(local);
-  if (model_load(local ? model_path : model_name, &m, err, sizeof err) != 0) DIE("%s", err);
+  error me = {0};
+  if (model_load(local ? model_path : model_name, &m, &me) != 0) DIE("%s", me.msg);
   const int B = (int)recq(&g, "batch", 0);
   const uint64_t seed = (uint64_t)recq(&g, "seed", 0);
   const size_t P = m.n_params, S = m.n_stats, O = (size_t)m.output_width;
@@ -172,19 +185,19 @@ static void replay(cl_runtime *rt, const char *model_name) {
     free(mask);
   }
 
-  net *n = net_create(rt, &m, B, seed);
-  net_write_state(n, p0, s0, zeros);
+  net *n = dev_net(rt, &m, B, seed, OPTIM_ADAM);
+  net_write_state(n, p0, s0, zeros, NULL);
   net_set_batch_host(n, x, y, B);
   net_metrics mt;
   long *conf = xcalloc(O * O, sizeof *conf);
 
   /* evaluation mode: running statistics, no dropout */
   net_eval_batch(n, B);
-  net_read_output(n, out, B);
+  net_read_output(n, out, B, NULL);
   float *want = recf(&g, "eval.logits", (size_t)B * O);
   expect_close(model_name, "eval logits", out, want, (size_t)B * O);
   free(want);
-  net_take_metrics(n, &mt, conf);
+  net_take_metrics(n, &mt, conf, NULL);
   float *wl = recf(&g, "eval.loss", 1);
   CHECK(rel_err(mt.loss_sum / mt.count, wl[0], 1e-3) < 1e-4, "%s eval loss %.8g want %.8g", model_name,
         mt.loss_sum / mt.count, wl[0]);
@@ -200,16 +213,16 @@ static void replay(cl_runtime *rt, const char *model_name) {
   net_forward(n, B, true, 1);
   net_loss(n, B);
   net_backward(n, B, 1);
-  net_read_output(n, out, B);
+  net_read_output(n, out, B, NULL);
   want = recf(&g, "train.logits", (size_t)B * O);
   expect_close(model_name, "train logits", out, want, (size_t)B * O);
   free(want);
-  net_take_metrics(n, &mt, NULL);
+  net_take_metrics(n, &mt, NULL, NULL);
   wl = recf(&g, "train.loss", 1);
   CHECK(rel_err(mt.last_loss, wl[0], 1e-3) < 1e-4, "%s train loss %.8g want %.8g", model_name, mt.last_loss, wl[0]);
   CHECK(mt.correct == recq(&g, "train.correct", 0), "%s train correct %ld", model_name, mt.correct);
   free(wl);
-  net_read_grads(n, pg);
+  net_read_grads(n, pg, NULL);
   want = recf(&g, "grads", P);
   bool *noisy_p = xmalloc(P * sizeof *noisy_p), *noisy_s = xmalloc((S ? S : 1) * sizeof *noisy_s);
   bool *noisy_o = xmalloc(2 * P * sizeof *noisy_o);
@@ -226,45 +239,51 @@ static void replay(cl_runtime *rt, const char *model_name) {
         model_name, noise_got, noise_want, gmax);
   expect_close_except(model_name, "gradients", pg, want, P, noisy_p, 2e-5 * gmax);
   free(want);
-  net_read_state(n, NULL, sg, NULL);
+  net_read_state(n, NULL, sg, NULL, NULL);
   want = recf(&g, "train.stats", S);
   expect_close(model_name, "running stats", sg, want, S);
   free(want);
 
   /* three optimizer steps from the same start */
-  const char *opts[] = {"adam", "adamw", "sgd"};
-  const optim_kind kinds[] = {OPTIM_ADAM, OPTIM_ADAMW, OPTIM_SGD};
-  for (int o = 0; o < 3; o++) {
+  for (int o = 0; opts[o]; o++) {
     char key[64], what[64];
+    optim_kind kind;
+    const noise_bound *nb = NULL;
+    for (size_t b = 0; b < sizeof noise_bounds / sizeof noise_bounds[0]; b++)
+      if (strcmp(noise_bounds[b].name, opts[o]) == 0) nb = &noise_bounds[b];
+    if (optim_kind_parse(opts[o], &kind) != 0 || !nb) DIE("optimizer %s unknown to the test", opts[o]);
     snprintf(key, sizeof key, "%s.hparams", opts[o]);
     float *hp = recf(&g, key, 2);
     optim_config oc;
-    optim_config_default(&oc, kinds[o], hp[0], hp[1]);
-    net_write_state(n, p0, s0, zeros);
+    optim_config_default(&oc, kind, hp[0], hp[1]);
+    error e = {0};
+    CHECK(net_use_optimizer(n, kind, &e) == 0, "%s: %s", opts[o], e.msg);
+    net_write_state(n, p0, s0, zeros, NULL);
     snprintf(key, sizeof key, "%s.losses", opts[o]);
     float *losses = recf(&g, key, 3);
     for (uint64_t step = 1; step <= 3; step++) {
       net_train_step(n, B, &oc, step);
-      net_take_metrics(n, &mt, NULL);
+      net_take_metrics(n, &mt, NULL, NULL);
       CHECK(rel_err(mt.last_loss, losses[step - 1], 1e-3) < 1e-4, "%s %s step %d loss %.8g want %.8g",
             model_name, opts[o], (int)step, mt.last_loss, losses[step - 1]);
     }
-    net_read_state(n, pg, sg, og);
+    net_read_state(n, pg, sg, og, NULL);
     snprintf(key, sizeof key, "%s.params", opts[o]);
     want = recf(&g, key, P);
     snprintf(what, sizeof what, "%s params", opts[o]);
-    const bool adam_like = kinds[o] != OPTIM_SGD;
-    expect_close_except(model_name, what, pg, want, P, adam_like ? noisy_p : NULL, 6.02 * oc.lr);
+    const bool normalising = nb->params_lr > 0; /* turns noise into steps of its own size */
+    expect_close_except(model_name, what, pg, want, P, normalising ? noisy_p : NULL, nb->params_lr * oc.lr);
     free(want);
     snprintf(key, sizeof key, "%s.stats", opts[o]);
     want = recf(&g, key, S);
     snprintf(what, sizeof what, "%s stats", opts[o]);
-    expect_close_except(model_name, what, sg, want, S, adam_like ? noisy_s : NULL, 0.6 * oc.lr);
+    expect_close_except(model_name, what, sg, want, S, normalising ? noisy_s : NULL, nb->stats_lr * oc.lr);
     free(want);
     snprintf(key, sizeof key, "%s.state", opts[o]);
     want = recf(&g, key, 2 * P);
     snprintf(what, sizeof what, "%s state", opts[o]);
-    expect_close_except(model_name, what, og, want, kinds[o] == OPTIM_SGD ? P : 2 * P, noisy_o, 1e-4 * gmax);
+    CHECK(net_optim_count(n) == (size_t)optim_state_per_param(kind) * P, "%s state size", opts[o]);
+    expect_close_except(model_name, what, og, want, net_optim_count(n), noisy_o, 1e-4 * gmax);
     free(want);
     free(hp);
     free(losses);
@@ -277,10 +296,14 @@ static void replay(cl_runtime *rt, const char *model_name) {
 
 int main(void) {
   cl_runtime rt;
-  rt_open(&rt, NULL, NULL);
-  replay(&rt, "jsc-toy");
-  replay(&rt, "jsc-trt");
-  replay(&rt, "mixed"); /* every stage kind of host/net_plan.c */
+  dev_open(&rt);
+  const char *const three[] = {"adam", "adamw", "sgd", NULL};
+  const char *const four[] = {"adam", "adamw", "sgd", "rmsprop", NULL};
+  replay(&rt, "jsc-toy", three);
+  replay(&rt, "jsc-trt", three);
+  replay(&rt, "mixed", three); /* every stage kind of host/net/net_plan.c */
+  replay(&rt, "gelu", four);   /* GELU in every fusion; RMSprop */
   rt_close(&rt);
+  dev_check(&rt, "test_net_golden");
   return test_summary("test_net_golden");
 }

@@ -20,6 +20,7 @@ static const op_epilogue epis[] = {
     {ACT_NONE, 0, 0, 0, 0, NULL},    {ACT_RELU, 0, 0, 0, 0, NULL},       {ACT_RELU, 0, 0.5f, 6, 3, NULL},
     {ACT_TANH, 0, 0, 0, 0, NULL},    {ACT_SIGMOID, 0, 0.3f, 2, 8, NULL}, {ACT_LEAKY_RELU, 0.01f, 0, 0, 0, NULL},
     {ACT_NONE, 0, 0.5f, 1, 1, NULL}, {ACT_LEAKY_RELU, -0.5f, 0.2f, 3, 4, NULL},
+    {ACT_GELU, 0, 0, 0, 0, NULL},    {ACT_GELU, 0, 0.25f, 5, 2, NULL},
 };
 #define N_EPIS ((int)(sizeof epis / sizeof epis[0]))
 
@@ -299,7 +300,7 @@ static void fused_loss_case(cl_runtime *rt, const ops_kernels *k, int rows, int 
 int main(void) {
   finite_differences();
   cl_runtime rt;
-  rt_open(&rt, NULL, NULL);
+  dev_open(&rt);
   /* the device's default local size, then a GPU-like wide one (64) */
   for (int config = 0; config < 2; config++) {
     ops_kernels k;
@@ -324,5 +325,6 @@ int main(void) {
     ops_free(&k);
   }
   rt_close(&rt);
+  dev_check(&rt, "test_ops_batchnorm");
   return test_summary("test_ops_batchnorm");
 }

@@ -58,12 +58,13 @@ static void run(cl_runtime *rt, const ops_kernels *k, const int W) {
 
 int main(void) {
   cl_runtime rt;
-  rt_open(&rt, NULL, NULL);
+  dev_open(&rt);
   ops_kernels k;
   ops_init(&k, &rt);
   run(&rt, &k, 16);
   run(&rt, &k, 5);
   ops_free(&k);
   rt_close(&rt);
+  dev_check(&rt, "test_ops_gather");
   return test_summary("test_ops_gather");
 }

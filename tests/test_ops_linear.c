@@ -14,6 +14,7 @@
 static const op_epilogue epis[] = {
     {ACT_NONE, 0, 0, 0, 0, NULL},  {ACT_RELU, 0, 0, 0, 0, NULL},        {ACT_RELU, 0, 0.5f, 4, 77, NULL},
     {ACT_TANH, 0, 0, 0, 0, NULL},  {ACT_SIGMOID, 0, 0.25f, 9, 5, NULL}, {ACT_LEAKY_RELU, -0.2f, 0, 0, 0, NULL},
+    {ACT_GELU, 0, 0, 0, 0, NULL},  {ACT_GELU, 0, 0.3f, 7, 11, NULL},
 };
 #define N_EPIS ((int)(sizeof epis / sizeof epis[0]))
 
@@ -162,7 +163,7 @@ static void fused_loss_case(cl_runtime *rt, const ops_kernels *k, int rows, int 
 int main(void) {
   finite_differences();
   cl_runtime rt;
-  rt_open(&rt, NULL, NULL);
+  dev_open(&rt);
   /* the device's default local size, then a GPU-like wide one (64) */
   for (int config = 0; config < 2; config++) {
     ops_kernels k;
@@ -185,5 +186,6 @@ int main(void) {
     ops_free(&k);
   }
   rt_close(&rt);
+  dev_check(&rt, "test_ops_linear");
   return test_summary("test_ops_linear");
 }

@@ -162,7 +162,7 @@ static void epoch_totals(cl_runtime *rt, const ops_kernels *k) {
 int main(void) {
   finite_differences();
   cl_runtime rt;
-  rt_open(&rt, NULL, NULL);
+  dev_open(&rt);
   /* the device's default local sizes, then GPU-like wide ones (64 / 256) */
   for (int config = 0; config < 2; config++) {
     ops_kernels k;
@@ -177,5 +177,6 @@ int main(void) {
     ops_free(&k);
   }
   rt_close(&rt);
+  dev_check(&rt, "test_ops_loss");
   return test_summary("test_ops_loss");
 }

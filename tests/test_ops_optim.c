@@ -1,19 +1,23 @@
-/* The one-launch optimizer (kernels/optimizer.cl) against PyTorch's Adam, AdamW and SGD
-   (momentum, Nesterov or not, weight decay) written out in double precision, over 5 steps
+/* The one-launch optimizer (kernels/optimizer.cl) against PyTorch's Adam, AdamW, SGD
+   (momentum, Nesterov or not, weight decay) and RMSprop (alpha 0.99, eps 1e-8, weight decay
+   or not) written out in double precision, over 5 steps
    with fresh gradients each step, for parameter counts from 1 to the largest zoo model, in
    both kernel forms (vectors of 16 parameters per work-item, one parameter per work-item).
    Tolerance: the parameter change since the start, and the optimizer state, within 1e-5
-   relative error of the reference. Floors: lr for the change (the size of one step; a
+   relative error of the reference. Floors: lr for the change (the size of one step, for
+   RMSprop up to lr / sqrt(1 - alpha); a
    change summed over steps of both signs can cancel, while the float rounding of the
    parameter itself stays ~1e-7); 0.1 for the first moment / momentum buffer and 1e-2 for
-   the second moment (gradients are O(1) and of random sign, so averages can cancel). */
+   the second moment and RMSprop's square average (gradients are O(1) and of random sign,
+   so averages can cancel). The state beyond the optimizer's size must stay untouched. */
 #include <string.h>
 
 #include "devutil.h"
 #include "refops.h"
 
-static void run(cl_runtime *rt, const ops_kernels *k, size_t n, optim_kind kind, float lr, float wd,
+static void run(cl_runtime *rt, ops_kernels *k, size_t n, optim_kind kind, float lr, float wd,
                 bool nesterov) {
+  ops_init_optimizer(k, rt, kind);
   optim_config o;
   optim_config_default(&o, kind, lr, wd);
   o.nesterov = nesterov;
@@ -38,8 +42,15 @@ static void run(cl_runtime *rt, const ops_kernels *k, size_t n, optim_kind kind,
     dgot[i] = (double)pg[i] - p0[i];
     dwant[i] = pr[i] - p0[i];
   }
-  double ep = ref_max_err_dd(dgot, dwant, n, lr);
-  double e1 = ref_max_err(sg, s1, n, 0.1), e2 = kind == OPTIM_SGD ? 0 : ref_max_err(sg + n, s2, n, 1e-2);
+  /* RMSprop's step is up to lr / sqrt(1 - alpha) = 10 lr whatever the gradient's size */
+  const double step_size = kind == OPTIM_RMSPROP ? lr / sqrt(1.0 - (double)o.alpha) : lr;
+  double ep = ref_max_err_dd(dgot, dwant, n, step_size);
+  const int per_param = optim_state_per_param(kind);
+  double e1 = ref_max_err(sg, s1, n, kind == OPTIM_RMSPROP ? 1e-2 : 0.1);
+  double e2 = per_param == 1 ? 0 : ref_max_err(sg + n, s2, n, 1e-2);
+  size_t beyond = 0; /* the buffer holds 2n floats; a one-float-per-parameter optimizer leaves n zero */
+  for (size_t i = (size_t)per_param * n; i < 2 * n; i++) beyond += sg[i] != 0.0f;
+  CHECK(beyond == 0, "kind=%d n=%zu: %zu state floats past the optimizer's size written", kind, n, beyond);
   CHECK(ep < 1e-5 && e1 < 1e-5 && e2 < 1e-5, "kind=%d n=%zu lr=%g wd=%g nesterov=%d: params %g state %g %g",
         kind, n, lr, wd, nesterov, ep, e1, e2);
   rt_release(&bp); rt_release(&bg); rt_release(&bs);
@@ -49,10 +60,11 @@ static void run(cl_runtime *rt, const ops_kernels *k, size_t n, optim_kind kind,
 /* The mirror: after steps of the net's optimizer launch, the transposed copy of every
    Linear weight equals the weight bit for bit, and slots of params_t that no parameter
    maps to are left alone (a sentinel survives). */
-static void mirror(cl_runtime *rt, const ops_kernels *k, const char *model) {
+static void mirror(cl_runtime *rt, ops_kernels *k, const char *model) {
+  ops_init_optimizer(k, rt, OPTIM_ADAM);
   model_spec m;
-  char err[512];
-  CHECK(model_load(model, &m, err, sizeof err) == 0, "%s", err);
+  error e = {0};
+  CHECK(model_load(model, &m, &e) == 0, "%s", e.msg);
   const size_t n = m.n_params;
   uint32_t *tmap = xmalloc(n * 4);
   ops_weight_mirror_map(&m, tmap);
@@ -94,7 +106,7 @@ static void mirror(cl_runtime *rt, const ops_kernels *k, const char *model) {
 
 int main(void) {
   cl_runtime rt;
-  rt_open(&rt, NULL, NULL);
+  dev_open(&rt);
   /* the device's form (on a CPU: 16 parameters per work-item in vectors), then the form of
      one work-item per parameter that GPUs run */
   for (int form = 0; form < 2; form++) {
@@ -110,11 +122,14 @@ int main(void) {
       run(&rt, &k, n, OPTIM_ADAMW, 0.05f, 0.0f, false);
       run(&rt, &k, n, OPTIM_SGD, 0.1f, 5e-4f, true);
       run(&rt, &k, n, OPTIM_SGD, 0.1f, 0.0f, false);
+      run(&rt, &k, n, OPTIM_RMSPROP, 0.01f, 0.0f, false);
+      run(&rt, &k, n, OPTIM_RMSPROP, 0.01f, 0.01f, false);
     }
     mirror(&rt, &k, "jsc-tiny");
     mirror(&rt, &k, "jsc-s");
     ops_free(&k);
   }
   rt_close(&rt);
+  dev_check(&rt, "test_ops_optim");
   return test_summary("test_ops_optim");
 }

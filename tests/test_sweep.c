@@ -71,7 +71,7 @@ static void test_parse(void) {
   add_bad("batch-size=0", "batch-size");
   add_bad("learning-rate=1e-3,0.001", "'0.001' is listed twice");
   add_bad("learning-rate=-1", "learning-rate");
-  add_bad("optimizer=adam,rmsprop", "'rmsprop' is not one of adam, adamw, sgd");
+  add_bad("optimizer=adam,adagrad", "'adagrad' is not one of adam, adamw, sgd, rmsprop");
   add_bad("max-epochs=1.5", "max-epochs");
 
   /* Too many points. */
@@ -214,11 +214,15 @@ static void test_matching(const char *tmp) {
         "unfinished runs: expected the one furthest along, got %s", f.dir);
   CHECK(strcmp(f.status, "running") == 0 && f.steps == 400 && !sweep_status_done(f.status), "status %s steps %llu",
         f.status, (unsigned long long)f.steps);
+  /* The found run's checkpoint is read once, for continuing it. */
+  CHECK(f.ckpt.progress.step == 400, "found checkpoint holds step %llu", (unsigned long long)f.ckpt.progress.step);
+  checkpoint_free(&f.ckpt);
 
   snprintf(dir, sizeof dir, "%s/r0_finished", runs);
   fake_run(dir, &a, "cpu", 200, "finished");
   CHECK(sweep_find_run(runs, &a, "cpu", &f) && strstr(f.dir, "r0_finished") && sweep_status_done(f.status),
         "a finished run is preferred, got %s (%s)", f.dir, f.status);
+  checkpoint_free(&f.ckpt);
   CHECK(!sweep_find_run(runs, &a, "gpu", &f), "matched a run of another device");
   CHECK(sweep_status_done("diverged") && sweep_status_done("early-stopped") && !sweep_status_done("interrupted") &&
             !sweep_status_done("unknown"),
@@ -231,6 +235,7 @@ static void test_matching(const char *tmp) {
   snprintf(path, sizeof path, "%s/last.ckpt", dir);
   write_text(path, "CLTRCKPT but not really");
   CHECK(sweep_find_run(runs, &a, "cpu", &f) && strstr(f.dir, "r0_finished"), "corrupt checkpoint broke the search");
+  checkpoint_free(&f.ckpt);
 
   sweep_result r;
   snprintf(dir, sizeof dir, "%s/r0_finished", runs);
@@ -274,18 +279,23 @@ static void test_csv(const char *tmp) {
     snprintf(res[i].run_dir, sizeof res[i].run_dir, "%s", dir);
   }
   char err[1024] = "";
-  CHECK(sweep_write_csv(&s, res, err, sizeof err) == 0, "sweep_write_csv: %s", err);
+  error e = {0};
+  snprintf(res[0].status, sizeof res[0].status, "finished");
+  snprintf(res[1].status, sizeof res[1].status, "finished");
+  CHECK(sweep_write_csv(&s, res, &e) == 0, "sweep_write_csv: %s", e.msg);
   char path[700];
   snprintf(path, sizeof path, "%s/sweep.csv", sweep_dir);
   csv_table t;
   CHECK(csv_read(path, &t, err, sizeof err) == 0, "csv_read: %s", err);
   const char *want[] = {"run_dir", "batch_size", "learning_rate", "final_val_acc", "best_val_acc", "train_s",
-                        "samples_per_s"};
-  CHECK(t.ncols == 7, "%zu columns", t.ncols);
-  for (size_t c = 0; c < 7 && c < t.ncols; c++)
+                        "samples_per_s", "status", "error"};
+  CHECK(t.ncols == 9, "%zu columns", t.ncols);
+  for (size_t c = 0; c < 9 && c < t.ncols; c++)
     CHECK(strcmp(t.header[c], want[c]) == 0, "column %zu is '%s', want '%s'", c, t.header[c], want[c]);
   CHECK(t.nrows == 2, "%zu rows", t.nrows);
-  if (t.nrows == 2 && t.ncols == 7) {
+  if (t.nrows == 2 && t.ncols == 9) {
+    CHECK(strcmp(csv_cell(&t, 0, 7), "finished") == 0 && strcmp(csv_cell(&t, 0, 8), "") == 0, "status '%s' error '%s'",
+          csv_cell(&t, 0, 7), csv_cell(&t, 0, 8));
     CHECK(strcmp(csv_cell(&t, 1, 0), "../shared runs/b512") == 0, "run_dir '%s'", csv_cell(&t, 1, 0));
     CHECK(strcmp(csv_cell(&t, 1, 1), "512") == 0 && strcmp(csv_cell(&t, 1, 2), "1e-3") == 0, "values");
     CHECK(strcmp(csv_cell(&t, 1, 4), "1.41") == 0 && strcmp(csv_cell(&t, 0, 6), "nan") == 0, "numbers '%s' '%s'",
@@ -295,11 +305,34 @@ static void test_csv(const char *tmp) {
 
   /* A point without a run is not listed. */
   res[0].have_run = false;
-  CHECK(sweep_write_csv(&s, res, err, sizeof err) == 0, "sweep_write_csv: %s", err);
+  CHECK(sweep_write_csv(&s, res, &e) == 0, "sweep_write_csv: %s", e.msg);
   CHECK(csv_read(path, &t, err, sizeof err) == 0 && t.nrows == 1, "unfinished point listed");
   csv_free(&t);
   res[0].have_run = true;
-  CHECK(sweep_write_csv(&s, res, err, sizeof err) == 0, "sweep_write_csv: %s", err);
+
+  /* A failed point: its row says so, with the error (a comma in it quoted), and the
+     figures leave it out. */
+  sweep_result failed = res[1];
+  snprintf(res[1].status, sizeof res[1].status, "failed");
+  snprintf(res[1].error, sizeof res[1].error, "--batch-size 512 is larger than the training split, 400 rows");
+  CHECK(sweep_write_csv(&s, res, &e) == 0, "sweep_write_csv: %s", e.msg);
+  CHECK(csv_read(path, &t, err, sizeof err) == 0 && t.nrows == 2 && t.ncols == 9, "failed row not listed");
+  if (t.nrows == 2 && t.ncols == 9)
+    CHECK(strcmp(csv_cell(&t, 1, 7), "failed") == 0 && strcmp(csv_cell(&t, 1, 8), res[1].error) == 0,
+          "failed row: status '%s' error '%s'", csv_cell(&t, 1, 7), csv_cell(&t, 1, 8));
+  csv_free(&t);
+  plotter q;
+  plotter_init(&q);
+  q.gnuplot[0] = '\0';
+  q.quiet = q.warned = true;
+  CHECK(plot_sweep(&q, sweep_dir, NULL, "f", err, sizeof err) == PLOT_OK, "plot_sweep with a failed row: %s", err);
+  snprintf(path, sizeof path, "%s/f_train_acc.csv", sweep_dir);
+  char *curves = read_file(path, NULL);
+  CHECK(curves && strstr(curves, "batch 64") && !strstr(curves, "batch 512"), "the failed run was drawn");
+  free(curves);
+  snprintf(path, sizeof path, "%s/sweep.csv", sweep_dir);
+  res[1] = failed;
+  CHECK(sweep_write_csv(&s, res, &e) == 0, "sweep_write_csv: %s", e.msg);
 
   /* plot_sweep reads it: data-only figures (no gnuplot) labelled from the varied columns. */
   plotter p;

@@ -79,7 +79,7 @@ int main(void) {
   expect_bad("learning-rate", "inf", "--learning-rate: 'inf'");
   expect_bad("learning-rate", "1e-3x", "--learning-rate");
   expect_bad("weight-decay", "-0.1", "--weight-decay: '-0.1' is not a number in [0, 1]");
-  expect_bad("optimizer", "rmsprop", "--optimizer: 'rmsprop' is not one of adam, adamw, sgd");
+  expect_bad("optimizer", "adagrad", "--optimizer: 'adagrad' is not one of adam, adamw, sgd, rmsprop");
   expect_bad("optimizer", "Adam", "--optimizer");
   expect_bad("scheduler", "step", "--scheduler: 'step' is not one of cosine, none");
   expect_bad("seed", "-3", "--seed: '-3'");

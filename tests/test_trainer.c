@@ -84,7 +84,9 @@ int main(void) {
   const char *batches[3] = {"64", "64", "64"}, *seeds[3] = {"0", "0", "5"};
   for (int i = 0; i < 3; i++) {
     configure(&cfg, project, batches[i], seeds[i]);
-    int rc = train_run_with_data(&cfg, &ds, &r[i]);
+    error e = {0};
+    int rc = train_run_with_data(&cfg, &ds, &r[i], &e);
+    CHECK(rc >= 0, "run %d failed: %s", i, e.msg);
     CHECK(rc == 0 && r[i].status == TRAIN_FINISHED, "run %d: rc %d status %d", i, rc, (int)r[i].status);
     size_t steps_per_epoch = ds.train.rows / 64 + (ds.train.rows % 64 >= 2);
     CHECK(r[i].epochs_run == 2 && r[i].steps == 2 * steps_per_epoch, "run %d: %llu epochs %llu steps", i,
@@ -105,6 +107,22 @@ int main(void) {
             r[0].final_train_loss == r[1].final_train_loss && r[0].test_acc == r[1].test_acc,
         "same seed, different metrics: %.9g vs %.9g", r[0].final_val_loss, r[1].final_val_loss);
   CHECK(r[0].final_val_loss != r[2].final_val_loss, "seed 5 gives the metrics of seed 0");
+
+  /* Failures come back as values, the process goes on: a batch larger than the training
+     split is bad input (no run directory made), an unknown model too. */
+  train_result bad;
+  error e = {0};
+  char big[32];
+  snprintf(big, sizeof big, "%zu", ds.train.rows + 1);
+  configure(&cfg, project, big, "0");
+  CHECK(train_run_with_data(&cfg, &ds, &bad, &e) == -1 && e.code == EXIT_USAGE &&
+            strstr(e.msg, "larger than the training split") && !bad.run_dir[0],
+        "batch > training rows: code %d '%s' dir '%s'", e.code, e.msg, bad.run_dir);
+  configure(&cfg, project, "64", "0");
+  CHECK(train_config_set(&cfg, "model", "no-such-model", err, sizeof err) == 0, "set model: %s", err);
+  error_clear(&e);
+  CHECK(train_run_with_data(&cfg, &ds, &bad, &e) == -1 && e.code == EXIT_USAGE && strstr(e.msg, "no-such-model"),
+        "unknown model: code %d '%s'", e.code, e.msg);
 
   dataset_free(&ds);
   char cmd[512];

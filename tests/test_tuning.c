@@ -1,13 +1,21 @@
 /* Stored CLBlast tuning: a saved file survives a restart (is applied by the next
-   rt_open on the same device), and a corrupt, truncated or stale file is ignored. */
+   tuning_apply_stored on the same device, never by rt_open alone), and a corrupt,
+   truncated or stale file is ignored. */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cl/runtime.h"
+#include "devutil.h"
 #include "testutil.h"
 #include "cl/tuning.h"
 #include "base/util.h"
+
+/* What a run does: open the device, then apply its stored tuning. */
+static void open_tuned(cl_runtime *rt) {
+  dev_open(rt);
+  CHECK(tuning_apply_stored(rt) == rt->tuned, "tuning_apply_stored returns rt->tuned");
+}
 
 static void write_text(const char *path, const char *text, size_t n) {
   FILE *f = fopen(path, "wb");
@@ -23,7 +31,7 @@ int main(void) {
   setenv("CLTRAIN_TUNING_DIR", dir, 1);
 
   cl_runtime rt;
-  rt_open(&rt, NULL, NULL);
+  open_tuned(&rt);
   CHECK(!rt.tuned, "a fresh tuning dir must not apply anything");
   char path[1200], err[1400];
   tuning_path(&rt.info, path, sizeof path);
@@ -52,16 +60,20 @@ int main(void) {
   CHECK(back.tuned_us == 12.5 && back.default_us == 20.25, "timings round trip");
 
   /* Restart: the next runtime on this device applies it. */
-  rt_open(&rt, NULL, NULL);
+  open_tuned(&rt);
   CHECK(rt.tuned, "stored tuning not applied after restart");
   rt_close(&rt);
-  /* CLTRAIN_NO_TUNING keeps CLBlast's defaults (cltrain tune measures from them). */
+  /* rt_open alone leaves CLBlast's defaults (cltrain tune measures from them). */
+  dev_open(&rt);
+  CHECK(!rt.tuned, "rt_open applied the stored tuning by itself");
+  rt_close(&rt);
+  /* CLTRAIN_NO_TUNING keeps CLBlast's defaults. */
   setenv("CLTRAIN_NO_TUNING", "1", 1);
-  rt_open(&rt, NULL, NULL);
+  open_tuned(&rt);
   CHECK(!rt.tuned, "CLTRAIN_NO_TUNING=1 still applied the stored tuning");
   rt_close(&rt);
   setenv("CLTRAIN_NO_TUNING", "0", 1);
-  rt_open(&rt, NULL, NULL);
+  open_tuned(&rt);
   CHECK(rt.tuned, "CLTRAIN_NO_TUNING=0 must not switch the tuning off");
   rt_close(&rt);
   unsetenv("CLTRAIN_NO_TUNING");
@@ -76,14 +88,14 @@ int main(void) {
   if (v) v[1] = '9';
   write_text(path, bad, len);
   CHECK(tuning_load(path, &back, err, sizeof err) == -1 && strstr(err, "corrupt"), "corrupt accepted: %s", err);
-  rt_open(&rt, NULL, NULL);
+  open_tuned(&rt);
   CHECK(!rt.tuned, "corrupt tuning applied");
   rt_close(&rt);
 
   /* Truncated. */
   write_text(path, good, len / 2);
   CHECK(tuning_load(path, &back, err, sizeof err) == -1, "truncated accepted");
-  rt_open(&rt, NULL, NULL);
+  open_tuned(&rt);
   CHECK(!rt.tuned, "truncated tuning applied");
   rt_close(&rt);
 
@@ -91,13 +103,13 @@ int main(void) {
   snprintf(t.driver, sizeof t.driver, "some-older-driver-0.1");
   CHECK(tuning_save(path, &t, err, sizeof err) == 0, "save stale: %s", err);
   CHECK(tuning_load(path, &back, err, sizeof err) == 0, "stale file itself is well-formed");
-  rt_open(&rt, NULL, NULL);
+  open_tuned(&rt);
   CHECK(!rt.tuned, "stale tuning applied");
   rt_close(&rt);
 
   /* Missing file: nothing applied, no error. */
   unlink(path);
-  rt_open(&rt, NULL, NULL);
+  open_tuned(&rt);
   CHECK(!rt.tuned, "missing tuning applied");
   rt_close(&rt);
 

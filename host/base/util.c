@@ -39,21 +39,26 @@ void warnf(const char *fmt, ...) {
   va_end(ap);
 }
 
+static _Noreturn void out_of_memory(const char *file, int line, size_t n) {
+  fprintf(stderr, "cltrain: error: %s:%d: out of host memory allocating %zu bytes\n", file, line, n);
+  exit(EXIT_RUNTIME);
+}
+
 void *xmalloc_at(size_t n, const char *file, int line) {
   void *p = malloc(n ? n : 1);
-  if (!p) die_at(file, line, "out of host memory allocating %zu bytes", n);
+  if (!p) out_of_memory(file, line, n);
   return p;
 }
 
 void *xcalloc_at(size_t count, size_t size, const char *file, int line) {
   void *p = calloc(count ? count : 1, size ? size : 1);
-  if (!p) die_at(file, line, "out of host memory allocating %zu x %zu bytes", count, size);
+  if (!p) out_of_memory(file, line, count * size);
   return p;
 }
 
 void *xrealloc_at(void *old, size_t n, const char *file, int line) {
   void *p = realloc(old, n ? n : 1);
-  if (!p) die_at(file, line, "out of host memory reallocating %zu bytes", n);
+  if (!p) out_of_memory(file, line, n);
   return p;
 }
 
@@ -83,20 +88,6 @@ bool parse_double(const char *s, double lo, double hi, double *out) {
   if (errno || *end || !isfinite(v) || v < lo || v > hi) return false;
   *out = v;
   return true;
-}
-
-long parse_long_opt(const char *option, const char *s, long lo, long hi) {
-  long v;
-  if (!parse_long(s, lo, hi, &v))
-    die_usage("%s: '%s' is not an integer in [%ld, %ld]", option, s ? s : "", lo, hi);
-  return v;
-}
-
-double parse_double_opt(const char *option, const char *s, double lo, double hi) {
-  double v;
-  if (!parse_double(s, lo, hi, &v))
-    die_usage("%s: '%s' is not a number in [%g, %g]", option, s ? s : "", lo, hi);
-  return v;
 }
 
 int seterr(char *err, size_t errlen, const char *fmt, ...) {

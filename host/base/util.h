@@ -1,4 +1,4 @@
-/* Process-level helpers: fatal errors, checked allocation, strict number parsing. */
+/* Process-level helpers: checked allocation, strict number parsing, paths, files. */
 #ifndef CLTRAIN_UTIL_H
 #define CLTRAIN_UTIL_H
 
@@ -8,15 +8,20 @@
 
 #include "base/error.h"  /* exit codes */
 
-/* Print "cltrain: error: ..." and exit with EXIT_USAGE (bad input). */
+/* Print "cltrain: error: ..." and exit with EXIT_USAGE (bad input) / EXIT_RUNTIME
+   ("FILE:LINE: ..."). Everything below host/cli/ returns errors (base/error.h) instead;
+   the last user, data/download.c, is being converted on its own branch, and these go
+   with it. Commands use cli/cli_args.h. */
 _Noreturn void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Print "cltrain: error: FILE:LINE: ..." and exit with EXIT_RUNTIME. */
 _Noreturn void die_at(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 #define DIE(...) die_at(__FILE__, __LINE__, __VA_ARGS__)
 /* Print "cltrain: warning: ..." on stderr. */
 void warnf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Allocation that cannot fail: out of host memory, the program prints one line (with
+   the caller's file:line) and exits with EXIT_RUNTIME. The one process-level exit below
+   host/cli/: no caller could do anything better with a failed small allocation. */
 void *xmalloc_at(size_t n, const char *file, int line);
 void *xcalloc_at(size_t count, size_t size, const char *file, int line);
 void *xrealloc_at(void *p, size_t n, const char *file, int line);
@@ -29,9 +34,6 @@ char *xstrdup_at(const char *s, const char *file, int line);
 /* Strict parsers: the whole string must be a number in [lo, hi]. Return false otherwise. */
 bool parse_long(const char *s, long lo, long hi, long *out);
 bool parse_double(const char *s, double lo, double hi, double *out);
-/* Same, but exit with a usage error that names the option on failure. */
-long parse_long_opt(const char *option, const char *s, long lo, long hi);
-double parse_double_opt(const char *option, const char *s, double lo, double hi);
 
 /* Split a comma-separated list into items (empty items are an error). Returns the
    count, or -1 when an item is empty or too long or there are more than max. */

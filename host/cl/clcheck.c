@@ -1,9 +1,5 @@
 #include "cl/clcheck.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-
-#include "base/util.h"
 
 const char *cl_status_name(cl_int s) {
   switch (s) {
@@ -73,10 +69,14 @@ const char *clblast_status_name(int s) {
   }
 }
 
-void cl_fail(cl_int status, const char *what, const char *file, int line) {
-  die_at(file, line, "%s failed: %s (%d)", what, cl_status_name(status), (int)status);
+int cl_check_at(error *e, cl_int status, const char *what, const char *file, int line) {
+  if (status == CL_SUCCESS) return 0;
+  return error_set_at(e, EXIT_RUNTIME, file, line, "%s failed: %s (%d)", what, cl_status_name(status),
+                      (int)status);
 }
 
-void clblast_fail(int status, const char *what, const char *file, int line) {
-  die_at(file, line, "%s failed: %s (%d)", what, clblast_status_name(status), status);
+int clblast_check_at(error *e, int status, const char *what, const char *file, int line) {
+  if (status == 0) return 0;
+  return error_set_at(e, EXIT_RUNTIME, file, line, "%s failed: %s (%d)", what,
+                      clblast_status_name(status), status);
 }

@@ -1,36 +1,25 @@
-/* Every OpenCL and CLBlast status is checked and reported by name with file:line. */
+/* Every OpenCL and CLBlast status is checked and reported by name with file:line. A failure
+   becomes a runtime error (base/error.h) recorded in the caller's error, never an exit. */
 #ifndef CLTRAIN_CLCHECK_H
 #define CLTRAIN_CLCHECK_H
 
 #include <CL/cl.h>
 
+#include "base/error.h"
+
 const char *cl_status_name(cl_int status);      /* "CL_OUT_OF_RESOURCES", ... */
 const char *clblast_status_name(int status);    /* "CLBlastInvalidMatrixA", ... */
 
-/* Report "FILE:LINE: WHAT failed: NAME (code)" and exit(EXIT_RUNTIME). */
-_Noreturn void cl_fail(cl_int status, const char *what, const char *file, int line);
-_Noreturn void clblast_fail(int status, const char *what, const char *file, int line);
+/* 0 when STATUS is success; else record "FILE:LINE: WHAT failed: NAME (code)" in E (the
+   first failure wins) and return -1. */
+int cl_check_at(error *e, cl_int status, const char *what, const char *file, int line);
+int clblast_check_at(error *e, int status, const char *what, const char *file, int line);
 
-/* CL_CHECK(clFinish(q));  -- for calls returning a cl_int status. */
-#define CL_CHECK(call)                                                  \
-  do {                                                                  \
-    cl_int cl_check_status_ = (call);                                   \
-    if (cl_check_status_ != CL_SUCCESS)                                 \
-      cl_fail(cl_check_status_, #call, __FILE__, __LINE__);             \
-  } while (0)
-
-/* For calls that return an object and report through an out-parameter:
-   cl_int st; cl_mem m = clCreateBuffer(..., &st); CL_CHECK_STATUS(st, "clCreateBuffer"); */
-#define CL_CHECK_STATUS(status, what)                                   \
-  do {                                                                  \
-    if ((status) != CL_SUCCESS) cl_fail((status), (what), __FILE__, __LINE__); \
-  } while (0)
-
-#define CLBLAST_CHECK(call)                                             \
-  do {                                                                  \
-    int clblast_check_status_ = (int)(call);                            \
-    if (clblast_check_status_ != 0)                                     \
-      clblast_fail(clblast_check_status_, #call, __FILE__, __LINE__);   \
-  } while (0)
+/* if (CL_CHECK(err, clFinish(q))) return -1;  -- for calls returning a cl_int status. */
+#define CL_CHECK(e, call) cl_check_at((e), (call), #call, __FILE__, __LINE__)
+/* For calls that report through an out-parameter:
+   cl_mem m = clCreateBuffer(..., &st); if (CL_CHECK_STATUS(err, st, "clCreateBuffer")) ... */
+#define CL_CHECK_STATUS(e, status, what) cl_check_at((e), (status), (what), __FILE__, __LINE__)
+#define CLBLAST_CHECK(e, call) clblast_check_at((e), (int)(call), #call, __FILE__, __LINE__)
 
 #endif

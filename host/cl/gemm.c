@@ -1,5 +1,7 @@
 #include "cl/gemm.h"
 
+#include <stdio.h>
+
 #include <clblast_c.h>
 
 int gemm_status(cl_runtime *rt, bool trans_a, bool trans_b, size_t m, size_t n, size_t k,
@@ -14,12 +16,17 @@ int gemm_status(cl_runtime *rt, bool trans_a, bool trans_b, size_t m, size_t n, 
                            &rt->queue, NULL);
 }
 
-void gemm(cl_runtime *rt, bool trans_a, bool trans_b, size_t m, size_t n, size_t k,
-          float alpha, cl_mem a, size_t a_off, size_t lda,
-          cl_mem b, size_t b_off, size_t ldb,
-          float beta, cl_mem c, size_t c_off, size_t ldc) {
-  CLBLAST_CHECK(gemm_status(rt, trans_a, trans_b, m, n, k, alpha, a, a_off, lda, b, b_off, ldb,
-                            beta, c, c_off, ldc));
+void gemm_at(const char *file, int line, cl_runtime *rt, bool trans_a, bool trans_b, size_t m,
+             size_t n, size_t k, float alpha, cl_mem a, size_t a_off, size_t lda,
+             cl_mem b, size_t b_off, size_t ldb,
+             float beta, cl_mem c, size_t c_off, size_t ldc) {
+  if (rt_failed(rt)) return;
+  const int st = gemm_status(rt, trans_a, trans_b, m, n, k, alpha, a, a_off, lda, b, b_off, ldb,
+                             beta, c, c_off, ldc);
+  if (st == 0) return;
+  char what[96]; /* formatted only on failure: this runs ~12 times per training step */
+  snprintf(what, sizeof what, "CLBlastSgemm(%zux%zux%zu)", m, n, k);
+  clblast_check_at(&rt->err, st, what, file, line);
 }
 
 int gemm_override(cl_runtime *rt, const char *kernel, size_t n, const char *const *names,

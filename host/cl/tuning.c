@@ -145,26 +145,27 @@ int tuning_apply(cl_runtime *rt, const tuning *t, char *err, size_t errlen) {
   return 0;
 }
 
-int tuning_apply_stored(cl_runtime *rt) {
+bool tuning_apply_stored(cl_runtime *rt) {
+  rt->tuned = false;
   const char *off = getenv("CLTRAIN_NO_TUNING");
-  if (off && *off && strcmp(off, "0") != 0) return 0;
+  if (off && *off && strcmp(off, "0") != 0) return false;
   char path[1200], err[1400];
   tuning_path(&rt->info, path, sizeof path);
-  if (access(path, F_OK) != 0) return 0;
+  if (access(path, F_OK) != 0) return false;
   tuning t;
   if (tuning_load(path, &t, err, sizeof err) != 0) {
     warnf("ignoring tuning file: %s; using CLBlast defaults (re-run 'cltrain tune')", err);
-    return 0;
+    return false;
   }
   if (strcmp(t.device, rt->info.name) != 0 || strcmp(t.platform, rt->info.platform_name) != 0 ||
       strcmp(t.driver, rt->info.driver) != 0) {
     warnf("ignoring stale tuning file '%s' (tuned for driver '%s', this is '%s'); re-run 'cltrain tune'",
           path, t.driver, rt->info.driver);
-    return 0;
+    return false;
   }
   if (tuning_apply(rt, &t, err, sizeof err) != 0) {
     warnf("ignoring tuning file '%s': %s", path, err);
-    return 0;
+    return false;
   }
-  return 1;
+  return rt->tuned = true;
 }

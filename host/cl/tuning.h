@@ -1,11 +1,13 @@
 /* Stored CLBlast tuning per device. `cltrain tune` measures kernel parameter sets for
    the GEMM shapes of the models and writes the winner to a small text file keyed by the
-   device name, platform and driver version; every later run on that device applies it
-   (CLBlastOverrideParameters) before its first GEMM. A file for another driver version
+   device name, platform and driver version; a run that wants it applies it explicitly
+   (tuning_apply_stored, right after rt_open, before its first GEMM); cltrain tune itself
+   does not, so it measures from CLBlast's defaults. A file for another driver version
    (stale) or with a bad checksum (corrupt) is ignored with a warning. */
 #ifndef CLTRAIN_TUNING_H
 #define CLTRAIN_TUNING_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "cl/runtime.h"
@@ -37,9 +39,10 @@ int tuning_load(const char *path, tuning *t, char *err, size_t errlen);
 /* Apply T's parameter sets to the device; -1 with err when CLBlast refuses one. */
 int tuning_apply(cl_runtime *rt, const tuning *t, char *err, size_t errlen);
 
-/* Load and apply this device's stored tuning if there is one. Missing, or the environment
-   variable CLTRAIN_NO_TUNING set (and not "0"): nothing happens, CLBlast's defaults stay.
-   Stale or corrupt: a warning and the CLBlast defaults. Returns 1 when applied. */
-int tuning_apply_stored(cl_runtime *rt);
+/* Load and apply this device's stored tuning if there is one; sets rt->tuned and returns
+   it. Missing, or the environment variable CLTRAIN_NO_TUNING set (and not "0"): nothing
+   happens, CLBlast's defaults stay. Stale or corrupt: a warning on stderr and the CLBlast
+   defaults (a run never fails for want of a tuning). */
+bool tuning_apply_stored(cl_runtime *rt);
 
 #endif

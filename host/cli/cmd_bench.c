@@ -8,7 +8,10 @@
 #include <time.h>
 
 #include "study/bench.h"
+#include "cli/cli_args.h"
+#include "cl/tuning.h"
 #include "cli/commands.h"
+#include "data/data.h"
 #include "base/csvread.h"
 #include "train/run_log.h"
 #include "train/trainer.h"
@@ -47,7 +50,7 @@ static const char bench_help[] =
     "average after each row.\n";
 
 enum { OPT_MODELS = 1, OPT_BATCHES, OPT_DEVICE, OPT_QUICK, OPT_REPS, OPT_NO_EPOCH, OPT_EPOCH_MODEL,
-       OPT_EPOCH_BATCH, OPT_SYNTH, OPT_OUT, OPT_BREAKDOWN, OPT_HELP };
+       OPT_EPOCH_BATCH, OPT_SYNTH, OPT_OUT, OPT_BREAKDOWN };
 
 typedef struct {
   char models[32][LIST_ITEM_MAX];
@@ -60,8 +63,48 @@ typedef struct {
   char out[RUN_PATH_MAX];
 } bench_args;
 
+typedef struct {
+  bench_args *a;
+  const char *models, *batches;
+} bench_parse;
+
+static int bench_option(void *ctx, int id, const char *arg, error *err) {
+  bench_parse *p = ctx;
+  bench_args *a = p->a;
+  long v;
+  switch (id) {
+    case OPT_MODELS: p->models = arg; return 0;
+    case OPT_BATCHES: p->batches = arg; return 0;
+    case OPT_DEVICE: a->device = arg; return 0;
+    case OPT_QUICK: a->quick = true; return 0;
+    case OPT_NO_EPOCH: a->no_epoch = true; return 0;
+    case OPT_BREAKDOWN: a->breakdown = true; return 0;
+    case OPT_EPOCH_MODEL: a->epoch_model = arg; return 0;
+    case OPT_REPS:
+      if (!parse_long(arg, 1, 1000, &v)) return ERR_USAGE(err, "--reps: '%s' is not an integer in [1, 1000]", arg);
+      a->reps = v;
+      return 0;
+    case OPT_EPOCH_BATCH:
+      if (!parse_long(arg, 2, 1 << 20, &v))
+        return ERR_USAGE(err, "--epoch-batch: '%s' is not an integer in [2, %d]", arg, 1 << 20);
+      a->epoch_batch = v;
+      return 0;
+    case OPT_SYNTH: { /* the data option, with its limits (data.h) */
+      data_options opt;
+      data_options_default(&opt);
+      if (data_options_apply(&opt, "synth-size", arg, err) < 0) return -1;
+      a->synth_size = (long)opt.synth_size;
+      return 0;
+    }
+    case OPT_OUT:
+      if (!arg[0] || strlen(arg) >= sizeof a->out - 64) return ERR_USAGE(err, "--out: empty or too long");
+      snprintf(a->out, sizeof a->out, "%s", arg);
+      return 0;
+    default: return ERR_RUNTIME(err, "option id %d is not a bench option", id);
+  }
+}
+
 static void parse_args(int argc, char **argv, bench_args *a) {
-  const char *models = "jsc-tiny,jsc-toy,jsc-s,jsc-trt", *batches = "32,256,1024";
   memset(a, 0, sizeof *a);
   a->epoch_model = "jsc-tiny";
   a->epoch_batch = 256;
@@ -72,40 +115,19 @@ static void parse_args(int argc, char **argv, bench_args *a) {
       {"epoch-model", required_argument, NULL, OPT_EPOCH_MODEL},
       {"epoch-batch", required_argument, NULL, OPT_EPOCH_BATCH},
       {"synth-size", required_argument, NULL, OPT_SYNTH}, {"out", required_argument, NULL, OPT_OUT},
-      {"breakdown", no_argument, NULL, OPT_BREAKDOWN},    {"help", no_argument, NULL, OPT_HELP},
-      {NULL, 0, NULL, 0}};
-  optind = 0;
-  opterr = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-    switch (c) {
-      case OPT_MODELS: models = optarg; break;
-      case OPT_BATCHES: batches = optarg; break;
-      case OPT_DEVICE: a->device = optarg; break;
-      case OPT_QUICK: a->quick = true; break;
-      case OPT_REPS: a->reps = parse_long_opt("--reps", optarg, 1, 1000); break;
-      case OPT_NO_EPOCH: a->no_epoch = true; break;
-      case OPT_BREAKDOWN: a->breakdown = true; break;
-      case OPT_EPOCH_MODEL: a->epoch_model = optarg; break;
-      case OPT_EPOCH_BATCH: a->epoch_batch = parse_long_opt("--epoch-batch", optarg, 2, 1 << 20); break;
-      case OPT_SYNTH: a->synth_size = parse_long_opt("--synth-size", optarg, 100, 100000000); break;
-      case OPT_OUT:
-        if (!optarg[0] || strlen(optarg) >= sizeof a->out - 64) die_usage("bench: --out: empty or too long");
-        snprintf(a->out, sizeof a->out, "%s", optarg);
-        break;
-      case 'h':
-      case OPT_HELP: fputs(bench_help, stdout); exit(EXIT_OK);
-      case ':': die_usage("bench: option '%s' needs a value", argv[optind - 1]);
-      default: die_usage("bench: unknown option '%s' (see 'cltrain bench --help')", argv[optind - 1]);
-    }
-  }
-  if (optind < argc) die_usage("bench: unexpected argument '%s'", argv[optind]);
+      {"breakdown", no_argument, NULL, OPT_BREAKDOWN},    {NULL, 0, NULL, 0}};
+  bench_parse p = {a, "jsc-tiny,jsc-toy,jsc-s,jsc-trt", "32,256,1024"};
+  const struct option *tables[] = {opts, NULL};
+  const cli_command c = {.cmd = "bench", .tables = tables, .help = bench_help, .apply = bench_option, .ctx = &p};
+  int first = cli_parse(argc, argv, &c);
+  if (first < argc) cli_usage_exit("bench: unexpected argument '%s'", argv[first]);
+  const char *models = p.models, *batches = p.batches;
   a->n_models = split_list(models, a->models, 32);
-  if (a->n_models <= 0) die_usage("bench: --models '%s' is not a comma-separated list of models", models);
+  if (a->n_models <= 0) cli_usage_exit("bench: --models '%s' is not a comma-separated list of models", models);
   char items[32][LIST_ITEM_MAX];
   a->n_batches = split_list(batches, items, 32);
-  if (a->n_batches <= 0) die_usage("bench: --batch-sizes '%s' is not a comma-separated list", batches);
-  for (int i = 0; i < a->n_batches; i++) a->batches[i] = parse_long_opt("--batch-sizes", items[i], 1, 1 << 20);
+  if (a->n_batches <= 0) cli_usage_exit("bench: --batch-sizes '%s' is not a comma-separated list", batches);
+  for (int i = 0; i < a->n_batches; i++) a->batches[i] = cli_parse_long("--batch-sizes", items[i], 1, 1 << 20);
   if (!a->synth_size) a->synth_size = a->quick ? 20000 : 830000;
   if (!a->out[0]) {
     char stamp[32];
@@ -129,13 +151,13 @@ static FILE *open_csv(const char *dir, const char *name, const char *header) {
   char path[RUN_PATH_MAX];
   run_path(path, sizeof path, dir, name);
   FILE *f = fopen(path, "w");
-  if (!f) die_usage("bench: cannot write %s", path);
+  if (!f) cli_usage_exit("bench: cannot write %s", path);
   fprintf(f, "%s\n", header);
   return f;
 }
 
 static void close_csv(FILE *f, const char *dir, const char *name) {
-  if (fclose(f) != 0) DIE("bench: writing %s/%s failed", dir, name);
+  if (fclose(f) != 0) CLI_FAIL("bench: writing %s/%s failed", dir, name);
 }
 
 static void breakdown(const bench_args *a, model_spec *models, cl_runtime *rt, const bench_options *o) {
@@ -148,7 +170,8 @@ static void breakdown(const bench_args *a, model_spec *models, cl_runtime *rt, c
   for (int mi = 0; mi < a->n_models; mi++)
     for (int bi = 0; bi < a->n_batches; bi++) {
       bench_breakdown b;
-      bench_step_breakdown(rt, &models[mi], (int)a->batches[bi], o, &b);
+      error e = {0};
+      if (bench_step_breakdown(rt, &models[mi], (int)a->batches[bi], o, &b, &e)) exit(cli_report("bench", &e));
       printf("%-12s %6ld %8.1f %8.1f %8.1f %9.1f %9.1f %8.1f   %6.1f (%d)\n", models[mi].name, a->batches[bi],
              b.gather_us, b.forward_us, b.loss_us, b.backward_us, b.optimizer_us, b.step_us, b.gemm_us,
              b.gemm_calls);
@@ -165,7 +188,9 @@ static void bench_steps(const bench_args *a, model_spec *models) {
   bench_options_default(&o, a->quick);
   if (a->reps) o.reps = (int)a->reps;
   cl_runtime rt;
-  rt_open(&rt, a->device, NULL);
+  error e = {0};
+  if (rt_open(&rt, a->device, NULL, &e)) exit(error_report(&e));
+  tuning_apply_stored(&rt);
   printf("device %s (%s, driver %s), CLBlast parameters: %s\n", rt.info.name, rt.info.platform_name,
          rt.info.driver, rt.tuned ? "tuned (cltrain tune)" : "defaults");
   printf("%-12s %6s %12s %12s %12s %9s %9s %6s %6s\n", "model", "batch", "samples/s", "min", "max",
@@ -176,7 +201,7 @@ static void bench_steps(const bench_args *a, model_spec *models) {
   for (int mi = 0; mi < a->n_models; mi++)
     for (int bi = 0; bi < a->n_batches; bi++) {
       bench_result r;
-      bench_train_step(&rt, &models[mi], (int)a->batches[bi], &o, &r);
+      if (bench_train_step(&rt, &models[mi], (int)a->batches[bi], &o, &r, &e)) exit(cli_report("bench", &e));
       double load = load_avg();
       printf("%-12s %6ld %12.0f %12.0f %12.0f %9.1f %9.1f %6.1f %6.2f\n", models[mi].name, a->batches[bi],
              r.samples_per_s, r.samples_per_s_min, r.samples_per_s_max, r.step_us, r.launches_per_step,
@@ -210,7 +235,7 @@ static void bench_epoch(const bench_args *a) {
   set[6].value = batch;
   for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
     if (set[i].value[0] && train_config_set(&cfg, set[i].name, set[i].value, err, sizeof err) != 0)
-      die_usage("bench: %s", err);
+      cli_usage_exit("bench: %s", err);
   cfg.quiet = cfg.no_progress = true;
   printf("\nepoch: %s on jsc-synth (%ld jets), batch %ld, two epochs ...\n", a->epoch_model, a->synth_size,
          a->epoch_batch);
@@ -218,10 +243,12 @@ static void bench_epoch(const bench_args *a) {
   data_options opt;
   train_data_options(&cfg, &opt);
   dataset ds;
-  if (dataset_load(cfg.dataset, &opt, &ds, err, sizeof err) != 0) die_usage("bench: %s", err);
+  if (dataset_load(cfg.dataset, &opt, &ds, err, sizeof err) != 0) cli_usage_exit("bench: %s", err);
   train_result res;
-  int rc = train_run_with_data(&cfg, &ds, &res);
-  if (rc != 0) DIE("bench: the epoch run ended with code %d", rc);
+  error e = {0};
+  int rc = train_run_with_data(&cfg, &ds, &res, &e);
+  if (rc < 0) exit(cli_report("bench", &e));
+  if (rc != 0) CLI_FAIL("bench: the epoch run ended with code %d", rc);
   const size_t train_rows = ds.train.rows;
   dataset_free(&ds);
 
@@ -230,8 +257,8 @@ static void bench_epoch(const bench_args *a) {
   csv_table t;
   double *secs = NULL;
   if (csv_read(path, &t, err, sizeof err) != 0 || csv_numbers(&t, "epoch_s", &secs, err, sizeof err) != 0)
-    DIE("bench: %s", err);
-  if (t.nrows < 2) DIE("bench: %s has %zu epochs, expected 2", path, t.nrows);
+    CLI_FAIL("bench: %s", err);
+  if (t.nrows < 2) CLI_FAIL("bench: %s has %zu epochs, expected 2", path, t.nrows);
   double epoch_s = secs[1], first_s = secs[0];
   printf("epoch: %.3f s (first epoch %.3f s); %.0f training samples/s\n", epoch_s, first_s, res.samples_per_s);
   FILE *csv = open_csv(a->out, "epoch.csv", "model,dataset,train_rows,batch_size,epoch_s,first_epoch_s,samples_per_s,device");
@@ -249,19 +276,20 @@ int cmd_bench(int argc, char **argv) {
   parse_args(argc, argv, &a);
   model_spec *models = xcalloc((size_t)a.n_models, sizeof *models);
   char err[2048];
+  error e = {0};
   for (int i = 0; i < a.n_models; i++)
-    if (model_load(a.models[i], &models[i], err, sizeof err) != 0) die_usage("bench: %s", err);
+    if (model_load(a.models[i], &models[i], &e) != 0) cli_usage_exit("bench: %s", e.msg);
   if (!a.no_epoch) {
     model_spec m;
-    if (model_load(a.epoch_model, &m, err, sizeof err) != 0) die_usage("bench: --epoch-model: %s", err);
+    if (model_load(a.epoch_model, &m, &e) != 0) cli_usage_exit("bench: --epoch-model: %s", e.msg);
     model_free(&m);
   }
   device_list devs;
-  device_list_get(&devs);
-  int dev = device_select(&devs, a.device, err, sizeof err);
+  if (device_list_get(&devs, &e)) return error_report(&e);
+  int dev = device_select(&devs, a.device, &e);
   device_list_free(&devs);
-  if (dev < 0) die_usage("bench: %s", err);
-  if (make_dirs(a.out, err, sizeof err) != 0) die_usage("bench: %s", err);
+  if (dev < 0) cli_usage_exit("bench: %s", e.msg);
+  if (make_dirs(a.out, err, sizeof err) != 0) cli_usage_exit("bench: %s", err);
   bench_steps(&a, models);
   if (!a.no_epoch) bench_epoch(&a);
   printf("\nwrote %s/bench.csv%s\n", a.out, a.no_epoch ? "" : " and epoch.csv");

@@ -10,10 +10,11 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "base/csvread.h"
 #include "model/model.h"
-#include "study/multirun_args.h"
+#include "cli/cli_multirun.h"
 #include "plot/plot.h"
 #include "cl/runtime.h"
 #include "train/trainer.h"
@@ -42,7 +43,9 @@ static const char compare_help[] =
     "                           P:D or a name substring) separated by commas\n"
     "  --out DIR                the compare directory (created)\n"
     "  --no-plot                write compare.csv but no figure\n"
-    "  --prefix NAME            figure file name NAME_device_compare.png\n";
+    "  --prefix NAME            figure file name NAME_device_compare.png\n"
+    "  --fail-fast              stop at the first device run that fails (default: record it\n"
+    "                           in compare.csv and go on)\n";
 
 enum { OPT_DEVICES = MULTIRUN_OWN_ID_BASE };
 
@@ -53,49 +56,48 @@ typedef struct {
   char devices[1024];
 } compare_args;
 
-static void compare_option(void *ctx, int id, const char *arg) {
+static int compare_option(void *ctx, int id, const char *arg, error *err) {
   compare_args *a = ctx;
-  if (id != OPT_DEVICES) die_usage("compare: internal: option id %d", id);
-  if (!arg[0] || strlen(arg) >= sizeof a->devices) die_usage("compare: --devices: empty or too long");
+  if (id != OPT_DEVICES) return ERR_RUNTIME(err, "option id %d is not a compare option", id);
+  if (!arg[0] || strlen(arg) >= sizeof a->devices) return ERR_USAGE(err, "--devices: empty or too long");
   snprintf(a->devices, sizeof a->devices, "%s", arg);
+  return 0;
 }
 
 static void parse_args(int argc, char **argv, compare_args *a) {
   memset(a, 0, sizeof *a);
-  const struct option own[] = {{"devices", required_argument, NULL, OPT_DEVICES}};
+  static const struct option own[] = {{"devices", required_argument, NULL, OPT_DEVICES}, {NULL, 0, NULL, 0}};
   const multirun_parser p = {
       .command = "compare",
       .help = compare_help,
       .options_title = "training options (the same on every device):",
       .usage = "cltrain compare MODEL DATASET --devices all",
+      .runs_are = "a comparison",
       .own = own,
-      .n_own = sizeof own / sizeof *own,
       .own_option = compare_option,
       .ctx = a,
   };
   multirun_parse(argc, argv, &p, &a->m);
-  char err[1024];
-  if (!a->devices[0]) die_usage("compare: needs --devices all or --devices SPEC,SPEC,...");
-  if (a->m.cfg.given[TOPT_DEVICE]) die_usage("compare: use --devices (a list), not --device");
-  if (a->m.cfg.resume[0]) die_usage("compare: --resume does not apply to a comparison");
-  if (train_config_validate(&a->m.cfg, err, sizeof err)) die_usage("compare: %s", err);
+  if (!a->devices[0]) cli_usage_exit("compare: needs --devices all or --devices SPEC,SPEC,...");
+  if (a->m.cfg.given[TOPT_DEVICE]) cli_usage_exit("compare: use --devices (a list), not --device");
 }
 
 /* Resolve --devices into flat device indices (every spec checked before any training). */
 static int resolve_devices(const char *list, int *out) {
   device_list devs;
-  device_list_get(&devs);
-  if (devs.count == 0) die_usage("compare: no OpenCL device found");
+  error e = {0};
+  if (device_list_get(&devs, &e)) cli_error_exit(&e);
+  if (devs.count == 0) cli_usage_exit("compare: no OpenCL device found");
   int n = 0;
   if (strcmp(list, "all") == 0) {
     for (int i = 0; i < devs.count && n < MAX_DEVICES; i++) out[n++] = i;
   } else {
-    char items[MAX_DEVICES][LIST_ITEM_MAX], err[512];
+    char items[MAX_DEVICES][LIST_ITEM_MAX];
     n = split_list(list, items, MAX_DEVICES);
-    if (n <= 0) die_usage("compare: --devices '%s' is not 'all' or a comma-separated list of devices", list);
+    if (n <= 0) cli_usage_exit("compare: --devices '%s' is not 'all' or a comma-separated list of devices", list);
     for (int i = 0; i < n; i++) {
-      out[i] = device_select(&devs, items[i], err, sizeof err);
-      if (out[i] < 0) die_usage("compare: %s", err);
+      out[i] = device_select(&devs, items[i], &e);
+      if (out[i] < 0) cli_usage_exit("compare: %s", e.msg);
     }
   }
   device_list_free(&devs);
@@ -103,18 +105,12 @@ static int resolve_devices(const char *list, int *out) {
 }
 
 static void new_compare_dir(const compare_args *a, char *dir, size_t n) {
-  char model[160], data[TRAIN_PATH_MAX], err[1024];
-  model_spec m;
-  if (model_load(a->m.cfg.model, &m, err, sizeof err) != 0) die_usage("compare: %s", err);
-  snprintf(model, sizeof model, "%s", m.name);
-  model_free(&m);
-  const char *base = strrchr(a->m.cfg.dataset, '/');
-  snprintf(data, sizeof data, "%s", base ? base + 1 : a->m.cfg.dataset);
-  char *dot = strrchr(data, '.');
-  if (dot && dot != data) *dot = '\0';
-  char stem[TRAIN_PATH_MAX + 200];
+  char model[160], data[160];
+  run_short_name(a->m.cfg.model, true, model, sizeof model);
+  run_short_name(a->m.cfg.dataset, false, data, sizeof data);
+  char stem[400];
   snprintf(stem, sizeof stem, "compare_%s_%s", model, data);
-  if (free_stamped_name(dir, n, a->m.cfg.project_dir, stem) != 0) die_usage("compare: directory name too long");
+  if (free_stamped_name(dir, n, a->m.cfg.project_dir, stem) != 0) cli_usage_exit("compare: directory name too long");
 }
 
 /* val_acc per epoch of a run directory (NULL and 0 when unreadable). */
@@ -134,18 +130,24 @@ typedef struct {
   char name[300];
   train_result res;
   double max_diff;
+  bool failed;
+  char error[512];
 } compare_row;
 
 static void write_csv(const char *path, const compare_row *rows, int n) {
   FILE *f = fopen(path, "w");
-  if (!f) die_usage("compare: cannot write %s: %s", path, strerror(errno));
-  fputs("device,epoch_s,samples_per_s,final_val_acc,max_abs_diff_val_acc\n", f);
+  if (!f) cli_usage_exit("compare: cannot write %s: %s", path, strerror(errno));
+  fputs("device,epoch_s,samples_per_s,final_val_acc,max_abs_diff_val_acc,status,error\n", f);
   for (int i = 0; i < n; i++) {
-    csv_put_field(f, rows[i].name);
-    fprintf(f, ",%.6g,%.6g,%.6g,%.6g\n", rows[i].res.epoch_seconds, rows[i].res.samples_per_s,
-            rows[i].res.final_val_acc, rows[i].max_diff);
+    const compare_row *r = &rows[i];
+    csv_put_field(f, r->name);
+    if (r->failed) fputs(",nan,nan,nan,nan,failed,", f);
+    else fprintf(f, ",%.6g,%.6g,%.6g,%.6g,%s,", r->res.epoch_seconds, r->res.samples_per_s, r->res.final_val_acc,
+                 r->max_diff, train_status_name(r->res.status));
+    csv_put_field(f, r->error);
+    fputc('\n', f);
   }
-  if (fclose(f) != 0) DIE("compare: writing %s failed", path);
+  if (fclose(f) != 0) CLI_FAIL("compare: writing %s failed", path);
 }
 
 int cmd_compare(int argc, char **argv) {
@@ -159,68 +161,100 @@ int cmd_compare(int argc, char **argv) {
 
   /* Check the model before loading data; the trainer checks the rest. */
   model_spec m;
-  if (model_load(a->m.cfg.model, &m, err, sizeof err) != 0) die_usage("compare: %s", err);
+  error me = {0};
+  if (model_load(a->m.cfg.model, &m, &me) != 0) cli_usage_exit("compare: %s", me.msg);
   model_free(&m);
   data_options opt;
   train_data_options(&a->m.cfg, &opt);
   dataset ds;
   if (!a->m.cfg.quiet) printf("loading %s ...\n", a->m.cfg.dataset);
   fflush(stdout);
-  if (dataset_load(a->m.cfg.dataset, &opt, &ds, err, sizeof err)) die_usage("compare: %s", err);
+  if (dataset_load(a->m.cfg.dataset, &opt, &ds, err, sizeof err)) cli_usage_exit("compare: %s", err);
   /* A batch larger than the data is refused before the compare directory exists. */
-  if (train_check_data(&a->m.cfg, &ds, err, sizeof err)) die_usage("compare: %s", err);
-  if (make_dirs(dir, err, sizeof err) != 0) die_usage("compare: %s", err);
+  error e = {0};
+  if (train_check_data(&a->m.cfg, &ds, &e)) exit(cli_report("compare", &e));
+  if (make_dirs(dir, err, sizeof err) != 0) cli_usage_exit("compare: %s", err);
 
   compare_row *rows = xcalloc((size_t)n, sizeof *rows);
   double *first_acc = NULL;
   size_t first_n = 0;
-  int rc = EXIT_OK;
-  for (int i = 0; i < n && rc == EXIT_OK; i++) {
+  int rc = EXIT_OK, failed = 0, done = 0;
+  for (int i = 0; i < n && rc == EXIT_OK; i++, done++) {
     train_config cfg = a->m.cfg;
     char spec[32];
     snprintf(spec, sizeof spec, "%d", devs[i]);
     if (train_config_set_opt(&cfg, TOPT_DEVICE, spec, err, sizeof err) ||
         train_config_set_opt(&cfg, TOPT_PROJECT_DIR, dir, err, sizeof err))
-      die_usage("compare: %s", err);
+      cli_usage_exit("compare: %s", err);
     printf("%s== device %d of %d (index %d) ==\n", i ? "\n" : "", i + 1, n, devs[i]);
     fflush(stdout);
-    rc = train_run_with_data(&cfg, &ds, &rows[i].res);
+    error run_err = {0};
+    int code = train_run_with_data(&cfg, &ds, &rows[i].res, &run_err);
+    if (code < 0) {
+      /* Recorded, and the other devices still run (unless --fail-fast). */
+      rows[i].failed = true;
+      snprintf(rows[i].error, sizeof rows[i].error, "%s", run_err.msg);
+      error rec_err = {0};
+      char run_dir[RUN_PATH_MAX];
+      if (!rows[i].res.run_dir[0] && train_record_failure(&cfg, run_err.msg, run_dir, sizeof run_dir, &rec_err) == 0)
+        snprintf(rows[i].res.run_dir, sizeof rows[i].res.run_dir, "%s", run_dir);
+      snprintf(rows[i].name, sizeof rows[i].name, "device %d", devs[i]);
+      printf("compare: device %d failed: %s\n", devs[i], run_err.msg);
+      if (!failed++) e = run_err;
+      if (a->m.fail_fast) rc = EXIT_RUNTIME;
+      continue;
+    }
+    rc = code;
     snprintf(rows[i].name, sizeof rows[i].name, "%s", rows[i].res.device);
     for (int j = 0; j < i; j++)
       if (strcmp(rows[j].res.device, rows[i].res.device) == 0)
         snprintf(rows[i].name, sizeof rows[i].name, "%s (device %d)", rows[i].res.device, devs[i]);
     size_t acc_n;
     double *acc = read_val_acc(rows[i].res.run_dir, &acc_n);
-    if (i == 0) {
+    if (!first_acc && !first_n) {
       first_acc = acc;
       first_n = acc_n;
       acc = NULL;
     } else {
-      for (size_t e = 0; e < acc_n && e < first_n; e++)
-        rows[i].max_diff = fmax(rows[i].max_diff, fabs(acc[e] - first_acc[e]));
+      for (size_t ep = 0; ep < acc_n && ep < first_n; ep++)
+        rows[i].max_diff = fmax(rows[i].max_diff, fabs(acc[ep] - first_acc[ep]));
       if (acc_n == 0 || first_n == 0) rows[i].max_diff = NAN;
     }
     free(acc);
   }
   free(first_acc);
   dataset_free(&ds);
-  if (rc != EXIT_OK) {
+  if (rc != EXIT_OK && !(failed && a->m.fail_fast)) {
     fprintf(stderr, "cltrain: compare: a run ended with code %d; no comparison written\n", rc);
     free(rows);
     free(a);
     return rc;
   }
+  if (failed && a->m.fail_fast) printf("compare: stopped at the first failed run (--fail-fast)\n");
 
   printf("\n%-48s %10s %12s %9s %12s %8s\n", "device", "epoch_s", "samples/s", "val_acc", "max|dacc|", "speed");
-  for (int i = 0; i < n; i++) {
+  const double base_rate = rows[0].failed ? NAN : rows[0].res.samples_per_s;
+  for (int i = 0; i < done; i++) {
+    if (rows[i].failed) {
+      printf("%-48.48s failed: %s\n", rows[i].name, rows[i].error);
+      continue;
+    }
     const train_result *r = &rows[i].res;
     printf("%-48.48s %10.3f %12.0f %9.4f %12.4g %7.2fx\n", rows[i].name, r->epoch_seconds, r->samples_per_s,
-           r->final_val_acc, rows[i].max_diff, r->samples_per_s / rows[0].res.samples_per_s);
+           r->final_val_acc, rows[i].max_diff, r->samples_per_s / base_rate);
   }
   char csv[RUN_PATH_MAX];
   run_path(csv, sizeof csv, dir, "compare.csv");
-  write_csv(csv, rows, n);
+  write_csv(csv, rows, done);
   printf("\nwrote %s\n", csv);
+  if (failed) {
+    /* The figure compares every device: with one missing it would mislead. */
+    printf("compare: no figure: %d of %d device runs failed\n", failed, n);
+    free(rows);
+    free(a);
+    cli_report("compare", &e);
+    return EXIT_RUNTIME; /* a run failed: whatever kind of failure it was */
+  }
   if (!a->m.no_plot) {
     plotter p;
     plotter_init(&p);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "data/data.h"
 #include "data/download.h"
@@ -48,13 +49,12 @@ static const struct option long_options[] = {
     {"raw", no_argument, NULL, OPT_RAW},
     {"url", required_argument, NULL, OPT_URL},
     {"sha256", required_argument, NULL, OPT_SHA256},
-    {"data", required_argument, NULL, OPT_DATA_FIRST},
-    {"val-fraction", required_argument, NULL, OPT_DATA_FIRST},
-    {"split-seed", required_argument, NULL, OPT_DATA_FIRST},
-    {"synth-size", required_argument, NULL, OPT_DATA_FIRST},
-    {"synth-seed", required_argument, NULL, OPT_DATA_FIRST},
-    {"no-cache", no_argument, NULL, OPT_DATA_FIRST},
-    {"help", no_argument, NULL, 'h'},
+    {"data", required_argument, NULL, OPT_DATA_FIRST + 0},
+    {"val-fraction", required_argument, NULL, OPT_DATA_FIRST + 1},
+    {"split-seed", required_argument, NULL, OPT_DATA_FIRST + 2},
+    {"synth-size", required_argument, NULL, OPT_DATA_FIRST + 3},
+    {"synth-seed", required_argument, NULL, OPT_DATA_FIRST + 4},
+    {"no-cache", no_argument, NULL, OPT_DATA_FIRST + 5},
     {NULL, 0, NULL, 0}};
 
 typedef struct {
@@ -66,7 +66,7 @@ typedef struct {
 
 static void load_or_die(const char *spec, const data_options *opt, dataset *d) {
   char err[1024];
-  if (dataset_load(spec, opt, d, err, sizeof err)) die_usage("%s", err);
+  if (dataset_load(spec, opt, d, err, sizeof err)) cli_usage_exit("%s", err);
 }
 
 static void print_class_table(const dataset *d) {
@@ -125,16 +125,16 @@ static int data_info(const char *spec, const data_args *a) {
 }
 
 static int data_export(const char *spec, const data_args *a) {
-  if (!a->split) die_usage("data export: --split train|val|test is required");
-  if (!a->out) die_usage("data export: --out FILE.csv is required ('-' for standard output)");
+  if (!a->split) cli_usage_exit("data export: --split train|val|test is required");
+  if (!a->out) cli_usage_exit("data export: --out FILE.csv is required ('-' for standard output)");
   if (strcmp(a->split, "train") && strcmp(a->split, "val") && strcmp(a->split, "test"))
-    die_usage("data export: --split: '%s' is not train, val or test", a->split);
+    cli_usage_exit("data export: --split: '%s' is not train, val or test", a->split);
   dataset d;
   load_or_die(spec, &a->data, &d);
   const data_split *s = dataset_split(&d, a->split);
   bool to_stdout = strcmp(a->out, "-") == 0;
   FILE *f = to_stdout ? stdout : fopen(a->out, "w");
-  if (!f) die_usage("data export: cannot write '%s': %s", a->out, strerror(errno));
+  if (!f) cli_usage_exit("data export: cannot write '%s': %s", a->out, strerror(errno));
   for (int j = 0; j < JSC_N_FEATURES; j++) fprintf(f, "%s,", jsc_feature_names[j]);
   fprintf(f, "label\n");
   static const char *const lower[JSC_N_CLASSES] = {"g", "q", "w", "z", "t"};
@@ -149,7 +149,7 @@ static int data_export(const char *spec, const data_args *a) {
   bool failed = ferror(f) != 0;
   if (!to_stdout && fclose(f) != 0) failed = true;
   if (to_stdout && fflush(f) != 0) failed = true;
-  if (failed) DIE("writing '%s' failed: %s", a->out, strerror(errno));
+  if (failed) CLI_FAIL("writing '%s' failed: %s", a->out, strerror(errno));
   if (!to_stdout)
     fprintf(stderr, "wrote %zu rows of %s (%s split%s) to %s\n", s->rows, d.name, a->split,
             a->raw ? ", raw units" : ", standardized", a->out);
@@ -158,8 +158,8 @@ static int data_export(const char *spec, const data_args *a) {
 }
 
 static int data_download(const char *what, const data_args *a) {
-  if (strcmp(what, "jsc") != 0) die_usage("data download: only 'jsc' can be downloaded (got '%s')", what);
-  if (a->any_dataset_option) die_usage("data download: dataset options do not apply to download");
+  if (strcmp(what, "jsc") != 0) cli_usage_exit("data download: only 'jsc' can be downloaded (got '%s')", what);
+  if (a->any_dataset_option) cli_usage_exit("data download: dataset options do not apply to download");
   download_request req = {.url = a->url ? a->url : JSC_DOWNLOAD_URL, .sha256 = a->sha256, .out = a->out};
   char paths[DATA_JSC_MAX_PATHS][1024];
   if (!req.out) {
@@ -169,44 +169,45 @@ static int data_download(const char *what, const data_args *a) {
   return download_run(&req);
 }
 
+static int data_option(void *ctx, int id, const char *arg, error *err) {
+  data_args *a = ctx;
+  switch (id) {
+    case OPT_SPLIT: a->split = arg; return 0;
+    case OPT_OUT: a->out = arg; return 0;
+    case OPT_RAW: a->raw = true; return 0;
+    case OPT_URL: a->url = arg; return 0;
+    case OPT_SHA256: a->sha256 = arg; return 0;
+  }
+  for (const struct option *o = long_options; o->name; o++) {
+    if (o->val != id) continue;
+    a->any_dataset_option = true;
+    return data_options_apply(&a->data, o->name, arg, err) < 0 ? -1 : 0;
+  }
+  return ERR_RUNTIME(err, "option id %d is not a data option", id);
+}
+
 int cmd_data(int argc, char **argv) {
   data_args a;
   memset(&a, 0, sizeof a);
   data_options_default(&a.data);
-  optind = 1;
-  opterr = 0;
-  int c, index = 0;
-  while ((c = getopt_long(argc, argv, ":h", long_options, &index)) != -1) {
-    switch (c) {
-      case 'h': data_usage(stdout); return EXIT_OK;
-      case OPT_SPLIT: a.split = optarg; break;
-      case OPT_OUT: a.out = optarg; break;
-      case OPT_RAW: a.raw = true; break;
-      case OPT_URL: a.url = optarg; break;
-      case OPT_SHA256: a.sha256 = optarg; break;
-      case OPT_DATA_FIRST:
-        data_options_apply(&a.data, long_options[index].name, optarg);
-        a.any_dataset_option = true;
-        break;
-      case ':': die_usage("data: option '%s' needs a value", argv[optind - 1]);
-      default: die_usage("data: unknown option '%s' (see 'cltrain data --help')", argv[optind - 1]);
-    }
-  }
-  if (optind >= argc) die_usage("data: missing action: info, export or download (see 'cltrain data --help')");
-  const char *action = argv[optind];
-  if (optind + 1 >= argc) die_usage("data %s: missing DATASET (jsc-synth, jsc or a file path)", action);
-  if (optind + 2 < argc) die_usage("data %s: unexpected argument '%s'", action, argv[optind + 2]);
-  const char *spec = argv[optind + 1];
+  const struct option *tables[] = {long_options, NULL};
+  const cli_command c = {.cmd = "data", .tables = tables, .help_fn = data_usage, .apply = data_option, .ctx = &a};
+  const int first = cli_parse(argc, argv, &c);
+  if (first >= argc) cli_usage_exit("data: missing action: info, export or download (see 'cltrain data --help')");
+  const char *action = argv[first];
+  if (first + 1 >= argc) cli_usage_exit("data %s: missing DATASET (jsc-synth, jsc or a file path)", action);
+  if (first + 2 < argc) cli_usage_exit("data %s: unexpected argument '%s'", action, argv[first + 2]);
+  const char *spec = argv[first + 1];
   bool is_download = strcmp(action, "download") == 0;
-  if (!is_download && (a.url || a.sha256)) die_usage("data %s: --url and --sha256 belong to 'data download'", action);
+  if (!is_download && (a.url || a.sha256)) cli_usage_exit("data %s: --url and --sha256 belong to 'data download'", action);
   if (strcmp(action, "info") == 0) {
-    if (a.split || a.out || a.raw) die_usage("data info: --split, --out and --raw belong to 'data export'");
+    if (a.split || a.out || a.raw) cli_usage_exit("data info: --split, --out and --raw belong to 'data export'");
     return data_info(spec, &a);
   }
   if (strcmp(action, "export") == 0) return data_export(spec, &a);
   if (is_download) {
-    if (a.split || a.raw) die_usage("data download: --split and --raw belong to 'data export'");
+    if (a.split || a.raw) cli_usage_exit("data download: --split and --raw belong to 'data export'");
     return data_download(spec, &a);
   }
-  die_usage("data: unknown action '%s' (expected info, export or download)", action);
+  cli_usage_exit("data: unknown action '%s' (expected info, export or download)", action);
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "cl/runtime.h"
 #include "base/util.h"
@@ -29,24 +30,24 @@ static void json_string(const char *s) {
   putchar('"');
 }
 
+/* The one option, --json. */
+static int set_flag(void *json, int id, const char *arg, error *err) {
+  (void)id, (void)arg, (void)err;
+  *(bool *)json = true;
+  return 0;
+}
+
 int cmd_devices(int argc, char **argv) {
   bool json = false;
-  static const struct option opts[] = {
-      {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-  int c;
-  optind = 1;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    switch (c) {
-      case 'j': json = true; break;
-      case 'h': devices_usage(stdout); return EXIT_OK;
-      default: die_usage("devices: unknown option '%s' (see 'cltrain devices --help')", argv[optind - 1]);
-    }
-  }
-  if (optind < argc) die_usage("devices: unexpected argument '%s'", argv[optind]);
+  static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
+  const struct option *tables[] = {opts, NULL};
+  const cli_command c = {.cmd = "devices", .tables = tables, .help_fn = devices_usage, .apply = set_flag, .ctx = &json};
+  int first = cli_parse(argc, argv, &c);
+  if (first < argc) cli_usage_exit("devices: unexpected argument '%s'", argv[first]);
 
   device_list list;
-  device_list_get(&list);
+  error e = {0};
+  if (device_list_get(&list, &e)) return error_report(&e);
   if (json) {
     printf("[");
     for (int i = 0; i < list.count; i++) {

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "study/lab1.h"
 #include "study/sweep_runs.h"
@@ -46,9 +47,10 @@ static const char lab1_help[] =
     "  --seed N                 seed of every run [0]\n"
     "  --project-dir DIR        where the default output directory is made [runs]\n"
     "  --verbose                show each run's configuration, model and epochs\n"
+    "  --fail-fast              stop at the first run that fails (default: record it and go on)\n"
     "  -h, --help               this text\n";
 
-enum { OPT_QUICK = 1, OPT_OUT, OPT_VERBOSE, OPT_SMOKE, OPT_HELP };
+enum { OPT_QUICK = 1, OPT_OUT, OPT_VERBOSE, OPT_SMOKE, OPT_FAIL_FAST };
 #define TID(opt) (TRAIN_OPT_ID_BASE + (opt))
 
 typedef struct {
@@ -56,7 +58,30 @@ typedef struct {
   train_config base;
   char out[RUN_PATH_MAX];
   bool verbose;
+  bool fail_fast;
 } lab1_args;
+
+typedef struct {
+  lab1_args *a;
+  lab1_mode mode;
+} lab1_parse;
+
+static int lab1_option(void *ctx, int id, const char *arg, error *err) {
+  lab1_parse *p = ctx;
+  lab1_args *a = p->a;
+  switch (id) {
+    case OPT_QUICK: p->mode = p->mode == LAB1_SMOKE ? p->mode : LAB1_QUICK; return 0;
+    case OPT_SMOKE: p->mode = LAB1_SMOKE; return 0;
+    case OPT_VERBOSE: a->verbose = true; return 0;
+    case OPT_FAIL_FAST: a->fail_fast = true; return 0;
+    case OPT_OUT:
+      /* Room for the experiment, run and file names below it. */
+      if (!arg[0] || strlen(arg) >= sizeof a->out - 256) return ERR_USAGE(err, "--out: empty or too long");
+      snprintf(a->out, sizeof a->out, "%s", arg);
+      return 0;
+    default: return train_config_getopt(&a->base, id, arg, err);
+  }
+}
 
 static void parse_args(int argc, char **argv, lab1_args *a) {
   static const struct option opts[] = {
@@ -70,31 +95,16 @@ static void parse_args(int argc, char **argv, lab1_args *a) {
       {"seed", required_argument, NULL, TID(TOPT_SEED)},
       {"project-dir", required_argument, NULL, TID(TOPT_PROJECT_DIR)},
       {"kernels-dir", required_argument, NULL, TID(TOPT_KERNELS_DIR)},
-      {"help", no_argument, NULL, OPT_HELP},
+      {"fail-fast", no_argument, NULL, OPT_FAIL_FAST},
       {NULL, 0, NULL, 0}};
   memset(a, 0, sizeof *a);
   train_config_default(&a->base);
-  lab1_mode mode = LAB1_FULL;
-  optind = 0;
-  opterr = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-    switch (c) {
-      case 'h':
-      case OPT_HELP: fputs(lab1_help, stdout); exit(EXIT_OK);
-      case OPT_QUICK: mode = mode == LAB1_SMOKE ? mode : LAB1_QUICK; break;
-      case OPT_SMOKE: mode = LAB1_SMOKE; break;
-      case OPT_VERBOSE: a->verbose = true; break;
-      case OPT_OUT:
-        if (!optarg[0] || strlen(optarg) >= sizeof a->out) die_usage("lab1: --out: empty or too long");
-        snprintf(a->out, sizeof a->out, "%s", optarg);
-        break;
-      case ':': die_usage("lab1: option '%s' needs a value", argv[optind - 1]);
-      case '?': die_usage("lab1: unknown option '%s' (see 'cltrain lab1 --help')", argv[optind - 1]);
-      default: train_config_getopt(&a->base, c, optarg, "lab1");
-    }
-  }
-  if (optind < argc) die_usage("lab1: unexpected argument '%s' (see 'cltrain lab1 --help')", argv[optind]);
+  lab1_parse p = {a, LAB1_FULL};
+  const struct option *tables[] = {opts, NULL};
+  const cli_command c = {.cmd = "lab1", .tables = tables, .help = lab1_help, .apply = lab1_option, .ctx = &p};
+  int first = cli_parse(argc, argv, &c);
+  if (first < argc) cli_usage_exit("lab1: unexpected argument '%s' (see 'cltrain lab1 --help')", argv[first]);
+  lab1_mode mode = p.mode;
   lab1_plan_init(&a->plan, mode);
   train_config *b = &a->base;
   char err[512], v[32];
@@ -106,7 +116,7 @@ static void parse_args(int argc, char **argv, lab1_args *a) {
   a->plan.synth_size = b->synth_size;
   snprintf(v, sizeof v, "%ld", a->plan.log_every);
   if (!bad) bad = train_config_set_opt(b, TOPT_LOG_EVERY, v, err, sizeof err);
-  if (bad) die_usage("lab1: %s", err);
+  if (bad) cli_usage_exit("lab1: %s", err);
   b->quiet = !a->verbose;
   b->no_progress = !a->verbose;
 }
@@ -136,7 +146,7 @@ static void default_out(const lab1_args *a, char *dir, size_t n) {
     char suffix[16] = "";
     if (k) snprintf(suffix, sizeof suffix, "-%d", k);
     if (snprintf(dir, n, "%s/%s_%s%s", a->base.project_dir, kind, stamp, suffix) >= (int)n)
-      die_usage("lab1: output directory name too long");
+      cli_usage_exit("lab1: output directory name too long");
     /* Free name found; or the project directory itself is unusable (a file, no access):
        creating the directory reports that. Only "exists" tries the next name. */
     struct stat st;
@@ -146,41 +156,43 @@ static void default_out(const lab1_args *a, char *dir, size_t n) {
 
 /* Run experiment E as a sweep in OUT/<name> with its runs in OUT/runs. */
 static int run_experiment(const lab1_args *a, const char *out, const lab1_experiment *e, sweep_data *data,
-                          plotter *p, lab1_outcome *o) {
+                          plotter *p, lab1_outcome *o, error *err) {
   char hint[RUN_PATH_MAX + 64];
   snprintf(hint, sizeof hint, "run the same command with --out %s to continue where it left off", out);
   memset(o, 0, sizeof *o);
   o->exp = *e;
   train_config base = a->base;
-  char err[512], v[64];
-  int bad = train_config_set_opt(&base, TOPT_MODEL, e->model, err, sizeof err);
+  char msg[512], v[64];
+  int bad = train_config_set_opt(&base, TOPT_MODEL, e->model, msg, sizeof msg);
   if (!bad && e->batch_size) {
     snprintf(v, sizeof v, "%ld", e->batch_size);
-    bad = train_config_set_opt(&base, TOPT_BATCH_SIZE, v, err, sizeof err);
+    bad = train_config_set_opt(&base, TOPT_BATCH_SIZE, v, msg, sizeof msg);
   }
   if (!bad && e->learning_rate > 0) {
     snprintf(v, sizeof v, "%g", e->learning_rate);
-    bad = train_config_set_opt(&base, TOPT_LEARNING_RATE, v, err, sizeof err);
+    bad = train_config_set_opt(&base, TOPT_LEARNING_RATE, v, msg, sizeof msg);
   }
   if (!bad && e->max_epochs) {
     snprintf(v, sizeof v, "%ld", e->max_epochs);
-    bad = train_config_set_opt(&base, TOPT_MAX_EPOCHS, v, err, sizeof err);
+    bad = train_config_set_opt(&base, TOPT_MAX_EPOCHS, v, msg, sizeof msg);
   }
   sweep_grid_init(&o->grid);
-  if (!bad) bad = sweep_grid_add(&o->grid, e->vary, err, sizeof err);
-  if (bad) DIE("lab1 experiment %s: %s", e->name, err);
+  if (!bad) bad = sweep_grid_add(&o->grid, e->vary, msg, sizeof msg);
+  if (bad) CLI_FAIL("lab1 experiment %s: %s", e->name, msg);
   run_path(o->dir, sizeof o->dir, out, e->name);
   char runs[RUN_PATH_MAX], label[96];
   run_path(runs, sizeof runs, out, "runs");
   snprintf(label, sizeof label, "%s sweep", e->title);
   label[0] = (char)tolower((unsigned char)label[0]);
   sweep_spec spec = {.cmd = "lab1", .base = &base, .grid = &o->grid, .dir = o->dir, .runs_dir = runs,
-                     .runs_dir_rel = "../runs", .label = label, .announce = true, .stop_hint = hint};
+                     .runs_dir_rel = "../runs", .label = label, .announce = true, .stop_hint = hint,
+                     .fail_fast = a->fail_fast};
   o->n = sweep_grid_size(&o->grid);
   o->results = xcalloc(o->n, sizeof *o->results);
   o->configs = xcalloc(o->n, sizeof *o->configs);
-  for (size_t i = 0; i < o->n; i++) sweep_point_config(&spec, i, &o->configs[i]);
-  return sweep_execute(&spec, data, p, o->results);
+  for (size_t i = 0; i < o->n; i++)
+    if (sweep_point_config(&spec, i, &o->configs[i], err)) return -1;
+  return sweep_execute(&spec, data, p, o->results, err);
 }
 
 int cmd_lab1(int argc, char **argv) {
@@ -190,7 +202,7 @@ int cmd_lab1(int argc, char **argv) {
   char out[RUN_PATH_MAX], err[RUN_PATH_MAX + 256], device[256];
   if (a->out[0]) snprintf(out, sizeof out, "%s", a->out);
   else default_out(a, out, sizeof out);
-  if (sweep_device_name(a->base.device, device, sizeof device, err, sizeof err)) die_usage("lab1: --device: %s", err);
+  if (sweep_device_name(a->base.device, device, sizeof device, err, sizeof err)) cli_usage_exit("lab1: --device: %s", err);
   printf("lab1: %s mode, output in %s, device %s\n",
          a->plan.mode == LAB1_FULL ? "full" : a->plan.mode == LAB1_QUICK ? "quick" : "smoke", out, device);
   fflush(stdout);
@@ -206,13 +218,26 @@ int cmd_lab1(int argc, char **argv) {
   sweep_data_init(&data);
   /* Every run uses the same data: load it first, so a bad --data fails before anything
      is written. */
-  const dataset *ds = sweep_data_get(&data, &a->base, "lab1");
+  error e = {0};
+  const dataset *ds = sweep_data_get(&data, &a->base, "lab1", &e);
+  if (!ds) exit(cli_report("lab1", &e));
   printf("lab1: data %s: %zu train, %zu validation, %zu test rows\n", ds->name, ds->train.rows, ds->val.rows,
          ds->test.rows);
   fflush(stdout);
+  /* A failed run is recorded and the next runs go on (unless --fail-fast); bad input,
+     an interruption or a stop at a failure end the lab here. */
   int rc = EXIT_OK;
-  for (int e = 0; e < LAB1_EXPERIMENTS && rc == EXIT_OK; e++)
-    rc = run_experiment(a, out, &exps[e], &data, &p, &outcomes[e]);
+  bool failed = false;
+  for (int x = 0; x < LAB1_EXPERIMENTS && rc == EXIT_OK; x++) {
+    error xe = {0};
+    rc = run_experiment(a, out, &exps[x], &data, &p, &outcomes[x], &xe);
+    if (rc < 0) exit(cli_report("lab1", &xe));
+    if (rc == EXIT_RUNTIME) {
+      if (!failed) e = xe;
+      failed = true;
+      if (!a->fail_fast) rc = EXIT_OK;
+    }
+  }
 
   lab1_confusion conf;
   memset(&conf, 0, sizeof conf);
@@ -222,10 +247,10 @@ int cmd_lab1(int argc, char **argv) {
     char conf_dir[RUN_PATH_MAX];
     run_path(conf_dir, sizeof conf_dir, out, "confusion");
     if (best) {
-      const dataset *best_ds = sweep_data_get(&data, best_cfg, "lab1");
-      if (lab1_evaluate_best(best_cfg, best_ds, best->run_dir, conf_dir, &conf, err, sizeof err)) {
-        fprintf(stderr, "cltrain: error: lab1: %s\n", err);
-        rc = EXIT_RUNTIME;
+      error ce = {0};
+      const dataset *best_ds = sweep_data_get(&data, best_cfg, "lab1", &ce);
+      if (!best_ds || lab1_evaluate_best(best_cfg, best_ds, best->run_dir, conf_dir, &conf, &ce)) {
+        rc = cli_report("lab1", &ce);
       } else {
         char csv[RUN_PATH_MAX], title[256];
         run_path(csv, sizeof csv, conf_dir, "confusion.csv");
@@ -255,9 +280,13 @@ int cmd_lab1(int argc, char **argv) {
       printf("lab1: done in %.0f s; report: %s/report.md\n", now_seconds() - start, out);
     }
   }
-  for (int e = 0; e < LAB1_EXPERIMENTS; e++) {
-    free(outcomes[e].results);
-    free(outcomes[e].configs);
+  if (failed && rc != EXIT_SIGINT && rc != EXIT_SIGTERM) {
+    cli_report("lab1", &e);
+    rc = EXIT_RUNTIME; /* a run failed: whatever kind of failure it was */
+  }
+  for (int x = 0; x < LAB1_EXPERIMENTS; x++) {
+    free(outcomes[x].results);
+    free(outcomes[x].configs);
   }
   sweep_data_free(&data);
   free(a);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "model/model.h"
 #include "model/model_print.h"
@@ -18,29 +19,26 @@ static void models_usage(FILE *out) {
           "in->out widths, parameters and running total.\n"
           "\n"
           "Model files are plain text, one layer per line, '#' comments: 'input N' first, then\n"
-          "linear OUT, batchnorm, relu, leaky_relu [SLOPE], sigmoid, tanh, dropout P.\n"
+          "linear OUT, batchnorm, relu, leaky_relu [SLOPE], sigmoid, tanh, gelu, dropout P.\n"
           "\n"
           "  -h, --help this text\n");
 }
 
 static void load_or_die(const char *name, model_spec *m) {
-  char err[1024];
-  if (model_load(name, m, err, sizeof err)) die_usage("models: %s", err);
+  error e = {0};
+  if (model_load(name, m, &e)) cli_usage_exit("models: %s", e.msg);
+}
+
+/* models has no options besides --help: cli_parse refuses every other one first. */
+static int no_option(void *ctx, int id, const char *arg, error *err) {
+  (void)ctx, (void)arg;
+  return ERR_RUNTIME(err, "option id %d is not a models option", id);
 }
 
 int cmd_models(int argc, char **argv) {
-  static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-  int c;
-  optind = 0;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    if (c == 'h') {
-      models_usage(stdout);
-      return EXIT_OK;
-    }
-    die_usage("models: unknown option '%s' (see 'cltrain models --help')", argv[optind - 1]);
-  }
-  if (optind == argc) {
+  const cli_command c = {.cmd = "models", .help_fn = models_usage, .apply = no_option};
+  const int first = cli_parse(argc, argv, &c);
+  if (first == argc) {
     printf("%-10s %8s %7s  %s\n", "name", "params", "layers", "description");
     for (int i = 0; model_zoo_names[i]; i++) {
       model_spec m;
@@ -53,9 +51,9 @@ int cmd_models(int argc, char **argv) {
   }
   /* Parse every argument first so a bad one gives no partial output. */
   model_spec models[16];
-  int n = argc - optind;
-  if (n > 16) die_usage("models: at most 16 models at once");
-  for (int i = 0; i < n; i++) load_or_die(argv[optind + i], &models[i]);
+  int n = argc - first;
+  if (n > 16) cli_usage_exit("models: at most 16 models at once");
+  for (int i = 0; i < n; i++) load_or_die(argv[first + i], &models[i]);
   for (int i = 0; i < n; i++) {
     if (i) putchar('\n');
     model_print_header(stdout, &models[i]);

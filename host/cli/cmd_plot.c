@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "plot/plot.h"
 #include "base/util.h"
@@ -60,7 +61,7 @@ static void base_name(const char *dir, char *buf, size_t n) {
 
 /* Exit on a plot status: bad input is a usage error (exit 2), anything else exit 1. */
 static int check(int rc, const char *err) {
-  if (rc == PLOT_BAD_INPUT) die_usage("plot: %s", err);
+  if (rc == PLOT_BAD_INPUT) cli_usage_exit("plot: %s", err);
   if (rc != PLOT_OK) fprintf(stderr, "cltrain: error: plot: %s\n", err);
   return rc;
 }
@@ -74,11 +75,28 @@ static void run_label(const char *dir, const char *keys, char *buf, size_t n) {
   for (char *save = NULL, *k = strtok_r(list, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
     char value[256], part[300];
     if (plot_run_setting(dir, k, value, sizeof value, err, sizeof err) != 0)
-      die_usage("plot: --label: %s", err);
+      cli_usage_exit("plot: --label: %s", err);
     plot_label(part, sizeof part, k, value);
     int w = snprintf(buf + used, n - used, "%s%s", used ? ", " : "", part);
     if (w < 0 || (size_t)w >= n - used) break;
     used += (size_t)w;
+  }
+}
+
+typedef struct {
+  const char *out, *label_keys, *prefix, *title;
+  bool quiet;
+} plot_args;
+
+static int plot_option(void *ctx, int id, const char *arg, error *err) {
+  plot_args *a = ctx;
+  switch (id) {
+    case 'o': a->out = arg; return 0;
+    case 'l': a->label_keys = arg; return 0;
+    case 'p': a->prefix = arg; return 0;
+    case 't': a->title = arg; return 0;
+    case 'q': a->quiet = true; return 0;
+    default: return ERR_RUNTIME(err, "option id %d is not a plot option", id);
   }
 }
 
@@ -88,31 +106,21 @@ int cmd_plot(int argc, char **argv) {
   static const struct option opts[] = {
       {"out", required_argument, NULL, 'o'},   {"label", required_argument, NULL, 'l'},
       {"prefix", required_argument, NULL, 'p'}, {"title", required_argument, NULL, 't'},
-      {"quiet", no_argument, NULL, 'q'},       {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0}};
-  int c;
-  optind = 1;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, ":o:l:p:t:qh", opts, NULL)) != -1) {
-    switch (c) {
-      case 'o': out = optarg; break;
-      case 'l': label_keys = optarg; break;
-      case 'p': prefix = optarg; break;
-      case 't': title = optarg; break;
-      case 'q': quiet = true; break;
-      case 'h': plot_usage(stdout); return EXIT_OK;
-      case ':': die_usage("plot: option '%s' needs a value", argv[optind - 1]);
-      default: die_usage("plot: unknown option '%s' (see 'cltrain plot --help')", argv[optind - 1]);
-    }
-  }
-  int n = argc - optind;
-  char **dirs = argv + optind;
+      {"quiet", no_argument, NULL, 'q'},       {NULL, 0, NULL, 0}};
+  plot_args a = {0};
+  const struct option *tables[] = {opts, NULL};
+  const cli_command c = {.cmd = "plot", .tables = tables, .shortopts = "o:l:p:t:q", .help_fn = plot_usage,
+                         .apply = plot_option, .ctx = &a};
+  const int first = cli_parse(argc, argv, &c);
+  out = a.out, label_keys = a.label_keys, prefix = a.prefix, title = a.title, quiet = a.quiet;
+  int n = argc - first;
+  char **dirs = argv + first;
   if (n < 1)
-    die_usage("plot: give at least one run, sweep or compare directory (see 'cltrain plot --help')");
-  if (out && !*out) die_usage("plot: --out: empty directory name");
-  if (label_keys && !*label_keys) die_usage("plot: --label: empty setting name");
+    cli_usage_exit("plot: give at least one run, sweep or compare directory (see 'cltrain plot --help')");
+  if (out && !*out) cli_usage_exit("plot: --out: empty directory name");
+  if (label_keys && !*label_keys) cli_usage_exit("plot: --label: empty setting name");
   for (int i = 0; i < n; i++)
-    if (!is_dir(dirs[i])) die_usage("plot: %s: no such directory", dirs[i]);
+    if (!is_dir(dirs[i])) cli_usage_exit("plot: %s: no such directory", dirs[i]);
 
   plotter p;
   plotter_init(&p);
@@ -121,7 +129,7 @@ int cmd_plot(int argc, char **argv) {
   bool single = n == 1 && !has_file(dirs[0], "metrics.csv");
   if (single && has_file(dirs[0], "sweep.csv")) {
     if (label_keys)
-      die_usage("plot: --label is for run directories; a sweep labels its runs by what it varies");
+      cli_usage_exit("plot: --label is for run directories; a sweep labels its runs by what it varies");
     return check(plot_sweep(&p, dirs[0], out, prefix, err, sizeof err), err);
   }
   if (single && has_file(dirs[0], "compare.csv")) {
@@ -136,7 +144,7 @@ int cmd_plot(int argc, char **argv) {
   char (*labels)[512] = xcalloc((size_t)n, sizeof *labels);
   for (int i = 0; i < n; i++) {
     if (!has_file(dirs[i], "metrics.csv"))
-      die_usage("plot: %s: not a run directory (no metrics.csv)%s", dirs[i],
+      cli_usage_exit("plot: %s: not a run directory (no metrics.csv)%s", dirs[i],
                 has_file(dirs[i], "sweep.csv") || has_file(dirs[i], "compare.csv")
                     ? "; give a sweep or compare directory on its own" : "");
     if (label_keys) run_label(dirs[i], label_keys, labels[i], sizeof labels[i]);

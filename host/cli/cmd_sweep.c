@@ -8,10 +8,12 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "model/model.h"
-#include "study/multirun_args.h"
+#include "cli/cli_multirun.h"
 #include "study/sweep.h"
+#include "train/trainer.h"
 #include "base/util.h"
 
 static const char sweep_help[] =
@@ -35,7 +37,8 @@ static const char sweep_help[] =
     "  --vary NAME=V1,V2,...    values of one option (repeatable)\n"
     "  --out DIR                the sweep directory (created; reused when it exists)\n"
     "  --no-plot                write sweep.csv but no figures\n"
-    "  --prefix NAME            figure file names NAME_train_acc.png, ...\n";
+    "  --prefix NAME            figure file names NAME_train_acc.png, ...\n"
+    "  --fail-fast              stop at the first run that fails (default: record it and go on)\n";
 
 enum { OPT_VARY = MULTIRUN_OWN_ID_BASE };
 
@@ -44,50 +47,30 @@ typedef struct {
   sweep_grid grid;
 } sweep_args;
 
-static void sweep_option(void *ctx, int id, const char *arg) {
+static int sweep_option(void *ctx, int id, const char *arg, error *err) {
   sweep_args *a = ctx;
-  char err[1024];
-  if (id != OPT_VARY) die_usage("sweep: internal: option id %d", id);
-  if (sweep_grid_add(&a->grid, arg, err, sizeof err)) die_usage("sweep: %s", err);
+  char msg[1024];
+  if (id != OPT_VARY) return ERR_RUNTIME(err, "option id %d is not a sweep option", id);
+  if (sweep_grid_add(&a->grid, arg, msg, sizeof msg)) return ERR_USAGE(err, "%s", msg);
+  return 0;
 }
 
 static void parse_args(int argc, char **argv, sweep_args *a) {
   memset(a, 0, sizeof *a);
   sweep_grid_init(&a->grid);
-  const struct option own[] = {{"vary", required_argument, NULL, OPT_VARY}};
+  static const struct option own[] = {{"vary", required_argument, NULL, OPT_VARY}, {NULL, 0, NULL, 0}};
   const multirun_parser p = {
       .command = "sweep",
       .help = sweep_help,
       .options_title = "training options (the same for every run unless varied):",
       .usage = "cltrain sweep MODEL DATASET --vary NAME=V1,V2,...",
+      .runs_are = "a sweep (run it again with the same --out)",
       .own = own,
-      .n_own = sizeof own / sizeof *own,
       .own_option = sweep_option,
       .ctx = a,
   };
   multirun_parse(argc, argv, &p, &a->m);
-  char err[1024];
-  if (a->grid.n_axes == 0) die_usage("sweep: needs at least one --vary NAME=V1,V2,...");
-  if (a->m.cfg.resume[0]) die_usage("sweep: --resume does not apply to a sweep (run it again with the same --out)");
-  if (train_config_validate(&a->m.cfg, err, sizeof err)) die_usage("sweep: %s", err);
-}
-
-/* Short name of a model (its zoo name or file name) or a dataset (file name without
-   directory and extension). */
-static void short_name(const char *spec, bool is_model, char *buf, size_t n) {
-  if (is_model) {
-    model_spec m;
-    char err[1024];
-    if (model_load(spec, &m, err, sizeof err) == 0) {
-      snprintf(buf, n, "%s", m.name);
-      model_free(&m);
-      return;
-    }
-  }
-  const char *base = strrchr(spec, '/');
-  snprintf(buf, n, "%s", base ? base + 1 : spec);
-  char *dot = strrchr(buf, '.');
-  if (dot && dot != buf) *dot = '\0';
+  if (a->grid.n_axes == 0) cli_usage_exit("sweep: needs at least one --vary NAME=V1,V2,...");
 }
 
 /* The model or dataset part of the directory name: the varied values joined with '+'. */
@@ -95,14 +78,14 @@ static void name_part(const sweep_args *a, train_option opt, char *buf, size_t n
   int ax = sweep_grid_find(&a->grid, opt);
   const char *given = opt == TOPT_MODEL ? a->m.cfg.model : a->m.cfg.dataset;
   if (ax < 0) {
-    short_name(given, opt == TOPT_MODEL, buf, n);
+    run_short_name(given, opt == TOPT_MODEL, buf, n);
     return;
   }
   size_t used = 0;
   buf[0] = '\0';
   for (int i = 0; i < a->grid.axes[ax].n_values && used + 1 < n; i++) {
     char s[128];
-    short_name(a->grid.axes[ax].values[i], opt == TOPT_MODEL, s, sizeof s);
+    run_short_name(a->grid.axes[ax].values[i], opt == TOPT_MODEL, s, sizeof s);
     int w = snprintf(buf + used, n - used, "%s%s", i ? "+" : "", s);
     if (w < 0) break;
     used += (size_t)w < n - used ? (size_t)w : n - used - 1;
@@ -119,7 +102,7 @@ static void new_sweep_dir(const sweep_args *a, char *dir, size_t n) {
     used += snprintf(names + used, sizeof names - (size_t)used, "%s%s", i ? "-" : "", a->grid.axes[i].column);
   char stem[800];
   snprintf(stem, sizeof stem, "sweep_%s_%s_%s", model, data, names);
-  if (free_stamped_name(dir, n, a->m.cfg.project_dir, stem) != 0) die_usage("sweep: directory name too long");
+  if (free_stamped_name(dir, n, a->m.cfg.project_dir, stem) != 0) cli_usage_exit("sweep: directory name too long");
 }
 
 int cmd_sweep(int argc, char **argv) {
@@ -135,13 +118,17 @@ int cmd_sweep(int argc, char **argv) {
       .dir = dir,
       .figure_prefix = a->m.prefix[0] ? a->m.prefix : NULL,
       .no_plot = a->m.no_plot,
+      .fail_fast = a->m.fail_fast,
   };
   plotter p;
   plotter_init(&p);
   p.quiet = a->m.cfg.quiet;
   sweep_data data;
   sweep_data_init(&data);
-  int rc = sweep_execute(&spec, &data, &p, NULL);
+  error e = {0};
+  int rc = sweep_execute(&spec, &data, &p, NULL, &e);
+  if (rc < 0) rc = cli_report("sweep", &e);
+  else if (rc == EXIT_RUNTIME && error_is_set(&e)) cli_report("sweep", &e);
   sweep_data_free(&data);
   free(a);
   return rc;

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "train/checkpoint.h"
+#include "cli/cli_args.h"
+#include "cl/tuning.h"
 #include "cli/commands.h"
 #include "train/evaluate.h"
 #include "train/run_log.h"
@@ -49,6 +51,14 @@ typedef struct {
   bool val_split;
 } test_args;
 
+static int test_option(void *ctx, int id, const char *arg, error *err) {
+  test_args *a = ctx;
+  if (id != 's') return train_config_getopt(&a->cfg, id, arg, err);
+  if (strcmp(arg, "val") && strcmp(arg, "test")) return ERR_USAGE(err, "--split: '%s' is not test or val", arg);
+  a->val_split = strcmp(arg, "val") == 0;
+  return 0;
+}
+
 static void parse_args(int argc, char **argv, test_args *a) {
   static const struct option opts[] = {
       {"load", required_argument, NULL, TID(TOPT_LOAD)},
@@ -63,36 +73,21 @@ static void parse_args(int argc, char **argv, test_args *a) {
       {"kernels-dir", required_argument, NULL, TID(TOPT_KERNELS_DIR)},
       {"quiet", no_argument, NULL, TID(TOPT_QUIET)},
       {"split", required_argument, NULL, 's'},
-      {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   train_config_default(&a->cfg);
   a->val_split = false;
-  optind = 0;
-  opterr = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-    if (c == 'h') {
-      fputs(test_help, stdout);
-      exit(EXIT_OK);
-    }
-    if (c == ':') die_usage("test: option '%s' needs a value", argv[optind - 1]);
-    if (c == '?') die_usage("test: unknown option '%s' (see 'cltrain test --help')", argv[optind - 1]);
-    if (c == 's') {
-      if (strcmp(optarg, "val") && strcmp(optarg, "test")) die_usage("test: --split: '%s' is not test or val", optarg);
-      a->val_split = strcmp(optarg, "val") == 0;
-      continue;
-    }
-    train_config_getopt(&a->cfg, c, optarg, "test");
-  }
-  if (argc - optind != 2) {
-    if (argc - optind > 2) die_usage("test: unexpected argument '%s'", argv[optind + 2]);
-    die_usage("test: needs MODEL and DATASET (usage: cltrain test MODEL DATASET --load CKPT)");
+  const struct option *tables[] = {opts, NULL};
+  const cli_command c = {.cmd = "test", .tables = tables, .help = test_help, .apply = test_option, .ctx = a};
+  int first = cli_parse(argc, argv, &c);
+  if (argc - first != 2) {
+    if (argc - first > 2) cli_usage_exit("test: unexpected argument '%s'", argv[first + 2]);
+    cli_usage_exit("test: needs MODEL and DATASET (usage: cltrain test MODEL DATASET --load CKPT)");
   }
   char err[512];
-  if (train_config_set_opt(&a->cfg, TOPT_MODEL, argv[optind], err, sizeof err) ||
-      train_config_set_opt(&a->cfg, TOPT_DATASET, argv[optind + 1], err, sizeof err))
-    die_usage("test: %s", err);
-  if (!a->cfg.load[0]) die_usage("test: needs --load CKPT");
+  if (train_config_set_opt(&a->cfg, TOPT_MODEL, argv[first], err, sizeof err) ||
+      train_config_set_opt(&a->cfg, TOPT_DATASET, argv[first + 1], err, sizeof err))
+    cli_usage_exit("test: %s", err);
+  if (!a->cfg.load[0]) cli_usage_exit("test: needs --load CKPT");
 }
 
 /* Options not given take the run's values when DATASET is the run's. */
@@ -133,61 +128,33 @@ static void print_report(const eval_result *r, const char *split, const dataset 
   }
 }
 
-static void write_confusion(const char *path, const eval_result *r) {
-  char tmp[RUN_PATH_MAX + 8];
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
-  if (!f) DIE("cannot write %s: %s", tmp, strerror(errno));
-  fprintf(f, "class");
-  for (int p = 0; p < JSC_N_CLASSES; p++) fprintf(f, ",%s", jsc_class_names[p]);
-  fprintf(f, "\n");
-  for (int t = 0; t < JSC_N_CLASSES; t++) {
-    fprintf(f, "%s", jsc_class_names[t]);
-    for (int p = 0; p < JSC_N_CLASSES; p++) fprintf(f, ",%ld", r->confusion[t * JSC_N_CLASSES + p]);
-    fprintf(f, "\n");
-  }
-  if (fclose(f) || rename(tmp, path)) DIE("cannot write %s: %s", path, strerror(errno));
-}
-
 int cmd_test(int argc, char **argv) {
   test_args a;
   parse_args(argc, argv, &a);
   train_config *cfg = &a.cfg;
   char err[RUN_PATH_MAX + 256];
   checkpoint ck;
-  if (checkpoint_read(cfg->load, &ck, err, sizeof err)) die_usage("test: %s", err);
+  if (checkpoint_read(cfg->load, &ck, err, sizeof err)) cli_usage_exit("test: %s", err);
   model_spec m;
-  if (model_load(cfg->model, &m, err, sizeof err)) die_usage("test: %s", err);
-  if (checkpoint_check_model(&ck, &m, cfg->load, err, sizeof err)) die_usage("test: %s", err);
+  error e = {0};
+  if (model_load(cfg->model, &m, &e)) cli_usage_exit("test: %s", e.msg);
+  if (checkpoint_check_model(&ck, &m, cfg->load, err, sizeof err)) cli_usage_exit("test: %s", err);
   inherit_run_options(cfg, &ck);
-  /* A bad device spec is bad input: say so before the data set is generated or read. */
-  device_list devices;
-  device_list_get(&devices);
-  int dev_index = device_select(&devices, cfg->device[0] ? cfg->device : NULL, err, sizeof err);
-  device_list_free(&devices);
-  if (dev_index < 0) die_usage("test: %s", err);
+  /* The device is opened (a bad spec is bad input) before the data set is generated or read. */
+  cl_runtime rt;
+  if (rt_open(&rt, cfg->device[0] ? cfg->device : NULL, cfg->kernels_dir[0] ? cfg->kernels_dir : NULL, &e))
+    exit(cli_report("test", &e)); /* exit, not return: what is still held stays reachable */
+  tuning_apply_stored(&rt);
 
   data_options opt;
   train_data_options(cfg, &opt);
   dataset ds;
-  if (dataset_load(cfg->dataset, &opt, &ds, err, sizeof err)) die_usage("test: %s", err);
-  if (model_check_classes(&m, ds.n_classes, err, sizeof err)) die_usage("test: %s", err);
+  if (dataset_load(cfg->dataset, &opt, &ds, err, sizeof err)) cli_usage_exit("test: %s", err);
+  if (model_check_classes(&m, ds.n_classes, &e)) cli_usage_exit("test: %s", e.msg);
   const data_split *split = a.val_split ? &ds.val : &ds.test;
-  if (split->rows == 0) die_usage("test: the %s split of %s is empty", a.val_split ? "val" : "test", ds.name);
-
-  cl_runtime rt;
-  rt_open(&rt, cfg->device[0] ? cfg->device : NULL, cfg->kernels_dir[0] ? cfg->kernels_dir : NULL);
-  device_split dev;
-  device_data all;
-  device_data_upload(&rt, &ds, &all);
-  dev = a.val_split ? all.val : all.test;
-  int batch = (size_t)cfg->batch_size < split->rows ? (int)cfg->batch_size : (int)split->rows;
-  net *n = net_create(&rt, &m, batch, 0);
-  float *optim = xcalloc(net_optim_count(n) + 1, sizeof(float));
-  net_write_state(n, ck.params, ck.stats, optim);
-  free(optim);
+  if (split->rows == 0) cli_usage_exit("test: the %s split of %s is empty", a.val_split ? "val" : "test", ds.name);
   eval_result r;
-  evaluate_split(n, &dev, batch, &r);
+  if (evaluate_checkpoint(&rt, &ck, &m, split, cfg->batch_size, &r, &e)) exit(cli_report("test", &e));
 
   if (!cfg->quiet) {
     printf("checkpoint %s: model %s, epoch %llu, step %llu, trained on %s\n", cfg->load, ck.model_name,
@@ -199,7 +166,7 @@ int cmd_test(int argc, char **argv) {
   char dir[RUN_PATH_MAX], path[RUN_PATH_MAX];
   path_dirname(dir, sizeof dir, cfg->load);
   run_path(path, sizeof path, dir, a.val_split ? "confusion_val.csv" : "confusion.csv");
-  write_confusion(path, &r);
+  if (write_confusion(path, r.confusion, &e)) exit(cli_report("test", &e));
   if (!cfg->quiet) printf("\nwrote %s\n", path);
   run_path(path, sizeof path, dir, "summary.json");
   if (!a.val_split && access(path, F_OK) == 0) {
@@ -209,8 +176,6 @@ int cmd_test(int argc, char **argv) {
     else if (!cfg->quiet)
       printf("updated %s (test_acc)\n", path);
   }
-  net_free(n);
-  device_data_free(&all);
   rt_close(&rt);
   dataset_free(&ds);
   model_free(&m);

@@ -1,6 +1,7 @@
 /* cltrain train MODEL DATASET [options]: one training run (see trainer.h). */
 #include <stdio.h>
 
+#include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "train/train_config.h"
 #include "train/trainer.h"
@@ -21,7 +22,23 @@ static const char train_help[] =
 int cmd_train(int argc, char **argv) {
   train_config cfg;
   train_config_default(&cfg);
-  train_config_parse_cli(&cfg, argc, argv, "train", train_help, true);
+  const struct option *tables[] = {train_config_long_options(), NULL};
+  const cli_command c = {.cmd = "train", .tables = tables, .help = train_help, .train_options_title = "options:",
+                         .apply = cli_apply_train_option, .ctx = &cfg};
+  int first = cli_parse(argc, argv, &c), rest = argc - first;
+  char err[512];
+  if (rest == 2) {
+    if (train_config_set_opt(&cfg, TOPT_MODEL, argv[first], err, sizeof err) ||
+        train_config_set_opt(&cfg, TOPT_DATASET, argv[first + 1], err, sizeof err))
+      cli_usage_exit("train: %s", err);
+  } else if (rest > 2) {
+    cli_usage_exit("train: unexpected argument '%s' (usage: cltrain train MODEL DATASET [options])", argv[first + 2]);
+  } else if (rest != 0) {
+    cli_usage_exit("train: needs MODEL and DATASET (usage: cltrain train MODEL DATASET [options])");
+  }
+  if (train_config_validate(&cfg, err, sizeof err)) cli_usage_exit("train: %s", err);
   train_result result;
-  return train_run(&cfg, &result);
+  error e = {0};
+  int rc = train_run_all(&cfg, &result, &e);
+  return rc < 0 ? cli_report("train", &e) : rc;
 }

@@ -13,16 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "cl/gemm.h"
 #include "model/model.h"
+#include "ops/ops.h"
 #include "cl/tuning.h"
 #include "base/util.h"
-
-typedef struct {
-  size_t m, n, k;
-  bool ta, tb;
-} gemm_shape;
 
 #define MAX_SHAPES 512
 
@@ -54,19 +51,16 @@ static const size_t direct_candidates[][10] = {
 };
 #define N_DIRECT (sizeof direct_candidates / sizeof direct_candidates[0])
 
-static void add_shape(tune_ctx *t, size_t m, size_t n, size_t k, bool ta, bool tb) {
+static void add_shape(tune_ctx *t, const gemm_shape *s) {
   for (int i = 0; i < t->n_shapes; i++) {
-    gemm_shape *s = &t->shapes[i];
-    if (s->m == m && s->n == n && s->k == k && s->ta == ta && s->tb == tb) return;
+    const gemm_shape *o = &t->shapes[i];
+    if (o->ta == s->ta && o->tb == s->tb && o->m == s->m && o->n == s->n && o->k == s->k) return;
   }
   if (t->n_shapes == MAX_SHAPES) return;
-  t->shapes[t->n_shapes++] = (gemm_shape){m, n, k, ta, tb};
+  t->shapes[t->n_shapes++] = *s;
 }
 
-static void run_shape(tune_ctx *t, const gemm_shape *s) {
-  size_t lda = s->ta ? s->m : s->k, ldb = s->tb ? s->k : s->n;
-  gemm(t->rt, s->ta, s->tb, s->m, s->n, s->k, 1.0f, t->a, 0, lda, t->b, 0, ldb, 0.0f, t->c, 0, s->n);
-}
+static void run_shape(tune_ctx *t, const gemm_shape *s) { gemm_shaped(t->rt, s, t->a, 0, t->b, 0, t->c, 0); }
 
 /* Best of 3 rounds of the mean time of one shape, in microseconds: the minimum is the
    estimate least disturbed by other work on the machine. The first call compiles (when
@@ -108,7 +102,7 @@ static void print_set(long i, double us, double compile_s) {
 
 static void set_threshold(tune_ctx *t, size_t threshold) {
   const char *name[] = {"XGEMM_MIN_INDIRECT_SIZE"};
-  CLBLAST_CHECK(gemm_override(t->rt, "GemmRoutine", 1, name, &threshold));
+  CLBLAST_CHECK(&t->rt->err, gemm_override(t->rt, "GemmRoutine", 1, name, &threshold));
 }
 
 static void tune_usage(FILE *out) {
@@ -134,6 +128,25 @@ static void tune_usage(FILE *out) {
           N_DIRECT);
 }
 
+typedef struct {
+  const char *models, *batches, *device, *candidates, *reps;
+  bool dry_run, verbose;
+} tune_args;
+
+static int tune_option(void *ctx, int id, const char *arg, error *err) {
+  tune_args *a = ctx;
+  switch (id) {
+    case 'm': a->models = arg; return 0;
+    case 'b': a->batches = arg; return 0;
+    case 'd': a->device = arg; return 0;
+    case 'c': a->candidates = arg; return 0;
+    case 'r': a->reps = arg; return 0;
+    case 'n': a->dry_run = true; return 0;
+    case 'v': a->verbose = true; return 0;
+    default: return ERR_RUNTIME(err, "option id %d is not a tune option", id);
+  }
+}
+
 int cmd_tune(int argc, char **argv) {
   const char *models = "jsc-tiny,jsc-toy,jsc-s,jsc-trt", *batches = "32,256,1024", *device = NULL;
   long candidates = (long)N_DIRECT, reps = 20;
@@ -142,45 +155,34 @@ int cmd_tune(int argc, char **argv) {
       {"models", required_argument, NULL, 'm'},     {"batch-sizes", required_argument, NULL, 'b'},
       {"device", required_argument, NULL, 'd'},     {"candidates", required_argument, NULL, 'c'},
       {"reps", required_argument, NULL, 'r'},       {"dry-run", no_argument, NULL, 'n'},
-      {"verbose", no_argument, NULL, 'v'},
-      {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
-  int c;
-  optind = 1;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-    switch (c) {
-      case 'm': models = optarg; break;
-      case 'b': batches = optarg; break;
-      case 'd': device = optarg; break;
-      case 'c': candidates = parse_long_opt("--candidates", optarg, 1, (long)N_DIRECT); break;
-      case 'r': reps = parse_long_opt("--reps", optarg, 1, 100000); break;
-      case 'n': dry_run = true; break;
-      case 'v': verbose = true; break;
-      case 'h': tune_usage(stdout); return EXIT_OK;
-      case ':': die_usage("tune: option '%s' needs a value", argv[optind - 1]);
-      default: die_usage("tune: unknown option '%s' (see 'cltrain tune --help')", argv[optind - 1]);
-    }
-  }
-  if (optind < argc) die_usage("tune: unexpected argument '%s'", argv[optind]);
+      {"verbose", no_argument, NULL, 'v'},          {NULL, 0, NULL, 0}};
+  tune_args a = {models, batches, device, NULL, NULL, dry_run, verbose};
+  const struct option *tables[] = {opts, NULL};
+  const cli_command cmd = {.cmd = "tune", .tables = tables, .help_fn = tune_usage, .apply = tune_option, .ctx = &a};
+  const int first = cli_parse(argc, argv, &cmd);
+  if (first < argc) cli_usage_exit("tune: unexpected argument '%s'", argv[first]);
+  models = a.models, batches = a.batches, device = a.device, dry_run = a.dry_run, verbose = a.verbose;
+  if (a.candidates) candidates = cli_parse_long("--candidates", a.candidates, 1, (long)N_DIRECT);
+  if (a.reps) reps = cli_parse_long("--reps", a.reps, 1, 100000);
 
   tune_ctx t = {.reps = (int)reps};
   size_t max_elems = 1;
   char err[1024], names[32][LIST_ITEM_MAX], sizes[32][LIST_ITEM_MAX];
   int n_models = split_list(models, names, 32), n_sizes = split_list(batches, sizes, 32);
-  if (n_models <= 0) die_usage("tune: --models '%s' is not a comma-separated list of models", models);
-  if (n_sizes <= 0) die_usage("tune: --batch-sizes '%s' is not a comma-separated list", batches);
+  if (n_models <= 0) cli_usage_exit("tune: --models '%s' is not a comma-separated list of models", models);
+  if (n_sizes <= 0) cli_usage_exit("tune: --batch-sizes '%s' is not a comma-separated list", batches);
   for (int mi = 0; mi < n_models; mi++) {
     model_spec m;
-    if (model_load(names[mi], &m, err, sizeof err) != 0) die_usage("tune: %s", err);
+    error me = {0};
+    if (model_load(names[mi], &m, &me) != 0) cli_usage_exit("tune: %s", me.msg);
     for (int bi = 0; bi < n_sizes; bi++) {
-      size_t batch = (size_t)parse_long_opt("--batch-sizes", sizes[bi], 1, 1 << 20);
+      size_t batch = (size_t)cli_parse_long("--batch-sizes", sizes[bi], 1, 1 << 20);
       for (int l = 0; l < m.n_layers; l++) {
-        const layer_spec *L = &m.layers[l];
-        if (L->kind != LAYER_LINEAR) continue;
-        size_t in = (size_t)L->in, out = (size_t)L->out;
-        add_shape(&t, batch, out, in, false, false); /* forward, from the transposed weights */
-        add_shape(&t, batch, in, out, false, false); /* input gradient */
-        add_shape(&t, out, in, batch, true, false);  /* weight gradient */
+        gemm_shape s[LINEAR_GEMM_COUNT];
+        const int n = linear_step_gemms(&m, l, batch, s);
+        for (int j = 0; j < n; j++) add_shape(&t, &s[j]);
+        if (n == 0) continue;
+        const size_t in = (size_t)m.layers[l].in, out = (size_t)m.layers[l].out;
         size_t e = batch * (in > out ? in : out);
         if (e > max_elems) max_elems = e;
         if (in * out > max_elems) max_elems = in * out;
@@ -188,12 +190,12 @@ int cmd_tune(int argc, char **argv) {
     }
     model_free(&m);
   }
-  if (t.n_shapes == 0) die_usage("tune: the models have no linear layers, nothing to tune");
+  if (t.n_shapes == 0) cli_usage_exit("tune: the models have no linear layers, nothing to tune");
 
-  /* Start from CLBlast's own defaults, not from a tuning stored earlier. */
-  if (setenv("CLTRAIN_NO_TUNING", "1", 1) != 0) DIE("setenv failed");
+  /* Start from CLBlast's own defaults: no tuning_apply_stored here. */
   cl_runtime rt;
-  rt_open(&rt, device, NULL);
+  error e = {0};
+  if (rt_open(&rt, device, NULL, &e)) exit(error_report(&e)); /* exit: what is held stays reachable */
   t.rt = &rt;
   t.a = rt_alloc(&rt, max_elems * 4);
   t.b = rt_alloc(&rt, max_elems * 4);
@@ -237,13 +239,13 @@ int cmd_tune(int argc, char **argv) {
     }
     if (pos < N_FINALISTS) finalists[pos] = i;
   }
-  if (n_final == 0) die_usage("tune: CLBlast refused every candidate parameter set");
+  if (n_final == 0) cli_usage_exit("tune: CLBlast refused every candidate parameter set");
   double *final_shape = xcalloc((size_t)n_final * (size_t)t.n_shapes, sizeof(double));
   double *per_round = xcalloc((size_t)t.n_shapes, sizeof(double));
   for (int f = 0; f < n_final * t.n_shapes; f++) final_shape[f] = INFINITY;
   for (int round = 0; round < FINAL_ROUNDS && n_final > 1; round++)
     for (int f = 0; f < n_final; f++) {
-      CLBLAST_CHECK(gemm_override(&rt, "XgemmDirect", 10, direct_names, direct_candidates[finalists[f]]));
+      CLBLAST_CHECK(&rt.err, gemm_override(&rt, "XgemmDirect", 10, direct_names, direct_candidates[finalists[f]]));
       time_all(&t, per_round);
       for (int i = 0; i < t.n_shapes; i++)
         final_shape[f * t.n_shapes + i] = fmin(final_shape[f * t.n_shapes + i], per_round[i]);
@@ -259,7 +261,7 @@ int cmd_tune(int argc, char **argv) {
     if (total < best_us) best_us = total, best_f = f;
   }
   const int best = (int)finalists[best_f];
-  CLBLAST_CHECK(gemm_override(&rt, "XgemmDirect", 10, direct_names, direct_candidates[best]));
+  CLBLAST_CHECK(&rt.err, gemm_override(&rt, "XgemmDirect", 10, direct_names, direct_candidates[best]));
   time_all(&t, per_direct);
   for (int i = 0; i < t.n_shapes && n_final > 1; i++)
     per_direct[i] = fmin(per_direct[i], final_shape[best_f * t.n_shapes + i]);
@@ -330,10 +332,11 @@ int cmd_tune(int argc, char **argv) {
     printf("tuned: no set beats the CLBlast defaults by 3%%; storing 'defaults'\n");
     tu.tuned_us = base;
   }
+  if (rt_status(&rt, &e)) return error_report(&e);
   if (!dry_run) {
     char path[1200];
     tuning_path(&rt.info, path, sizeof path);
-    if (tuning_save(path, &tu, err, sizeof err) != 0) die_usage("tune: %s", err);
+    if (tuning_save(path, &tu, err, sizeof err) != 0) cli_usage_exit("tune: %s", err);
     printf("stored %s\n", path);
   }
   free(per_direct);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "base/util.h"
 
@@ -64,5 +65,5 @@ int main(int argc, char **argv) {
   }
   for (size_t i = 0; i < N_COMMANDS; i++)
     if (strcmp(action, commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
-  die_usage("unknown command '%s' (see 'cltrain --help')", action);
+  cli_usage_exit("unknown command '%s' (see 'cltrain --help')", action);
 }

@@ -1,8 +1,7 @@
-/* Dataset entry point: names of features and classes, options, and dataset_load, which
-   picks the source (generator, HDF5, CSV) and the cache. */
+/* Dataset entry point: options, and dataset_load, which picks the source (generator,
+   HDF5, CSV) and the cache. */
 #include "data/data.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,36 +12,6 @@
 
 #include "data/data_sources.h"
 #include "base/util.h"
-
-const char *const jsc_feature_names[JSC_N_FEATURES] = {
-    "j_zlogz",        "j_c1_b0_mmdt",   "j_c1_b1_mmdt",    "j_c1_b2_mmdt",
-    "j_c2_b1_mmdt",   "j_c2_b2_mmdt",   "j_d2_b1_mmdt",    "j_d2_b2_mmdt",
-    "j_d2_a1_b1_mmdt", "j_d2_a1_b2_mmdt", "j_m2_b1_mmdt",  "j_m2_b2_mmdt",
-    "j_n2_b1_mmdt",   "j_n2_b2_mmdt",   "j_mass_mmdt",     "j_multiplicity"};
-
-const char *const jsc_class_names[JSC_N_CLASSES] = {"g", "q", "W", "Z", "t"};
-
-int jsc_feature_from_name(const char *name, size_t len) {
-  for (int i = 0; i < JSC_N_FEATURES; i++)
-    if (strlen(jsc_feature_names[i]) == len && memcmp(jsc_feature_names[i], name, len) == 0) return i;
-  return -1;
-}
-
-int jsc_class_from_name(const char *name, size_t len) {
-  if (len == 3 && (name[0] == 'j' || name[0] == 'J') && name[1] == '_') {
-    name += 2;
-    len = 1;
-  }
-  if (len != 1) return -1;
-  switch (tolower((unsigned char)name[0])) {
-    case 'g': return 0;
-    case 'q': return 1;
-    case 'w': return 2;
-    case 'z': return 3;
-    case 't': return 4;
-    default: return -1;
-  }
-}
 
 void data_options_default(data_options *opt) {
   opt->split_seed = 42;
@@ -62,24 +31,35 @@ const char data_options_help[] =
     "  --synth-seed N       seed of the jsc-synth generator (0)\n"
     "  --no-cache           do not read or write the pre-processed cache of a file\n";
 
-bool data_options_apply(data_options *opt, const char *name, const char *value) {
+/* The messages of the training options (train_config.c), so both read alike. */
+static int bad_integer(error *err, const char *name, const char *value, long lo, long hi) {
+  return ERR_USAGE(err, "--%s: '%s' is not an integer in [%ld, %ld]", name, value ? value : "", lo, hi);
+}
+
+int data_options_apply(data_options *opt, const char *name, const char *value, error *err) {
+  long v;
+  double f;
   if (strcmp(name, "val-fraction") == 0) {
-    opt->val_fraction = parse_double_opt("--val-fraction", value, 0.0, 0.9);
-  } else if (strcmp(name, "split-seed") == 0) {
-    opt->split_seed = (uint64_t)parse_long_opt("--split-seed", value, 0, 0x7fffffffffffffffL);
-  } else if (strcmp(name, "synth-seed") == 0) {
-    opt->synth_seed = (uint64_t)parse_long_opt("--synth-seed", value, 0, 0x7fffffffffffffffL);
+    if (!parse_double(value, 0.0, DATA_VAL_FRACTION_MAX, &f))
+      return ERR_USAGE(err, "--%s: '%s' is not a number in [0, %g]", name, value ? value : "", DATA_VAL_FRACTION_MAX);
+    opt->val_fraction = f;
+  } else if (strcmp(name, "split-seed") == 0 || strcmp(name, "synth-seed") == 0) {
+    if (!parse_long(value, 0, DATA_SEED_MAX, &v)) return bad_integer(err, name, value, 0, DATA_SEED_MAX);
+    if (name[1] == 'p') opt->split_seed = (uint64_t)v;
+    else opt->synth_seed = (uint64_t)v;
   } else if (strcmp(name, "synth-size") == 0) {
-    opt->synth_size = (size_t)parse_long_opt("--synth-size", value, 10, 100000000L);
+    if (!parse_long(value, DATA_SYNTH_SIZE_MIN, DATA_SYNTH_SIZE_MAX, &v))
+      return bad_integer(err, name, value, DATA_SYNTH_SIZE_MIN, DATA_SYNTH_SIZE_MAX);
+    opt->synth_size = (size_t)v;
   } else if (strcmp(name, "data") == 0) {
-    if (!value || !*value) die_usage("--data needs a file path");
+    if (!value || !*value) return ERR_USAGE(err, "--data needs a file path");
     opt->data_path = value;
   } else if (strcmp(name, "no-cache") == 0) {
     opt->use_cache = false;
   } else {
-    return false;
+    return 0;
   }
-  return true;
+  return 1;
 }
 
 int data_jsc_default_paths(char paths[][1024], int max) {
@@ -97,13 +77,6 @@ int data_jsc_default_paths(char paths[][1024], int max) {
     if (w < 0 || w >= 1024) paths[n][1023] = '\0';
   }
   return n;
-}
-
-const data_split *dataset_split(const dataset *d, const char *which) {
-  if (strcmp(which, "train") == 0) return &d->train;
-  if (strcmp(which, "val") == 0) return &d->val;
-  if (strcmp(which, "test") == 0) return &d->test;
-  return NULL;
 }
 
 static const char *base_name(const char *path) {
@@ -182,15 +155,4 @@ int dataset_load(const char *spec, const data_options *opt, dataset *out, char *
                   "%s: no such dataset or file (datasets: jsc-synth, jsc, or a path to an HDF5 or CSV file)",
                   spec);
   return load_file(spec, base_name(spec), opt, out, err, errlen);
-}
-
-void dataset_free(dataset *d) {
-  data_split *s[3] = {&d->train, &d->val, &d->test};
-  for (int i = 0; i < 3; i++) {
-    free(s[i]->x);
-    free(s[i]->y);
-    s[i]->x = NULL;
-    s[i]->y = NULL;
-    s[i]->rows = 0;
-  }
 }

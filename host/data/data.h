@@ -9,13 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JSC_N_FEATURES 16
-#define JSC_N_CLASSES 5
+#include "base/error.h"
 
-/* Canonical order of the 16 features and of the 5 classes (g, q, W, Z, t: the order of
-   MASE's one-hot columns j_g j_q j_w j_z j_t). Every loader maps by name into it. */
-extern const char *const jsc_feature_names[JSC_N_FEATURES];
-extern const char *const jsc_class_names[JSC_N_CLASSES];
+#include "data/jsc_names.h"
 
 typedef struct {
   size_t rows;
@@ -61,11 +57,19 @@ void dataset_free(dataset *d);
 #define DATA_JSC_MAX_PATHS 2
 int data_jsc_default_paths(char paths[][1024], int max);
 
+/* Limits of the data options, the one place both `cltrain data` and the training
+   options take them from. Seeds stop at 2^53 - 1 so that they survive a JSON number
+   (summary.json); jsc-synth needs some jets in each split. */
+#define DATA_VAL_FRACTION_MAX 0.9
+#define DATA_SYNTH_SIZE_MIN 50
+#define DATA_SYNTH_SIZE_MAX 100000000L
+#define DATA_SEED_MAX 9007199254740991L
+
 /* The dataset options as getopt_long long names ("val-fraction", "synth-size",
    "split-seed", "synth-seed", "data", "no-cache"): sets the option from VALUE (NULL for
-   flags) and returns true, exits with a usage error (code 2) naming the option on a bad
-   value, or returns false when NAME is not a dataset option. */
-bool data_options_apply(data_options *opt, const char *name, const char *value);
+   flags) and returns 1, returns 0 when NAME is not a dataset option, or -1 with ERR
+   (EXIT_USAGE naming the option) on a bad value. */
+int data_options_apply(data_options *opt, const char *name, const char *value, error *err);
 /* --help lines for those options, two-space indented, ending in a newline. */
 extern const char data_options_help[];
 

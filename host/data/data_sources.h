@@ -25,11 +25,6 @@ int hdf5_load(const char *path, raw_table *out, char *err, size_t errlen);
 /* True when the file starts with the HDF5 signature (at offset 0 or a user-block offset). */
 int file_is_hdf5(const char *path);
 
-/* Canonical class index of a label name (g q w z t, case-insensitive, also j_g ...), or -1. */
-int jsc_class_from_name(const char *name, size_t len);
-/* Canonical feature index of a column name, or -1. */
-int jsc_feature_from_name(const char *name, size_t len);
-
 /* jsc-synth: N jets, classes exactly balanced (jet i has class i % 5), deterministic in SEED. */
 void synth_generate(size_t n, uint64_t seed, raw_table *out);
 

@@ -3,7 +3,7 @@
 #ifndef CLTRAIN_DOWNLOAD_H
 #define CLTRAIN_DOWNLOAD_H
 
-/* The HDF5 file MASE downloads for its "jsc" dataset (SPEC section 7). */
+/* The HDF5 file MASE downloads for its "jsc" dataset (its layout: docs/FORMATS.md). */
 #define JSC_DOWNLOAD_URL "https://cernbox.cern.ch/index.php/s/jvFd5MoWhGs1l5v/download"
 
 typedef struct {

@@ -159,3 +159,21 @@ int preprocess(raw_table *t, const data_options *opt, dataset *out, char *err, s
   apply_scaler(&out->test, out->mean, out->std);
   return 0;
 }
+
+const data_split *dataset_split(const dataset *d, const char *which) {
+  if (strcmp(which, "train") == 0) return &d->train;
+  if (strcmp(which, "val") == 0) return &d->val;
+  if (strcmp(which, "test") == 0) return &d->test;
+  return NULL;
+}
+
+void dataset_free(dataset *d) {
+  data_split *s[3] = {&d->train, &d->val, &d->test};
+  for (int i = 0; i < 3; i++) {
+    free(s[i]->x);
+    free(s[i]->y);
+    s[i]->x = NULL;
+    s[i]->y = NULL;
+    s[i]->rows = 0;
+  }
+}

@@ -27,20 +27,25 @@ bool dist_built_with_mpi(void) {
 void dist_library_version(char *out, size_t n) { snprintf(out, n, "no MPI"); }
 
 int dist_init(int *argc, char ***argv, dist_info *info, error *err) {
+  (void)argc, (void)argv, (void)err;
   *info = (dist_info){.rank = 0, .size = 1, .local_rank = 0, .local_size = 1, .active = false};
   return 0;
 }
 void dist_finalize(void) {}
-void dist_abort(int code) {}
+void dist_abort(int code) { (void)code; }
 bool dist_any(bool flag) { return flag; }
 int dist_max_int(int code) { return code; }
 void dist_barrier(void) {}
-int dist_sum_floats(float *buf, size_t n, error *err) { return 0; }
+int dist_sum_floats(float *buf, size_t n, error *err) {
+  (void)buf, (void)n, (void)err;
+  return 0;
+}
 
 struct dist_queue {
   long next, n;
 };
 dist_queue *dist_queue_open(long n_items, error *err) {
+  (void)err;
   dist_queue *q = xcalloc(1, sizeof *q);
   q->n = n_items;
   return q;

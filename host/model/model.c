@@ -12,14 +12,11 @@
 
 const char *const model_zoo_names[] = {"jsc-tiny", "jsc-toy", "jsc-s", "jsc-trt", NULL};
 
-const char *layer_kind_name(layer_kind k) {
-  switch (k) {
+const char *layer_name(const layer_spec *L) {
+  switch (L->kind) {
     case LAYER_LINEAR: return "linear";
     case LAYER_BATCHNORM: return "batchnorm";
-    case LAYER_RELU: return "relu";
-    case LAYER_LEAKY_RELU: return "leaky_relu";
-    case LAYER_SIGMOID: return "sigmoid";
-    case LAYER_TANH: return "tanh";
+    case LAYER_ACTIVATION: return act_info_of(L->act) ? act_info_of(L->act)->name : "?";
     case LAYER_DROPOUT: return "dropout";
   }
   return "?";
@@ -36,7 +33,7 @@ static int split_words(char *line, char *words[3]) {
 }
 
 int model_parse(const char *text, const char *origin, const char *name, model_spec *m,
-                char *err, size_t errlen) {
+                error *err) {
   memset(m, 0, sizeof *m);
   snprintf(m->origin, sizeof m->origin, "%s", origin);
   snprintf(m->name, sizeof m->name, "%s", name);
@@ -48,7 +45,7 @@ int model_parse(const char *text, const char *origin, const char *name, model_sp
     const char *eol = strchr(p, '\n');
     size_t len = eol ? (size_t)(eol - p) : strlen(p);
     char line[512];
-    if (len >= sizeof line) return seterr(err, errlen, "%s:%d: line too long", origin, lineno);
+    if (len >= sizeof line) return ERR_USAGE(err, "%s:%d: line too long", origin, lineno);
     memcpy(line, p, len);
     line[len] = '\0';
     p += len + (eol ? 1 : 0);
@@ -57,23 +54,23 @@ int model_parse(const char *text, const char *origin, const char *name, model_sp
     char *w[3];
     int nw = split_words(line, w);
     if (nw == 0) continue;
-    if (nw > 2) return seterr(err, errlen, "%s:%d: too many words after '%s'", origin, lineno, w[0]);
+    if (nw > 2) return ERR_USAGE(err, "%s:%d: too many words after '%s'", origin, lineno, w[0]);
     const char *kw = w[0], *arg = nw == 2 ? w[1] : NULL;
 
     if (strcmp(kw, "input") == 0) {
       long v;
-      if (have_input) return seterr(err, errlen, "%s:%d: 'input' given twice", origin, lineno);
+      if (have_input) return ERR_USAGE(err, "%s:%d: 'input' given twice", origin, lineno);
       if (!arg || !parse_long(arg, 1, MODEL_MAX_WIDTH, &v))
-        return seterr(err, errlen, "%s:%d: 'input' needs a width in [1, %d]%s%s%s", origin, lineno,
+        return ERR_USAGE(err, "%s:%d: 'input' needs a width in [1, %d]%s%s%s", origin, lineno,
                       MODEL_MAX_WIDTH, arg ? ", got '" : "", arg ? arg : "", arg ? "'" : "");
       have_input = true;
       width = m->input_width = m->max_width = (int)v;
       continue;
     }
     if (!have_input)
-      return seterr(err, errlen, "%s:%d: the first layer line must be 'input N', got '%s'", origin, lineno, kw);
+      return ERR_USAGE(err, "%s:%d: the first layer line must be 'input N', got '%s'", origin, lineno, kw);
     if (m->n_layers == MODEL_MAX_LAYERS)
-      return seterr(err, errlen, "%s:%d: more than %d layers", origin, lineno, MODEL_MAX_LAYERS);
+      return ERR_USAGE(err, "%s:%d: more than %d layers", origin, lineno, MODEL_MAX_LAYERS);
     layer_spec *L = &m->layers[m->n_layers];
     memset(L, 0, sizeof *L);
     L->line = lineno;
@@ -83,7 +80,7 @@ int model_parse(const char *text, const char *origin, const char *name, model_sp
       long v;
       L->kind = LAYER_LINEAR;
       if (!arg || !parse_long(arg, 1, MODEL_MAX_WIDTH, &v))
-        return seterr(err, errlen, "%s:%d: 'linear' needs an output width in [1, %d]%s%s%s", origin,
+        return ERR_USAGE(err, "%s:%d: 'linear' needs an output width in [1, %d]%s%s%s", origin,
                       lineno, MODEL_MAX_WIDTH, arg ? ", got '" : "", arg ? arg : "", arg ? "'" : "");
       L->out = (int)v;
       L->n_params = (size_t)L->in * (size_t)L->out + (size_t)L->out;
@@ -91,34 +88,31 @@ int model_parse(const char *text, const char *origin, const char *name, model_sp
     } else if (strcmp(kw, "batchnorm") == 0) {
       L->kind = LAYER_BATCHNORM;
       L->n_params = 2 * (size_t)width;
-    } else if (strcmp(kw, "relu") == 0) {
-      L->kind = LAYER_RELU;
-    } else if (strcmp(kw, "sigmoid") == 0) {
-      L->kind = LAYER_SIGMOID;
-    } else if (strcmp(kw, "tanh") == 0) {
-      L->kind = LAYER_TANH;
-    } else if (strcmp(kw, "leaky_relu") == 0) {
-      double v = 0.01;
-      L->kind = LAYER_LEAKY_RELU;
-      takes_arg = true;
-      if (arg && !parse_double(arg, -1e6, 1e6, &v))
-        return seterr(err, errlen, "%s:%d: 'leaky_relu' slope '%s' is not a number", origin, lineno, arg);
+    } else if (act_find(kw) > 0) {
+      const act_info *a = act_info_of((act_kind)act_find(kw));
+      double v = a->default_param;
+      L->kind = LAYER_ACTIVATION;
+      L->act = (act_kind)act_find(kw);
+      takes_arg = a->has_param;
+      if (arg && takes_arg && !parse_double(arg, -1e6, 1e6, &v))
+        return ERR_USAGE(err, "%s:%d: '%s' parameter '%s' is not a number", origin, lineno, kw, arg);
       L->arg = (float)v;
     } else if (strcmp(kw, "dropout") == 0) {
       double v;
       L->kind = LAYER_DROPOUT;
       takes_arg = needs_arg = true;
       if (!arg || !parse_double(arg, 0.0, 1.0, &v) || v >= 1.0)
-        return seterr(err, errlen, "%s:%d: 'dropout' needs a probability p in [0, 1)%s%s%s", origin,
+        return ERR_USAGE(err, "%s:%d: 'dropout' needs a probability p in [0, 1)%s%s%s", origin,
                       lineno, arg ? ", got '" : "", arg ? arg : "", arg ? "'" : "");
       L->arg = (float)v;
     } else {
-      return seterr(err, errlen,
-                    "%s:%d: unknown layer '%s' (known: input, linear, batchnorm, relu, leaky_relu, "
-                    "sigmoid, tanh, dropout)", origin, lineno, kw);
+      char acts[256];
+      act_keyword_list(acts, sizeof acts);
+      return ERR_USAGE(err, "%s:%d: unknown layer '%s' (known: input, linear, batchnorm, %s, dropout)", origin,
+                       lineno, kw, acts);
     }
     if (arg && !takes_arg)
-      return seterr(err, errlen, "%s:%d: '%s' takes no argument, got '%s'", origin, lineno, kw, arg);
+      return ERR_USAGE(err, "%s:%d: '%s' takes no argument, got '%s'", origin, lineno, kw, arg);
     (void)needs_arg;
     L->param_offset = m->n_params;
     m->n_params += L->n_params;
@@ -130,8 +124,8 @@ int model_parse(const char *text, const char *origin, const char *name, model_sp
     if (width > m->max_width) m->max_width = width;
     m->n_layers++;
   }
-  if (!have_input) return seterr(err, errlen, "%s: no 'input N' line", origin);
-  if (m->n_layers == 0) return seterr(err, errlen, "%s:%d: the model has no layers after 'input'", origin, lineno);
+  if (!have_input) return ERR_USAGE(err, "%s: no 'input N' line", origin);
+  if (m->n_layers == 0) return ERR_USAGE(err, "%s:%d: the model has no layers after 'input'", origin, lineno);
   m->output_width = width;
   m->text = xstrdup(text);
   return 0;
@@ -143,26 +137,26 @@ static bool is_zoo_name(const char *s) {
   return false;
 }
 
-int model_load(const char *name_or_path, model_spec *m, char *err, size_t errlen) {
+int model_load(const char *name_or_path, model_spec *m, error *err) {
   if (is_zoo_name(name_or_path)) {
     char key[256], origin[256];
     snprintf(key, sizeof key, "models/%s.model", name_or_path);
     snprintf(origin, sizeof origin, "%s.model", name_or_path);
     const embedded_file *f = embedded_find(key);
-    if (!f) return seterr(err, errlen, "zoo model '%s' is not embedded in this build", name_or_path);
-    return model_parse(f->data, origin, name_or_path, m, err, errlen);
+    if (!f) return ERR_USAGE(err, "zoo model '%s' is not embedded in this build", name_or_path);
+    return model_parse(f->data, origin, name_or_path, m, err);
   }
   size_t len;
   char *text = read_file(name_or_path, &len);
   if (!text) {
     if (errno == ENOENT && !strchr(name_or_path, '/') && !strchr(name_or_path, '.'))
-      return seterr(err, errlen, "unknown model '%s' (zoo: jsc-tiny, jsc-toy, jsc-s, jsc-trt; or a model file path)",
+      return ERR_USAGE(err, "unknown model '%s' (zoo: jsc-tiny, jsc-toy, jsc-s, jsc-trt; or a model file path)",
                     name_or_path);
-    return seterr(err, errlen, "model file '%s': %s", name_or_path, strerror(errno));
+    return ERR_USAGE(err, "model file '%s': %s", name_or_path, strerror(errno));
   }
   if (strlen(text) != len) {
     free(text);
-    return seterr(err, errlen, "model file '%s' is not a text file (contains NUL bytes)", name_or_path);
+    return ERR_USAGE(err, "model file '%s' is not a text file (contains NUL bytes)", name_or_path);
   }
   /* Name: base name without extension. */
   const char *base = strrchr(name_or_path, '/');
@@ -171,15 +165,15 @@ int model_load(const char *name_or_path, model_spec *m, char *err, size_t errlen
   snprintf(name, sizeof name, "%s", base);
   char *dot = strrchr(name, '.');
   if (dot && dot != name) *dot = '\0';
-  int rc = model_parse(text, name_or_path, name, m, err, errlen);
+  int rc = model_parse(text, name_or_path, name, m, err);
   free(text);
   return rc;
 }
 
-int model_check_classes(const model_spec *m, int n_classes, char *err, size_t errlen) {
+int model_check_classes(const model_spec *m, int n_classes, error *err) {
   if (m->output_width == n_classes) return 0;
   int line = m->n_layers ? m->layers[m->n_layers - 1].line : 0;
-  return seterr(err, errlen, "%s:%d: the model's output width is %d but the dataset has %d classes",
+  return ERR_USAGE(err, "%s:%d: the model's output width is %d but the dataset has %d classes",
                 m->origin, line, m->output_width, n_classes);
 }
 

@@ -1,4 +1,4 @@
-/* Model files: plain text, one layer per line, '#' comments (SPEC section 5).
+/* Model files: plain text, one layer per line, '#' comments (README.md, "Model files").
    A parsed model knows every layer's widths and where its parameters live in the one
    flat parameter buffer, and where its BatchNorm running statistics live. */
 #ifndef CLTRAIN_MODEL_H
@@ -6,20 +6,21 @@
 
 #include <stddef.h>
 
+#include "base/error.h"
+#include "model/activation.h"
+
 typedef enum {
   LAYER_LINEAR,
   LAYER_BATCHNORM,
-  LAYER_RELU,
-  LAYER_LEAKY_RELU,
-  LAYER_SIGMOID,
-  LAYER_TANH,
+  LAYER_ACTIVATION,     /* which one: act (model/activation.h) */
   LAYER_DROPOUT,
 } layer_kind;
 
 typedef struct {
   layer_kind kind;
+  act_kind act;         /* LAYER_ACTIVATION; ACT_NONE otherwise */
   int in, out;          /* widths; equal except for linear */
-  float arg;            /* leaky_relu slope, dropout p; 0 otherwise */
+  float arg;            /* the activation's parameter (leaky_relu slope), dropout p; 0 otherwise */
   int line;             /* line in the model file */
   size_t param_offset;  /* floats into the flat parameter buffer */
   size_t n_params;      /* linear: out*in weights (row-major [out][in]) then out biases;
@@ -43,16 +44,17 @@ typedef struct {
   char *text;           /* the source text, owned (stored in checkpoints) */
 } model_spec;
 
-/* Parse TEXT; ORIGIN names the file in messages ("FILE:LINE: ..."). 0 or -1 with err. */
-int model_parse(const char *text, const char *origin, const char *name, model_spec *m,
-                char *err, size_t errlen);
+/* Parse TEXT; ORIGIN names the file in messages ("FILE:LINE: ..."). 0, or -1 with a usage
+   error in err. */
+int model_parse(const char *text, const char *origin, const char *name, model_spec *m, error *err);
 /* NAME_OR_PATH: a zoo name ("jsc-tiny") or a path to a model file. */
-int model_load(const char *name_or_path, model_spec *m, char *err, size_t errlen);
+int model_load(const char *name_or_path, model_spec *m, error *err);
 /* Check that the output width equals the dataset's class count. */
-int model_check_classes(const model_spec *m, int n_classes, char *err, size_t errlen);
+int model_check_classes(const model_spec *m, int n_classes, error *err);
 void model_free(model_spec *m);
 
-const char *layer_kind_name(layer_kind k);
+/* The layer's keyword ("linear", "relu", ...). */
+const char *layer_name(const layer_spec *L);
 
 /* Zoo names in display order, NULL-terminated. */
 extern const char *const model_zoo_names[];

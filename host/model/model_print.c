@@ -13,10 +13,11 @@ void model_print_layers(FILE *out, const model_spec *m) {
   for (int i = 0; i < m->n_layers; i++) {
     const layer_spec *L = &m->layers[i];
     char layer[32], widths[32];
-    if (L->kind == LAYER_LEAKY_RELU || L->kind == LAYER_DROPOUT)
-      snprintf(layer, sizeof layer, "%s %g", layer_kind_name(L->kind), (double)L->arg);
+    const bool has_arg = L->kind == LAYER_DROPOUT || (L->kind == LAYER_ACTIVATION && act_info_of(L->act)->has_param);
+    if (has_arg)
+      snprintf(layer, sizeof layer, "%s %g", layer_name(L), (double)L->arg);
     else
-      snprintf(layer, sizeof layer, "%s", layer_kind_name(L->kind));
+      snprintf(layer, sizeof layer, "%s", layer_name(L));
     snprintf(widths, sizeof widths, "%d->%d", L->in, L->out);
     total += L->n_params;
     fprintf(out, "%5d  %4d  %-16s  %-11s  %8zu  %8zu\n", i, L->line, layer, widths, L->n_params, total);

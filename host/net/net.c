@@ -18,11 +18,17 @@ static void write_params(net *n, const float *params) {
   free(tmap);
 }
 
-net *net_create(cl_runtime *rt, const model_spec *m, int max_batch, uint64_t seed) {
-  if (max_batch < 1) DIE("net_create: max_batch %d < 1", max_batch);
-  if ((uint64_t)max_batch * (uint64_t)m->max_width > UINT32_MAX)
-    DIE("net_create: batch %d x width %d exceeds the kernels' 32-bit element index", max_batch,
-        m->max_width);
+net *net_create(cl_runtime *rt, const model_spec *m, int max_batch, uint64_t seed, error *err) {
+  if (max_batch < 1) {
+    ERR_USAGE(err, "net_create: max_batch %d < 1", max_batch);
+    return NULL;
+  }
+  if ((uint64_t)max_batch * (uint64_t)m->max_width > UINT32_MAX) {
+    ERR_USAGE(err, "%s: batch %d x width %d exceeds the kernels' 32-bit element index", m->origin,
+              max_batch, m->max_width);
+    return NULL;
+  }
+  if (rt_status(rt, err) != 0) return NULL;
   net *n = xcalloc(1, sizeof *n);
   n->rt = rt;
   n->m = *m;
@@ -34,7 +40,6 @@ net *net_create(cl_runtime *rt, const model_spec *m, int max_batch, uint64_t see
   const size_t P = m->n_params, S = m->n_stats, C = (size_t)m->output_width;
   n->params = rt_alloc(rt, P * sizeof(float));
   n->grads = rt_alloc(rt, P * sizeof(float));
-  n->optim_state = rt_alloc(rt, 2 * P * sizeof(float));
   n->stats = rt_alloc(rt, S * sizeof(float));
   n->params_t = rt_alloc(rt, P * sizeof(float));
   n->tmap = rt_alloc(rt, P * sizeof(uint32_t));
@@ -43,7 +48,6 @@ net *net_create(cl_runtime *rt, const model_spec *m, int max_batch, uint64_t see
   n->metrics = rt_alloc(rt, OPS_METRICS_WORDS * sizeof(uint32_t));
   n->confusion = rt_alloc(rt, C * C * sizeof(uint32_t));
   rt_zero(rt, n->grads, 0, P * sizeof(float));
-  rt_zero(rt, n->optim_state, 0, 2 * P * sizeof(float));
   rt_zero(rt, n->metrics, 0, OPS_METRICS_WORDS * sizeof(uint32_t));
   rt_zero(rt, n->confusion, 0, C * C * sizeof(uint32_t));
   rt_zero(rt, n->labels, 0, (size_t)max_batch * sizeof(int32_t));
@@ -60,13 +64,26 @@ net *net_create(cl_runtime *rt, const model_spec *m, int max_batch, uint64_t see
   free(stats);
   n->batch_in_x = true; /* zero labels, until a batch is set */
   net_plan_stages(n);
+  if (rt_status(rt, err) != 0) {
+    net_free(n);
+    return NULL;
+  }
   return n;
+}
+
+int net_use_optimizer(net *n, optim_kind kind, error *err) {
+  ops_init_optimizer(&n->k, n->rt, kind);
+  rt_release(&n->optim_state);
+  n->optim_floats = (size_t)optim_state_per_param(kind) * n->m.n_params;
+  n->optim_state = rt_alloc(n->rt, n->optim_floats * sizeof(float));
+  rt_zero(n->rt, n->optim_state, 0, n->optim_floats * sizeof(float));
+  return rt_status(n->rt, err);
 }
 
 void net_free(net *n) {
   if (!n) return;
   rt_finish(n->rt);
-  if (n->marker) CL_CHECK(clReleaseEvent(n->marker));
+  if (n->marker) clReleaseEvent(n->marker); /* fails only for an invalid event */
   net_free_stages(n);
   cl_mem *bufs[] = {&n->params, &n->params_t, &n->tmap, &n->grads, &n->optim_state, &n->stats, &n->x,
                     &n->labels, &n->metrics, &n->confusion};
@@ -75,14 +92,20 @@ void net_free(net *n) {
   free(n);
 }
 
-void net_check_batch(const net *n, int batch, const char *what) {
-  if (batch < 1 || batch > n->max_batch)
-    DIE("%s: batch %d outside [1, %d] of this net", what, batch, n->max_batch);
+const error *net_error(const net *n) { return rt_error(n->rt); }
+
+bool net_check_batch(const net *n, int batch, const char *what) {
+  if (batch >= 1 && batch <= n->max_batch) return true;
+  ERR_RUNTIME(&n->rt->err, "%s: batch %d outside [1, %d] of this net", what, batch, n->max_batch);
+  return false;
 }
 
 void net_set_batch(net *n, cl_mem x_all, cl_mem y_all, cl_mem perm, size_t start, int batch) {
-  net_check_batch(n, batch, "net_set_batch");
-  if (start > UINT32_MAX) DIE("batch start %zu exceeds the kernels' 32-bit row index", start);
+  if (!net_check_batch(n, batch, "net_set_batch")) return;
+  if (start > UINT32_MAX) {
+    ERR_RUNTIME(&n->rt->err, "batch start %zu exceeds the kernels' 32-bit row index", start);
+    return;
+  }
   n->src_x = x_all;
   n->src_y = y_all;
   n->src_rows.perm = perm;
@@ -98,7 +121,7 @@ void net_batch_in_x(net *n, int batch) {
 }
 
 void net_set_batch_host(net *n, const float *x, const int32_t *y, int batch) {
-  net_check_batch(n, batch, "net_set_batch_host");
+  if (!net_check_batch(n, batch, "net_set_batch_host")) return;
   rt_write(n->rt, n->x, 0, (size_t)batch * (size_t)n->m.input_width * sizeof(float), x);
   rt_write(n->rt, n->labels, 0, (size_t)batch * sizeof(int32_t), y);
   n->batch_in_x = true;
@@ -106,34 +129,37 @@ void net_set_batch_host(net *n, const float *x, const int32_t *y, int batch) {
 
 size_t net_param_count(const net *n) { return n->m.n_params; }
 size_t net_stats_count(const net *n) { return n->m.n_stats; }
-size_t net_optim_count(const net *n) { return 2 * n->m.n_params; }
+size_t net_optim_count(const net *n) { return n->optim_floats; }
 
-void net_read_state(net *n, float *params, float *stats, float *optim) {
-  const size_t P = n->m.n_params;
-  if (params) rt_read(n->rt, n->params, 0, P * sizeof(float), params);
+int net_read_state(net *n, float *params, float *stats, float *optim, error *err) {
+  if (params) rt_read(n->rt, n->params, 0, n->m.n_params * sizeof(float), params);
   if (stats) rt_read(n->rt, n->stats, 0, n->m.n_stats * sizeof(float), stats);
-  if (optim) rt_read(n->rt, n->optim_state, 0, 2 * P * sizeof(float), optim);
+  if (optim) rt_read(n->rt, n->optim_state, 0, n->optim_floats * sizeof(float), optim);
+  return rt_status(n->rt, err);
 }
 
-void net_write_state(net *n, const float *params, const float *stats, const float *optim) {
-  const size_t P = n->m.n_params;
+int net_write_state(net *n, const float *params, const float *stats, const float *optim, error *err) {
   if (params) write_params(n, params);
   if (stats) rt_write(n->rt, n->stats, 0, n->m.n_stats * sizeof(float), stats);
-  if (optim) rt_write(n->rt, n->optim_state, 0, 2 * P * sizeof(float), optim);
+  if (optim) rt_write(n->rt, n->optim_state, 0, n->optim_floats * sizeof(float), optim);
+  return rt_status(n->rt, err);
 }
 
-void net_read_grads(net *n, float *grads) {
+int net_read_grads(net *n, float *grads, error *err) {
   rt_read(n->rt, n->grads, 0, n->m.n_params * sizeof(float), grads);
+  return rt_status(n->rt, err);
 }
 
-void net_read_output(net *n, float *logits, int batch) {
-  net_check_batch(n, batch, "net_read_output");
-  rt_read(n->rt, n->logits, 0, (size_t)batch * (size_t)n->m.output_width * sizeof(float), logits);
+int net_read_output(net *n, float *logits, int batch, error *err) {
+  if (net_check_batch(n, batch, "net_read_output"))
+    rt_read(n->rt, n->logits, 0, (size_t)batch * (size_t)n->m.output_width * sizeof(float), logits);
+  return rt_status(n->rt, err);
 }
 
-void net_take_metrics(net *n, net_metrics *out, long *confusion) {
+int net_take_metrics(net *n, net_metrics *out, long *confusion, error *err) {
+  memset(out, 0, sizeof *out);
   uint32_t w[OPS_METRICS_WORDS];
-  rt_read(n->rt, n->metrics, 0, sizeof w, w);
+  if (rt_read(n->rt, n->metrics, 0, sizeof w, w) != 0) return rt_status(n->rt, err);
   float sum, comp, last;
   memcpy(&sum, &w[OPS_METRIC_LOSS_SUM], sizeof sum);
   memcpy(&comp, &w[OPS_METRIC_LOSS_COMP], sizeof comp);
@@ -146,12 +172,13 @@ void net_take_metrics(net *n, net_metrics *out, long *confusion) {
   const size_t C = (size_t)n->m.output_width;
   if (confusion) {
     uint32_t *c = xmalloc(C * C * sizeof *c);
-    rt_read(n->rt, n->confusion, 0, C * C * sizeof *c, c);
-    for (size_t i = 0; i < C * C; i++) confusion[i] = (long)c[i];
+    if (rt_read(n->rt, n->confusion, 0, C * C * sizeof *c, c) == 0)
+      for (size_t i = 0; i < C * C; i++) confusion[i] = (long)c[i];
     free(c);
   }
   rt_zero(n->rt, n->metrics, 0, sizeof w);
   rt_zero(n->rt, n->confusion, 0, C * C * sizeof(uint32_t));
   n->count = 0;
   n->last_batch = 0;
+  return rt_status(n->rt, err);
 }

@@ -6,7 +6,10 @@
    state read/write used by checkpoints and tests; train steps and evaluation batches only
    keep the queue at most ~16 steps deep (waiting for a step 16 steps old, which leaves
    the device busy), because very long queues slow PoCL down.
-   Numerics follow PyTorch exactly (SPEC section 4). */
+   Errors: everything that only enqueues records a failure in the runtime (cl/runtime.h)
+   and returns nothing; the blocking calls (metrics, state and output reads) return 0, or
+   -1 with the runtime's first error copied into err (err may be NULL).
+   Numerics follow PyTorch (the golden replay, tests/test_net_golden.c, holds them to it). */
 #ifndef CLTRAIN_NET_H
 #define CLTRAIN_NET_H
 
@@ -14,31 +17,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "model/model.h"
 #include "cl/runtime.h"
-
-typedef enum { OPTIM_ADAM, OPTIM_ADAMW, OPTIM_SGD } optim_kind;
-
-typedef struct {
-  optim_kind kind;
-  float lr;            /* learning rate of this step (the scheduler sets it) */
-  float weight_decay;  /* adam: added to the gradient; adamw: decoupled; sgd: added to the gradient */
-  float beta1, beta2, eps;  /* adam/adamw: 0.9, 0.999, 1e-8 */
-  float momentum;           /* sgd: 0.9 */
-  bool nesterov;            /* sgd: true */
-} optim_config;
-
-/* Defaults as PyTorch/MASE for KIND, with the given learning rate and weight decay. */
-void optim_config_default(optim_config *o, optim_kind kind, float lr, float weight_decay);
+#include "model/model.h"
+#include "ops/optimizer.h"
 
 typedef struct net net;
 
 /* Allocate everything for batches up to max_batch and initialise the parameters as
    PyTorch does (Linear W, b ~ U(-1/sqrt(in), 1/sqrt(in)); BatchNorm gamma 1, beta 0,
-   running mean 0, running var 1) from a host RNG seeded by SEED. Optimizer state is zero.
-   SEED also keys the dropout masks. */
-net *net_create(cl_runtime *rt, const model_spec *m, int max_batch, uint64_t seed);
+   running mean 0, running var 1) from a host RNG seeded by SEED. SEED also keys the
+   dropout masks. NULL with err when the device fails or the sizes exceed the kernels'
+   32-bit indices. The net has no optimizer until net_use_optimizer. */
+net *net_create(cl_runtime *rt, const model_spec *m, int max_batch, uint64_t seed, error *err);
 void net_free(net *n);
+
+/* Train with optimizer KIND: its kernels and its state (zero; optim_state_per_param floats
+   per parameter). Replaces an earlier one. 0, or -1 with err. */
+int net_use_optimizer(net *n, optim_kind kind, error *err);
 
 /* Copy rows perm[start .. start+batch) of the device-resident data set (x_all:
    rows x in_width floats, y_all: int32 labels) into the net's input and label buffers.
@@ -50,7 +45,7 @@ void net_set_batch_host(net *n, const float *x, const int32_t *y, int batch);
 /* One full training step on the current batch: forward in training mode (batch-norm batch
    statistics and running-stat update, dropout mask keyed by (seed, step, layer)), loss and
    accuracy accumulated on the device, backward, one optimizer launch. STEP counts from 1
-   (Adam bias correction uses it). */
+   (Adam bias correction uses it); opt->kind must be the net_use_optimizer one. */
 void net_train_step(net *n, int batch, const optim_config *opt, uint64_t step);
 
 /* Pieces of the step, for tests and for evaluation. */
@@ -72,15 +67,18 @@ typedef struct {
 
 /* Read the accumulated metrics (one blocking read) and reset the accumulators.
    confusion may be NULL; else n_classes*n_classes counts, also reset. */
-void net_take_metrics(net *n, net_metrics *out, long *confusion);
+int net_take_metrics(net *n, net_metrics *out, long *confusion, error *err);
 
 /* Sizes in floats, and host copies of the whole state (checkpoints, tests). */
 size_t net_param_count(const net *n);
 size_t net_stats_count(const net *n);   /* BatchNorm running mean/var */
-size_t net_optim_count(const net *n);   /* optimizer state: 2 * params (Adam m, v; SGD momentum, unused) */
-void net_read_state(net *n, float *params, float *stats, float *optim);
-void net_write_state(net *n, const float *params, const float *stats, const float *optim);
-void net_read_grads(net *n, float *grads);                  /* n_params floats */
-void net_read_output(net *n, float *logits, int batch);     /* batch x out_width */
+size_t net_optim_count(const net *n);   /* optimizer state (0 before net_use_optimizer) */
+/* NULL pointers are skipped; optim needs net_use_optimizer first. */
+int net_read_state(net *n, float *params, float *stats, float *optim, error *err);
+int net_write_state(net *n, const float *params, const float *stats, const float *optim, error *err);
+int net_read_grads(net *n, float *grads, error *err);              /* n_params floats */
+int net_read_output(net *n, float *logits, int batch, error *err); /* batch x out_width */
+/* The runtime's first error (code 0: none). */
+const error *net_error(const net *n);
 
 #endif

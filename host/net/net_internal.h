@@ -36,6 +36,7 @@ struct net {
   uint64_t seed;
   ops_kernels k;
   cl_mem params, grads, optim_state, stats;
+  size_t optim_floats;  /* optimizer state (net_use_optimizer), 0 before */
   cl_mem params_t;      /* the Linear weights transposed (ops_weight_mirror_map), for the
                            forward GEMMs; the optimizer launch keeps it equal to params */
   cl_mem tmap;          /* the mirror map, n_params uint32 */
@@ -64,8 +65,8 @@ struct net {
    NET_QUEUE_STEPS steps earlier; the device always has that many steps of work left. */
 #define NET_QUEUE_STEPS 16
 
-/* net.c: exit with a message naming WHAT unless 1 <= batch <= max_batch. */
-void net_check_batch(const net *n, int batch, const char *what);
+/* net.c: whether 1 <= batch <= max_batch; else an error naming WHAT in the runtime. */
+bool net_check_batch(const net *n, int batch, const char *what);
 /* net.c: make x / labels hold the current batch (one gather launch unless they do). */
 void net_batch_in_x(net *n, int batch);
 /* net_plan.c: group layers into stages and allocate their buffers. */

@@ -4,10 +4,6 @@
 #include "net/net_internal.h"
 #include "base/util.h"
 
-static bool is_activation(layer_kind k) {
-  return k == LAYER_RELU || k == LAYER_LEAKY_RELU || k == LAYER_SIGMOID || k == LAYER_TANH;
-}
-
 static size_t act_bytes(const net *n, int width) {
   return (size_t)n->max_batch * (size_t)width * sizeof(float);
 }
@@ -34,8 +30,8 @@ void net_plan_stages(net *n) {
     } else {
       s->kind = STAGE_POINTWISE;
     }
-    if (j < m->n_layers && is_activation(m->layers[j].kind)) {
-      s->epi.act = act_of_layer(m->layers[j].kind);
+    if (j < m->n_layers && m->layers[j].kind == LAYER_ACTIVATION) {
+      s->epi.act = m->layers[j].act;
       s->epi.slope = m->layers[j].arg;
       j++;
     }

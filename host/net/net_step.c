@@ -74,7 +74,7 @@ static void stage_backward(net *n, net_stage *s, int batch, const op_loss *loss)
 }
 
 void net_forward(net *n, int batch, bool training, uint64_t step) {
-  net_check_batch(n, batch, "net_forward");
+  if (!net_check_batch(n, batch, "net_forward")) return;
   for (int i = 0; i < n->n_stages; i++) stage_forward(n, &n->stages[i], batch, training, step);
 }
 
@@ -92,7 +92,7 @@ static cl_mem batch_labels(const net *n, const op_rows **rows) {
 }
 
 void net_loss(net *n, int batch) {
-  net_check_batch(n, batch, "net_loss");
+  if (!net_check_batch(n, batch, "net_loss")) return;
   if (n->n_stages == 0) net_batch_in_x(n, batch); /* the logits are the input */
   const op_rows *rows;
   cl_mem labels = batch_labels(n, &rows);
@@ -103,7 +103,7 @@ void net_loss(net *n, int batch) {
 }
 
 void net_backward(net *n, int batch, uint64_t step) {
-  net_check_batch(n, batch, "net_backward");
+  if (!net_check_batch(n, batch, "net_backward")) return;
   (void)step; /* the masks of this step are already on the device */
   for (int i = n->n_stages - 1; i >= 0; i--) stage_backward(n, &n->stages[i], batch, NULL);
 }
@@ -134,12 +134,13 @@ void net_optimizer_step(net *n, const optim_config *opt, uint64_t step) {
 static void throttle(net *n) {
   if (++n->since_marker < NET_QUEUE_STEPS) return;
   n->since_marker = 0;
+  cl_runtime *rt = n->rt;
   if (n->marker) {
-    CL_CHECK(clWaitForEvents(1, &n->marker));
-    CL_CHECK(clReleaseEvent(n->marker));
+    CL_CHECK(&rt->err, clWaitForEvents(1, &n->marker));
+    clReleaseEvent(n->marker); /* fails only for an invalid event */
     n->marker = NULL;
   }
-  CL_CHECK(clEnqueueMarkerWithWaitList(n->rt->queue, 0, NULL, &n->marker));
+  if (!rt_failed(rt)) CL_CHECK(&rt->err, clEnqueueMarkerWithWaitList(rt->queue, 0, NULL, &n->marker));
 }
 
 void net_train_step(net *n, int batch, const optim_config *opt, uint64_t step) {

@@ -1,8 +1,10 @@
 /* Layer operations on the device: thin launchers over the kernels in kernels/ (*.cl files) plus the
-   Linear GEMMs. Every launcher only enqueues (no host wait). Buffers are row-major
-   rows x width blocks; parameter, gradient and statistic locations are element offsets
-   into the flat buffers of host/net.c. The tests drive these one by one against plain-C
-   references; host/net.c strings them into a network. */
+   Linear GEMMs. Every launcher only enqueues (no host wait); a failure (OpenCL, CLBlast,
+   or a size the kernels cannot index) is recorded in rt->err (cl/runtime.h) and makes the
+   rest no-ops. Buffers are row-major rows x width blocks; parameter, gradient and
+   statistic locations are element offsets into the flat buffers of host/net/net.c. The
+   tests drive these one by one against plain-C references; host/net/ strings them into a
+   network. */
 #ifndef CLTRAIN_OPS_H
 #define CLTRAIN_OPS_H
 
@@ -10,11 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "net/net.h"
+#include "cl/gemm.h"
 #include "cl/runtime.h"
-
-/* Activation kinds; the values are the ACT_* constants of kernels/common.cl. */
-typedef enum { ACT_NONE = 0, ACT_RELU = 1, ACT_LEAKY_RELU = 2, ACT_SIGMOID = 3, ACT_TANH = 4 } act_kind;
+#include "model/model.h"
+#include "ops/optimizer.h"
 
 /* What a fused kernel applies to its output: the activation, then dropout.
    drop_p == 0 means no dropout. With dropout, op_dropout_mask fills `mask` (one byte per
@@ -24,8 +25,8 @@ typedef enum { ACT_NONE = 0, ACT_RELU = 1, ACT_LEAKY_RELU = 2, ACT_SIGMOID = 3, 
    of Philox4x32-10 at counter (idx / 4, drop_layer, step low, step high) under key
    (seed low, seed high); kept when that word >> 8 >= dropout_threshold(p). */
 typedef struct {
-  act_kind act;
-  float slope;          /* leaky_relu */
+  act_kind act;         /* model/activation.h */
+  float slope;          /* the activation's parameter (leaky_relu's slope) */
   float drop_p;
   uint32_t drop_layer;  /* model layer index of the dropout layer */
   uint64_t seed;
@@ -39,21 +40,23 @@ bool dropout_keep(uint64_t seed, uint64_t step, uint32_t layer, uint32_t idx, ui
 /* Whether the epilogue drops anything (p > 0 and a mask buffer). */
 bool op_epilogue_drops(const op_epilogue *e);
 /* Whether the epilogue's backward needs a buffer of its own (the output alone does not
-   determine the activation's gradient: dropout follows an activation other than ReLU, or
-   leaky_relu slope < 0). Otherwise the backward reads the output z as its saved value. */
+   determine the activation's gradient: the activation saves its input, or dropout follows
+   an activation whose output does not gate it (act_info.output_gates)). Otherwise the
+   backward reads the output z as its saved value. */
 bool op_epilogue_needs_saved(const op_epilogue *e);
-act_kind act_of_layer(layer_kind k);
 
 /* Every kernel, built once (ops_init) with fixed local sizes so nothing compiles later. */
 typedef struct {
   cl_kernel bias_act_fwd, bias_act_bwd;
   cl_kernel bn_train_fwd, bn_eval_fwd, bn_train_bwd;
   /* Vector form (col_vec): one kernel per activation kind and dropout flag of the
-     epilogue, [act][drop] (kernels/common.cl); NULL otherwise. */
-  cl_kernel bias_act_bwd_v[5][2], bn_train_fwd_v[5][2], bn_train_bwd_v[5][2];
+     epilogue, [act][drop] (EPILOGUE_VARIANTS, kernels/common.cl); NULL otherwise. */
+  cl_kernel bias_act_bwd_v[ACT_COUNT][2], bn_train_fwd_v[ACT_COUNT][2], bn_train_bwd_v[ACT_COUNT][2];
   cl_kernel pointwise_fwd, pointwise_bwd;
-  cl_kernel dropout_mask, softmax_xent, softmax_xent_small, softmax_xent_vec, optimizer_step, gather_rows;
-  cl_kernel optimizer_step_vec;
+  cl_kernel dropout_mask, softmax_xent, softmax_xent_small, softmax_xent_vec, gather_rows;
+  /* The optimizer's update, built by ops_init_optimizer for one optimizer (NULL before). */
+  cl_kernel optimizer_step, optimizer_step_vec;
+  optim_kind optimizer;
   bool optimizer_vec; /* the optimizer in float16 vectors, 16 parameters per work-item (CPUs) */
   bool col_vec;    /* column kernels in vector form (one work-item per OPS_VEC_GROUP columns,
                       CPUs) rather than one work-group per column (GPUs); kernels/colvec.cl */
@@ -63,7 +66,13 @@ typedef struct {
   size_t ew_wg;    /* element-wise kernels */
 } ops_kernels;
 
+/* Failures are recorded in rt->err (the kernels are then NULL). */
 void ops_init(ops_kernels *k, cl_runtime *rt);
+/* The program kernels/FILE built with the constants and tables every kernel expects, then
+   the options EXTRA (ops_init uses it; tests build variants with it). */
+cl_program ops_program(cl_runtime *rt, const char *file, const char *extra);
+/* Constants the kernels share with the host: every program gets them as -D (ops_build.c),
+   the kernels write none of them. */
 #define OPS_VEC_GROUP 16 /* columns per work-item of the vector form (VEC_GROUP, colvec.cl) */
 /* Same with chosen local sizes for the reductions. col_wg 0: the device's default (a CPU:
    vector form; a GPU: a work-group of 64 per column); col_wg > 0:
@@ -72,12 +81,16 @@ void ops_init(ops_kernels *k, cl_runtime *rt);
    it to cover both configurations on one device. */
 void ops_init_local(ops_kernels *k, cl_runtime *rt, size_t col_wg, size_t loss_wg);
 void ops_free(ops_kernels *k);
+/* Build the update kernels of optimizer KIND (replacing any earlier one). */
+void ops_init_optimizer(ops_kernels *k, cl_runtime *rt, optim_kind kind);
 /* The column kernel for epilogue E: in vector form the variant of E's activation and
    dropout, else GENERIC. */
-cl_kernel ops_col_kernel(const ops_kernels *k, cl_kernel generic, cl_kernel const variants[5][2],
-                         const op_epilogue *e);
+cl_kernel ops_col_kernel(const ops_kernels *k, cl_kernel generic,
+                         cl_kernel const variants[ACT_COUNT][2], const op_epilogue *e);
 /* Enqueue column kernel KK over C columns in the form ops_init chose. */
-void ops_launch_cols(cl_runtime *rt, const ops_kernels *k, cl_kernel kk, int C);
+void ops_launch_cols_at(cl_runtime *rt, const ops_kernels *k, cl_kernel kk, int C, const char *file,
+                        int line);
+#define ops_launch_cols(rt, k, kk, C) ops_launch_cols_at((rt), (k), (kk), (C), __FILE__, __LINE__)
 
 /* Where a batch's rows are read from: row i of the batch is row perm[start + i] of the
    source buffer (perm NULL: row start + i). A NULL op_rows pointer: row i of the buffer. */
@@ -98,12 +111,22 @@ typedef struct {
 /* Whether a backward kernel over C columns can run the loss first (the CPU vector forms,
    with C <= OPS_LOSS_SMALL_C: one work-item does it all). */
 bool ops_can_fuse_loss(const ops_kernels *k, int C);
-/* Internal to the ops_*.c files: the loss arguments of a vector-form backward kernel from
-   index first (loss NULL: none). */
-void ops_set_loss(cl_kernel kernel, cl_uint first, const op_loss *loss);
+/* Internal to the ops_*.c files: the loss arguments of a vector-form backward kernel
+   (loss NULL: none). */
+void ops_arg_loss(karg_cursor *a, const op_loss *loss);
 
 /* --- Linear (ops_linear.c) ---
-   h = x W^T with W at params[w_off] ([out][in] row-major); bias added by
+   The GEMMs a Linear runs in a training step, in one place: the launchers below run them,
+   cltrain bench and cltrain tune time them. */
+typedef enum { LINEAR_GEMM_FORWARD, LINEAR_GEMM_DW, LINEAR_GEMM_DX, LINEAR_GEMM_COUNT } linear_gemm;
+/* forward: h[rows][out] = x[rows][in] Wt[in][out]; dW[out][in] = dh^T x; dx[rows][in] = dh W */
+gemm_shape linear_gemm_shape(linear_gemm which, size_t rows, size_t in, size_t out);
+/* The GEMMs of layer L of M (a Linear) in a step of ROWS rows into out: forward, dW, and dX
+   unless no layer before it has parameters (the net computes no input gradient there).
+   Returns their count (2 or 3); 0 for another layer. */
+int linear_step_gemms(const model_spec *m, int l, size_t rows, gemm_shape out[LINEAR_GEMM_COUNT]);
+
+/* h = x W^T with W at params[w_off] ([out][in] row-major); bias added by
    op_bias_act_forward or by the following batch norm. */
 void op_linear_forward(cl_runtime *rt, int rows, int in, int out, cl_mem x, cl_mem params,
                        size_t w_off, cl_mem h);
@@ -161,7 +184,7 @@ void op_pointwise_forward(cl_runtime *rt, const ops_kernels *k, int n, cl_mem x,
 void op_pointwise_backward(cl_runtime *rt, const ops_kernels *k, int n, cl_mem dz, cl_mem saved,
                            cl_mem dx, const op_epilogue *e);
 /* The dropout mask of e for STEP over n elements (no-op without dropout). */
-#define OPS_DROP_PER_ITEM 32 /* mask bytes per work-item (DROP_PER_ITEM, kernels/dropout.cl) */
+#define OPS_DROP_PER_ITEM 32 /* mask bytes per work-item (-D DROP_PER_ITEM, kernels/dropout.cl) */
 void op_dropout_mask(cl_runtime *rt, const ops_kernels *k, const op_epilogue *e, int n, uint64_t step);
 
 /* --- Softmax cross-entropy (ops_loss.c) ---
@@ -178,20 +201,23 @@ enum {
   OPS_METRIC_CORRECT_HI = 5,
   OPS_METRICS_WORDS = 8
 };
-#define OPS_LOSS_SMALL_C 8 /* training with up to this many classes runs kernels/loss.cl's small form */
+#define OPS_LOSS_SMALL_C 8 /* training with up to this many classes runs kernels/loss.cl's small
+                              form (-D LOSS_SMALL_C) */
 void op_softmax_xent(cl_runtime *rt, const ops_kernels *k, int rows, int C, cl_mem logits,
                      cl_mem labels, const op_rows *label_rows, cl_mem dlogits, cl_mem metrics,
                      cl_mem confusion);
-/* Internal to the ops_*.c files: set the 3 row-source arguments (perm, start, use_perm)
-   from index first. */
-void ops_set_rows(cl_kernel kernel, cl_uint first, const op_rows *r);
+/* Internal to the ops_*.c files: the 3 row-source arguments (perm, start, use_perm). */
+void ops_arg_rows(karg_cursor *a, const op_rows *r);
 
-/* --- Optimizer (ops_optim.c): one launch over n parameters; state holds 2n floats ---
+/* --- Optimizer (ops_optim.c): one launch over n parameters of the optimizer that
+   ops_init_optimizer built (o->kind must be it); state holds
+   optim_state_per_param(o->kind) * n floats ---
    With params_t and tmap (both NULL: none), every updated parameter i with
    tmap[i] != OPS_NO_MIRROR is also written to params_t[tmap[i]]: the net keeps the Linear
    weights transposed there for the forward GEMMs (see ops_weight_mirror_map). */
 #define OPS_NO_MIRROR 0xffffffffu
-#define OPS_OPT_VEC_WG 1 /* work-items per group of the optimizer's vector form */
+#define OPS_OPT_VEC_WG 1    /* work-items per group of the optimizer's vector form */
+#define OPS_OPT_PER_ITEM 16 /* parameters per work-item of that form (-D OPT_PER_ITEM) */
 void op_optimizer_step(cl_runtime *rt, const ops_kernels *k, size_t n, cl_mem params, cl_mem grads,
                        cl_mem state, const optim_config *o, uint64_t step, cl_mem params_t,
                        cl_mem tmap);
@@ -204,7 +230,7 @@ void ops_weight_mirror_map(const model_spec *m, uint32_t *tmap);
 void op_gather(cl_runtime *rt, const ops_kernels *k, int rows, int W, cl_mem x_all, cl_mem y_all,
                cl_mem perm, size_t start, cl_mem x, cl_mem y);
 
-/* Internal to the ops_*.c files: set the 5 epilogue arguments from index first. */
-void ops_set_epilogue(cl_kernel kernel, cl_uint first, const op_epilogue *e);
+/* Internal to the ops_*.c files: the 5 epilogue arguments. */
+void ops_arg_epilogue(karg_cursor *a, const op_epilogue *e);
 
 #endif

@@ -16,11 +16,44 @@ static size_t fit_local(size_t want, size_t device_max) {
 
 static cl_kernel checked_kernel(cl_runtime *rt, cl_program p, const char *name, size_t local) {
   cl_kernel k = rt_kernel(rt, p, name);
+  if (!k) return NULL;
   size_t max = 0;
-  CL_CHECK(clGetKernelWorkGroupInfo(k, rt->info.device, CL_KERNEL_WORK_GROUP_SIZE, sizeof max, &max, NULL));
-  if (local > max)
-    DIE("kernel %s allows work-groups of %zu on %s, it is built for %zu", name, max, rt->info.name, local);
+  if (CL_CHECK(&rt->err, clGetKernelWorkGroupInfo(k, rt->info.device, CL_KERNEL_WORK_GROUP_SIZE,
+                                                  sizeof max, &max, NULL)) == 0 &&
+      local > max)
+    ERR_RUNTIME(&rt->err, "kernel %s allows work-groups of %zu on %s, it is built for %zu", name, max,
+                rt->info.name, local);
   return k;
+}
+
+/* The build options of every program: the constants host and kernels share (ops.h), the
+   activation table (model/activation.h) as ACT_LIST(X,M) = X(M,name,id,saves,gates)...,
+   then EXTRA. One place, so no kernel mirrors a host constant by hand. False when they do
+   not fit in n bytes. */
+static bool program_options(char *out, size_t n, const char *extra) {
+  size_t len = (size_t)snprintf(
+      out, n,
+      "-DVEC_GROUP=%d -DDROP_PER_ITEM=%d -DLOSS_SMALL_C=%d -DOPT_PER_ITEM=%du -DNO_MIRROR=%uu "
+      "-DM_LOSS_SUM=%d -DM_LOSS_COMP=%d -DM_LAST_LOSS=%d -DM_LAST_CORRECT=%d -DM_CORRECT_LO=%d "
+      "-DM_CORRECT_HI=%d -DACT_LIST(X,M)=",
+      OPS_VEC_GROUP, OPS_DROP_PER_ITEM, OPS_LOSS_SMALL_C, OPS_OPT_PER_ITEM, OPS_NO_MIRROR,
+      OPS_METRIC_LOSS_SUM, OPS_METRIC_LOSS_COMP, OPS_METRIC_LAST_LOSS, OPS_METRIC_LAST_CORRECT,
+      OPS_METRIC_CORRECT_LO, OPS_METRIC_CORRECT_HI);
+  for (int a = 0; a < ACT_COUNT && len < n; a++) {
+    const act_info *ai = act_info_of((act_kind)a);
+    len += (size_t)snprintf(out + len, n - len, "X(M,%s,%d,%d,%d)", ai->name, a, (int)ai->saves,
+                            ai->output_gates ? 1 : 0);
+  }
+  return len < n && (size_t)snprintf(out + len, n - len, " %s", extra) < n - len;
+}
+
+cl_program ops_program(cl_runtime *rt, const char *file, const char *extra) {
+  char opts[1024];
+  if (!program_options(opts, sizeof opts, extra)) {
+    ERR_RUNTIME(&rt->err, "build options of kernels/%s exceed %zu bytes", file, sizeof opts);
+    return NULL;
+  }
+  return rt_program(rt, file, opts);
 }
 
 void ops_init(ops_kernels *k, cl_runtime *rt) { ops_init_local(k, rt, 0, 0); }
@@ -40,66 +73,84 @@ void ops_init_local(ops_kernels *k, cl_runtime *rt, size_t col_wg, size_t loss_w
   snprintf(col, sizeof col, "-DWG=%zu", k->col_wg);
   snprintf(loss, sizeof loss, "-DWG=%zu", k->loss_wg);
 
-  cl_program lin = rt_program(rt, "linear.cl", col);
+  cl_program lin = ops_program(rt, "linear.cl", col);
   k->bias_act_fwd = checked_kernel(rt, lin, "bias_act_forward", k->ew_wg);
   k->bias_act_bwd = checked_kernel(rt, lin, "bias_act_backward", k->col_wg);
-  cl_program bn = rt_program(rt, "batchnorm.cl", col);
+  cl_program bn = ops_program(rt, "batchnorm.cl", col);
   k->bn_train_fwd = checked_kernel(rt, bn, "bn_train_forward", k->col_wg);
   k->bn_eval_fwd = checked_kernel(rt, bn, "bn_eval_forward", k->ew_wg);
   k->bn_train_bwd = checked_kernel(rt, bn, "bn_train_backward", k->col_wg);
   /* The vector-form variants, named as kernels/common.cl's EPILOGUE_VARIANTS makes them. */
-  static const char *const act_names[5] = {"none", "relu", "leaky", "sigmoid", "tanh"};
-  for (int a = 0; a < 5 && k->col_vec; a++)
+  for (int a = 0; a < ACT_COUNT && k->col_vec; a++)
     for (int d = 0; d < 2; d++) {
-      char name[64];
-      snprintf(name, sizeof name, "bias_act_backward_vec_%s%d", act_names[a], d);
+      const char *act = act_info_of((act_kind)a)->name;
+      char name[96];
+      snprintf(name, sizeof name, "bias_act_backward_vec_%s%d", act, d);
       k->bias_act_bwd_v[a][d] = checked_kernel(rt, lin, name, 1);
-      snprintf(name, sizeof name, "bn_train_forward_vec_%s%d", act_names[a], d);
+      snprintf(name, sizeof name, "bn_train_forward_vec_%s%d", act, d);
       k->bn_train_fwd_v[a][d] = checked_kernel(rt, bn, name, 1);
-      snprintf(name, sizeof name, "bn_train_backward_vec_%s%d", act_names[a], d);
+      snprintf(name, sizeof name, "bn_train_backward_vec_%s%d", act, d);
       k->bn_train_bwd_v[a][d] = checked_kernel(rt, bn, name, 1);
     }
-  cl_program act = rt_program(rt, "activations.cl", "");
+  cl_program act = ops_program(rt, "activations.cl", "");
   k->pointwise_fwd = checked_kernel(rt, act, "pointwise_forward", k->ew_wg);
   k->pointwise_bwd = checked_kernel(rt, act, "pointwise_backward", k->ew_wg);
-  k->dropout_mask = checked_kernel(rt, rt_program(rt, "dropout.cl", ""), "dropout_mask", k->ew_wg);
-  cl_program lossp = rt_program(rt, "loss.cl", loss);
+  k->dropout_mask = checked_kernel(rt, ops_program(rt, "dropout.cl", ""), "dropout_mask", k->ew_wg);
+  cl_program lossp = ops_program(rt, "loss.cl", loss);
   k->softmax_xent = checked_kernel(rt, lossp, "softmax_xent", k->loss_wg);
   k->softmax_xent_small = checked_kernel(rt, lossp, "softmax_xent_small", k->loss_wg);
   k->softmax_xent_vec = checked_kernel(rt, lossp, "softmax_xent_vec", 1);
-  cl_program opt = rt_program(rt, "optimizer.cl", "");
-  k->optimizer_step = checked_kernel(rt, opt, "optimizer_step", k->ew_wg);
   k->optimizer_vec = !gpu;
-  k->optimizer_step_vec = checked_kernel(rt, opt, "optimizer_step_vec", OPS_OPT_VEC_WG);
-  k->gather_rows = checked_kernel(rt, rt_program(rt, "gather.cl", ""), "gather_rows", k->ew_wg);
+  k->gather_rows = checked_kernel(rt, ops_program(rt, "gather.cl", ""), "gather_rows", k->ew_wg);
 }
 
-cl_kernel ops_col_kernel(const ops_kernels *k, cl_kernel generic, cl_kernel const variants[5][2],
-                         const op_epilogue *e) {
+void ops_init_optimizer(ops_kernels *k, cl_runtime *rt, optim_kind kind) {
+  const char *name = optim_kind_name(kind);
+  if (!name) {
+    ERR_RUNTIME(&rt->err, "optimizer kind %d out of range", (int)kind);
+    return;
+  }
+  cl_kernel *old[] = {&k->optimizer_step, &k->optimizer_step_vec};
+  for (int i = 0; i < 2; i++) {
+    if (*old[i]) clReleaseKernel(*old[i]);
+    *old[i] = NULL;
+  }
+  char opt_name[64];
+  snprintf(opt_name, sizeof opt_name, "-DOPT_%s", name);
+  cl_program opt = ops_program(rt, "optimizer.cl", opt_name);
+  k->optimizer_step = checked_kernel(rt, opt, "optimizer_step", k->ew_wg);
+  k->optimizer_step_vec = checked_kernel(rt, opt, "optimizer_step_vec", OPS_OPT_VEC_WG);
+  k->optimizer = kind;
+}
+
+cl_kernel ops_col_kernel(const ops_kernels *k, cl_kernel generic,
+                         cl_kernel const variants[ACT_COUNT][2], const op_epilogue *e) {
   if (!k->col_vec) return generic;
   const int a = (int)e->act;
-  if (a < 0 || a > 4) DIE("epilogue activation %d out of range", a);
+  if (a < 0 || a >= ACT_COUNT) return NULL; /* setting its arguments records the error */
   return variants[a][op_epilogue_drops(e) ? 1 : 0];
 }
 
-void ops_launch_cols(cl_runtime *rt, const ops_kernels *k, cl_kernel kk, int C) {
-  if (k->col_vec) rt_launch1d(rt, kk, ((size_t)C + OPS_VEC_GROUP - 1) / OPS_VEC_GROUP, 1);
-  else rt_launch1d(rt, kk, (size_t)C * k->col_wg, k->col_wg);
+void ops_launch_cols_at(cl_runtime *rt, const ops_kernels *k, cl_kernel kk, int C, const char *file,
+                        int line) {
+  if (k->col_vec) rt_launch1d_at(rt, kk, ((size_t)C + OPS_VEC_GROUP - 1) / OPS_VEC_GROUP, 1, file, line);
+  else rt_launch1d_at(rt, kk, (size_t)C * k->col_wg, k->col_wg, file, line);
 }
 
 void ops_free(ops_kernels *k) {
   cl_kernel *all[] = {&k->bias_act_fwd, &k->bias_act_bwd, &k->bn_train_fwd, &k->bn_eval_fwd,
                       &k->bn_train_bwd, &k->pointwise_fwd, &k->pointwise_bwd, &k->dropout_mask, &k->softmax_xent, &k->softmax_xent_small, &k->softmax_xent_vec,
                       &k->optimizer_step, &k->optimizer_step_vec, &k->gather_rows};
+  /* clReleaseKernel fails only for an invalid kernel, which cannot be here. */
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
-    if (*all[i]) CL_CHECK(clReleaseKernel(*all[i]));
+    if (*all[i]) clReleaseKernel(*all[i]);
     *all[i] = NULL;
   }
-  for (int a = 0; a < 5; a++)
+  for (int a = 0; a < ACT_COUNT; a++)
     for (int d = 0; d < 2; d++) {
       cl_kernel *v[] = {&k->bias_act_bwd_v[a][d], &k->bn_train_fwd_v[a][d], &k->bn_train_bwd_v[a][d]};
       for (int j = 0; j < 3; j++) {
-        if (*v[j]) CL_CHECK(clReleaseKernel(*v[j]));
+        if (*v[j]) clReleaseKernel(*v[j]);
         *v[j] = NULL;
       }
     }
@@ -124,29 +175,18 @@ bool dropout_keep(uint64_t seed, uint64_t step, uint32_t layer, uint32_t idx, ui
 bool op_epilogue_drops(const op_epilogue *e) { return e->mask && dropout_threshold(e->drop_p) != 0; }
 
 bool op_epilogue_needs_saved(const op_epilogue *e) {
-  if (e->act == ACT_LEAKY_RELU && e->slope < 0.0f) return true;
+  if (act_saves_input(e->act, e->slope)) return true;
   /* ReLU then dropout: the output z = keep ? relu(v) * scale : 0 is > 0 exactly where the
-     gradient passes, so z serves as the saved value */
-  return e->act != ACT_NONE && e->act != ACT_RELU && dropout_threshold(e->drop_p) != 0;
+     gradient passes (output_gates), so z serves as the saved value */
+  const act_info *a = act_info_of(e->act);
+  return a && a->saves != ACT_SAVES_NOTHING && !a->output_gates && dropout_threshold(e->drop_p) != 0;
 }
 
-act_kind act_of_layer(layer_kind kind) {
-  switch (kind) {
-    case LAYER_RELU: return ACT_RELU;
-    case LAYER_LEAKY_RELU: return ACT_LEAKY_RELU;
-    case LAYER_SIGMOID: return ACT_SIGMOID;
-    case LAYER_TANH: return ACT_TANH;
-    default: return ACT_NONE;
-  }
-}
-
-void ops_set_epilogue(cl_kernel kernel, cl_uint first, const op_epilogue *e) {
-  const cl_int act = (cl_int)e->act, has_drop = op_epilogue_drops(e);
-  const cl_float slope = e->slope, scale = has_drop ? dropout_scale(e->drop_p) : 1.0f;
-  const cl_mem mask = has_drop ? e->mask : NULL;
-  KARG(kernel, first + 0, act);
-  KARG(kernel, first + 1, slope);
-  KARG(kernel, first + 2, has_drop);
-  KARG(kernel, first + 3, scale);
-  KARG(kernel, first + 4, mask);
+void ops_arg_epilogue(karg_cursor *a, const op_epilogue *e) {
+  const bool has_drop = op_epilogue_drops(e);
+  karg_int(a, (cl_int)e->act);
+  karg_float(a, e->slope);
+  karg_int(a, has_drop);
+  karg_float(a, has_drop ? dropout_scale(e->drop_p) : 1.0f);
+  karg_mem(a, has_drop ? e->mask : NULL);
 }

@@ -24,8 +24,6 @@ int figure_begin(figure *f, const char *out_dir, const char *prefix, const char 
    warn once and keep the CSV only). Frees the figure. PLOT_* status. */
 int figure_finish(plotter *p, figure *f, const char *script, int width, int height,
                   char *err, size_t errlen);
-/* Give up on a figure: close and delete its CSV. */
-void figure_abort(figure *f);
 
 /* Gnuplot literals: a single-quoted string (control characters become spaces) and a
    number (non-finite values become NaN, which gnuplot leaves out of lines). */

@@ -10,10 +10,16 @@
 /* sweep.csv columns that are results, not varied settings. */
 static bool is_result_column(const char *name) {
   static const char *const results[] = {"run_dir", "final_val_acc", "best_val_acc", "train_s",
-                                        "samples_per_s", NULL};
+                                        "samples_per_s", "status", "error", NULL};
   for (const char *const *r = results; *r; r++)
     if (strcmp(name, *r) == 0) return true;
   return false;
+}
+
+/* A point that failed has nothing to draw (older sweep.csv files have no status). */
+static bool row_failed(const csv_table *t, size_t r) {
+  int c = csv_col(t, "status");
+  return c >= 0 && strcmp(csv_cell(t, r, (size_t)c), "failed") == 0;
 }
 
 static int batch_column(const csv_table *t) {
@@ -69,7 +75,7 @@ int plot_time_vs_batch(plotter *p, const char *out_dir, const char *prefix, cons
   bool has_rate = csv_col(&t, "samples_per_s") >= 0;
   if (has_rate && csv_numbers(&t, "samples_per_s", &rate, err, errlen) != 0) goto done;
   for (size_t r = 0; r < t.nrows; r++)
-    if (!(batch[r] >= 1)) {
+    if (!row_failed(&t, r) && !(batch[r] >= 1)) {
       seterr(err, errlen, "%s:%zu: batch size %s is not positive", sweep_csv, t.lines[r],
              csv_cell(&t, r, (size_t)bc));
       goto done;
@@ -79,6 +85,8 @@ int plot_time_vs_batch(plotter *p, const char *out_dir, const char *prefix, cons
   char (*group)[256] = xcalloc(t.nrows, sizeof *group);
   size_t *group_of = xcalloc(t.nrows, sizeof *group_of), ngroups = 0;
   for (size_t r = 0; r < t.nrows; r++) {
+    group_of[r] = (size_t)-1;
+    if (row_failed(&t, r)) continue;
     char label[256];
     row_label(&t, r, bc, label, sizeof label);
     size_t g = 0;
@@ -163,20 +171,30 @@ int plot_sweep(plotter *p, const char *sweep_dir, const char *out_dir, const cha
   char (*dirs)[4096] = xcalloc(t.nrows, sizeof *dirs);
   char (*labels)[256] = xcalloc(t.nrows, sizeof *labels);
   int rc = PLOT_OK;
+  size_t nruns = 0;
   for (size_t r = 0; r < t.nrows && rc == PLOT_OK; r++) {
+    if (row_failed(&t, r)) continue;
     const char *d = csv_cell(&t, r, rc_col);
-    if (d[0] == '/') snprintf(dirs[r], sizeof dirs[r], "%s", d);
-    else if (path_join(dirs[r], sizeof dirs[r], sweep_dir, d, err, errlen) != 0) rc = PLOT_BAD_INPUT;
-    row_label(&t, r, -1, labels[r], sizeof labels[r]);
-    runs[r] = (plot_run){dirs[r], labels[r][0] ? labels[r] : NULL};
+    if (d[0] == '/') snprintf(dirs[nruns], sizeof dirs[nruns], "%s", d);
+    else if (path_join(dirs[nruns], sizeof dirs[nruns], sweep_dir, d, err, errlen) != 0) rc = PLOT_BAD_INPUT;
+    row_label(&t, r, -1, labels[nruns], sizeof labels[nruns]);
+    runs[nruns] = (plot_run){dirs[nruns], labels[nruns][0] ? labels[nruns] : NULL};
+    nruns++;
+  }
+  if (rc == PLOT_OK && nruns == 0) {
+    seterr(err, errlen, "%s: every run listed failed", path);
+    rc = PLOT_BAD_INPUT;
   }
   char title[300] = "";
   if (rc == PLOT_OK) sweep_title(&t, dirs[0], title, sizeof title);
-  if (rc == PLOT_OK) rc = plot_learning_curves(p, out_dir, prefix, title, runs, t.nrows, err, errlen);
+  if (rc == PLOT_OK) rc = plot_learning_curves(p, out_dir, prefix, title, runs, nruns, err, errlen);
   int bc = batch_column(&t);
   bool batch_varies = false;
-  for (size_t r = 1; bc >= 0 && r < t.nrows; r++)
-    batch_varies |= strcmp(csv_cell(&t, r, (size_t)bc), csv_cell(&t, 0, (size_t)bc)) != 0;
+  for (size_t r = 0, first = (size_t)-1; bc >= 0 && r < t.nrows; r++) {
+    if (row_failed(&t, r)) continue;
+    if (first == (size_t)-1) first = r;
+    batch_varies |= strcmp(csv_cell(&t, r, (size_t)bc), csv_cell(&t, first, (size_t)bc)) != 0;
+  }
   if (rc == PLOT_OK && batch_varies)
     rc = plot_time_vs_batch(p, out_dir, prefix, title, path, err, errlen);
   free(runs);

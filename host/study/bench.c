@@ -6,6 +6,7 @@
 
 #include "cl/gemm.h"
 #include "net/net.h"
+#include "ops/ops.h"
 #include "base/rng.h"
 #include "base/util.h"
 
@@ -66,12 +67,32 @@ static void make_pool(cl_runtime *rt, const model_spec *m, bench_state *s) {
   free(perm);
 }
 
-void bench_train_step(cl_runtime *rt, const model_spec *m, int batch, const bench_options *o,
-                      bench_result *out) {
-  bench_state s = {.rt = rt, .batch = batch};
-  optim_config_default(&s.opt, OPTIM_ADAM, 1e-3f, 0.0f);
-  s.n = net_create(rt, m, batch, 0);
-  make_pool(rt, m, &s);
+/* The state's device buffers and net. */
+static void free_state(bench_state *s) {
+  rt_release(&s->x);
+  rt_release(&s->y);
+  rt_release(&s->perm);
+  if (s->n) net_free(s->n);
+  s->n = NULL;
+}
+
+/* A net for M at BATCH with Adam, and the pool of rows its batches are drawn from. */
+static int open_state(bench_state *s, cl_runtime *rt, const model_spec *m, int batch, error *err) {
+  *s = (bench_state){.rt = rt, .batch = batch};
+  optim_config_default(&s->opt, OPTIM_ADAM, 1e-3f, 0.0f);
+  s->n = net_create(rt, m, batch, 0, err);
+  if (!s->n || net_use_optimizer(s->n, s->opt.kind, err)) {
+    free_state(s);
+    return -1;
+  }
+  make_pool(rt, m, s);
+  return 0;
+}
+
+int bench_train_step(cl_runtime *rt, const model_spec *m, int batch, const bench_options *o, bench_result *out,
+                     error *err) {
+  bench_state s;
+  if (open_state(&s, rt, m, batch, err)) return -1;
   net_metrics met;
 
   /* Warm-up: compiles every CLBlast program this shape needs; then a short timed run
@@ -86,7 +107,10 @@ void bench_train_step(cl_runtime *rt, const model_spec *m, int batch, const benc
   long steps = per_step > 0 ? (long)(o->rep_seconds / per_step) : 1000;
   if (steps < 10) steps = 10;
   if (steps > 1000000) steps = 1000000;
-  net_take_metrics(s.n, &met, NULL);
+  if (net_take_metrics(s.n, &met, NULL, err)) {
+    free_state(&s);
+    return -1;
+  }
 
   double *rates = xmalloc((size_t)o->reps * sizeof *rates);
   unsigned long launches = rt->launches, gemms = rt->gemm_calls;
@@ -100,7 +124,11 @@ void bench_train_step(cl_runtime *rt, const model_spec *m, int batch, const benc
   double total_steps = (double)steps * o->reps;
   out->launches_per_step = (double)(rt->launches - launches) / total_steps;
   out->gemm_calls_per_step = (double)(rt->gemm_calls - gemms) / total_steps;
-  net_take_metrics(s.n, &met, NULL);
+  if (net_take_metrics(s.n, &met, NULL, err)) {
+    free(rates);
+    free_state(&s);
+    return -1;
+  }
   out->final_loss = met.count ? met.loss_sum / (double)met.count : NAN;
 
   qsort(rates, (size_t)o->reps, sizeof *rates, cmp_double);
@@ -112,10 +140,8 @@ void bench_train_step(cl_runtime *rt, const model_spec *m, int batch, const benc
                                    : 0.5 * (rates[o->reps / 2 - 1] + rates[o->reps / 2]);
   out->step_us = 1e6 * batch / out->samples_per_s;
   free(rates);
-  rt_release(&s.x);
-  rt_release(&s.y);
-  rt_release(&s.perm);
-  net_free(s.n);
+  free_state(&s);
+  return 0;
 }
 
 /* Steps cut after phase LAST (0 gather, 1 forward, 2 loss, 3 backward, 4 optimizer). */
@@ -165,40 +191,26 @@ typedef struct {
   int calls;
 } gemm_ctx;
 
-/* The GEMMs of one training step with the net's shapes and transpositions (ops_linear.c):
-   forward x Wt, weight gradient dY^T X, input gradient dY W unless nothing before the
-   Linear has parameters. */
+/* The GEMMs of one training step with the net's shapes and transpositions
+   (linear_step_gemms, ops/ops.h). */
 static void gemm_steps(void *ctx, long steps) {
   gemm_ctx *g = ctx;
   g->calls = 0;
   for (long i = 0; i < steps; i++) {
-    bool params_before = false;
     for (int l = 0; l < g->m->n_layers; l++) {
-      const layer_spec *L = &g->m->layers[l];
-      if (L->kind != LAYER_LINEAR) {
-        params_before = params_before || L->kind == LAYER_BATCHNORM;
-        continue;
-      }
-      const size_t B = (size_t)g->batch, in = (size_t)L->in, out = (size_t)L->out;
-      gemm(g->rt, false, false, B, out, in, 1.0f, g->a, 0, in, g->b, 0, out, 0.0f, g->c, 0, out);
-      gemm(g->rt, true, false, out, in, B, 1.0f, g->a, 0, out, g->b, 0, in, 0.0f, g->c, 0, in);
-      g->calls += 2;
-      if (params_before) {
-        gemm(g->rt, false, false, B, in, out, 1.0f, g->a, 0, out, g->b, 0, in, 0.0f, g->c, 0, in);
-        g->calls++;
-      }
-      params_before = true;
+      gemm_shape s[LINEAR_GEMM_COUNT];
+      const int n = linear_step_gemms(g->m, l, (size_t)g->batch, s);
+      for (int j = 0; j < n; j++) gemm_shaped(g->rt, &s[j], g->a, 0, g->b, 0, g->c, 0);
+      g->calls += n;
     }
     if (i % 4 == 3) rt_finish(g->rt); /* a queue as deep as a training step's */
   }
 }
 
-void bench_step_breakdown(cl_runtime *rt, const model_spec *m, int batch, const bench_options *o,
-                          bench_breakdown *out) {
-  bench_state s = {.rt = rt, .batch = batch};
-  optim_config_default(&s.opt, OPTIM_ADAM, 1e-3f, 0.0f);
-  s.n = net_create(rt, m, batch, 0);
-  make_pool(rt, m, &s);
+int bench_step_breakdown(cl_runtime *rt, const model_spec *m, int batch, const bench_options *o,
+                         bench_breakdown *out, error *err) {
+  bench_state s;
+  if (open_state(&s, rt, m, batch, err)) return -1;
   run_steps(&s, o->warmup_steps);
   rt_finish(rt);
   /* about rep_seconds per repetition of the full step */
@@ -221,11 +233,9 @@ void bench_step_breakdown(cl_runtime *rt, const model_spec *m, int batch, const 
   out->optimizer_us = fmax(0, prefix[4] - prefix[3]);
   out->step_us = prefix[4];
   net_metrics met;
-  net_take_metrics(s.n, &met, NULL);
-  rt_release(&s.x);
-  rt_release(&s.y);
-  rt_release(&s.perm);
-  net_free(s.n);
+  const int failed = net_take_metrics(s.n, &met, NULL, err);
+  free_state(&s);
+  if (failed) return -1;
 
   /* the GEMMs alone, on scratch buffers big enough for every operand */
   size_t elems = 1;
@@ -245,4 +255,5 @@ void bench_step_breakdown(cl_runtime *rt, const model_spec *m, int batch, const 
   rt_release(&g.a);
   rt_release(&g.b);
   rt_release(&g.c);
+  return rt_status(rt, err);
 }

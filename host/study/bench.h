@@ -1,4 +1,4 @@
-/* Steady-state throughput of a full training step (cltrain bench, SPEC section 8).
+/* Steady-state throughput of a full training step (README.md "cltrain bench").
 
    One measurement: a net for MODEL at batch BATCH on an open runtime, a resident pool of
    random rows on the device gathered through a shuffled permutation as training does, then
@@ -33,8 +33,9 @@ typedef struct {
   double final_loss;             /* mean loss of the last repetition (a sanity check) */
 } bench_result;
 
-void bench_train_step(cl_runtime *rt, const model_spec *m, int batch, const bench_options *o,
-                      bench_result *out);
+/* 0, or -1 with ERR (the device failed). */
+int bench_train_step(cl_runtime *rt, const model_spec *m, int batch, const bench_options *o, bench_result *out,
+                     error *err);
 
 /* Where a step's time goes: each prefix of the step (gather; + forward; + loss;
    + backward; + optimizer = the full step) timed like a step, the differences giving each
@@ -47,7 +48,7 @@ typedef struct {
   int gemm_calls;
 } bench_breakdown;
 
-void bench_step_breakdown(cl_runtime *rt, const model_spec *m, int batch, const bench_options *o,
-                          bench_breakdown *out);
+int bench_step_breakdown(cl_runtime *rt, const model_spec *m, int batch, const bench_options *o,
+                         bench_breakdown *out, error *err);
 
 #endif

@@ -1,4 +1,4 @@
-/* `cltrain lab1`: the experiments of the MASE Lab 1 (SPEC section 7) as four sweeps that
+/* `cltrain lab1`: the experiments of the MASE Lab 1 (README.md "cltrain lab1") as four sweeps that
    share one directory of runs, so a run that two experiments need (jsc-tiny, batch 256,
    lr 1e-5, 20 epochs is in three of them) is trained once:
 
@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "base/error.h"
 #include "data/data.h"
 #include "study/sweep.h"
 #include "train/train_config.h"
@@ -89,9 +90,8 @@ typedef struct {
 int lab1_write_report(const lab1_report_input *in, char *err, size_t errlen);
 
 /* Evaluate RUN_DIR/best.ckpt on the test split of DS (trained with CFG) and write
-   OUT_DIR/confusion.csv. Bad input exits 2; 0 or -1 with err when a file cannot be
-   written. */
+   OUT_DIR/confusion.csv. 0 or -1 with ERR. */
 int lab1_evaluate_best(const train_config *cfg, const dataset *ds, const char *run_dir, const char *out_dir,
-                       lab1_confusion *out, char *err, size_t errlen);
+                       lab1_confusion *out, error *err);
 
 #endif

@@ -1,5 +1,6 @@
 /* Private to the lab report (lab1_report.c: the document; lab1_observe.c: the sentences
-   computed from the numbers). */
+   computed from the numbers; lab1_runs.c: the numbers of each run and their formats,
+   used by both). */
 #ifndef CLTRAIN_LAB1_REPORT_INTERNAL_H
 #define CLTRAIN_LAB1_REPORT_INTERNAL_H
 

@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/util.h"
 #include "model/model.h"
 #include "study/sweep_runs.h"
 #include "train/trainer.h"
-#include "base/util.h"
 
 /* ---- the shared data set ---- */
 
@@ -18,20 +18,21 @@ void sweep_data_free(sweep_data *d) {
   d->loaded = false;
 }
 
+/* The options that decide the data set, one per line (each value is at most
+   TRAIN_PATH_MAX + 64 characters, so the key always fits). */
 static void data_key(const train_config *cfg, char *key, size_t n) {
   static const train_option opts[] = {TOPT_DATASET, TOPT_DATA, TOPT_VAL_FRACTION, TOPT_SYNTH_SIZE};
   size_t used = 0;
   key[0] = '\0';
-  for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+  for (size_t i = 0; i < sizeof opts / sizeof opts[0] && used < n; i++) {
     char v[TRAIN_PATH_MAX + 64];
     train_config_value_text(cfg, opts[i], v, sizeof v);
     int w = snprintf(key + used, n - used, "%s\n", v);
-    if (w < 0 || (size_t)w >= n - used) DIE("data key too long");
-    used += (size_t)w;
+    used += w > 0 ? (size_t)w : 0;
   }
 }
 
-const dataset *sweep_data_get(sweep_data *d, const train_config *cfg, const char *cmd) {
+const dataset *sweep_data_get(sweep_data *d, const train_config *cfg, const char *cmd, error *err) {
   char key[sizeof d->key];
   data_key(cfg, key, sizeof key);
   if (d->loaded && strcmp(key, d->key) == 0) return &d->ds;
@@ -42,8 +43,11 @@ const dataset *sweep_data_get(sweep_data *d, const train_config *cfg, const char
     printf("%s: loading %s ...\n", cmd, cfg->dataset);
     fflush(stdout);
   }
-  char err[2048];
-  if (dataset_load(cfg->dataset, &opt, &d->ds, err, sizeof err)) die_usage("%s: %s", cmd, err);
+  char msg[2048];
+  if (dataset_load(cfg->dataset, &opt, &d->ds, msg, sizeof msg)) {
+    ERR_USAGE(err, "%s", msg);
+    return NULL;
+  }
   memcpy(d->key, key, sizeof key);
   d->loaded = true;
   return &d->ds;
@@ -51,15 +55,14 @@ const dataset *sweep_data_get(sweep_data *d, const train_config *cfg, const char
 
 /* ---- points ---- */
 
-void sweep_point_config(const sweep_spec *s, size_t p, train_config *cfg) {
+int sweep_point_config(const sweep_spec *s, size_t p, train_config *cfg, error *err) {
   *cfg = *s->base;
-  char err[512];
-  if (sweep_grid_apply(s->grid, p, cfg, err, sizeof err)) DIE("%s", err);
+  char msg[512];
+  if (sweep_grid_apply(s->grid, p, cfg, msg, sizeof msg)) return ERR_USAGE(err, "%s", msg);
   const char *runs = s->runs_dir ? s->runs_dir : s->dir;
-  if (train_config_set_opt(cfg, TOPT_PROJECT_DIR, runs, err, sizeof err)) die_usage("%s: %s", s->cmd, err);
+  if (train_config_set_opt(cfg, TOPT_PROJECT_DIR, runs, msg, sizeof msg)) return ERR_USAGE(err, "%s", msg);
+  return 0;
 }
-
-/* ---- running ---- */
 
 /* The --device spec of point P. */
 static const char *point_device_spec(const sweep_spec *s, size_t p) {
@@ -70,78 +73,136 @@ static const char *point_device_spec(const sweep_spec *s, size_t p) {
   return s->grid->axes[a].values[idx[a]];
 }
 
-/* Every point's model and device, checked before the first run starts. */
-static void check_points(const sweep_spec *s, char (*devices)[256]) {
+/* Bad input of the command line, found before the first run starts: every point's
+   options, model, device and data set. What only fails for one point's run (a batch
+   larger than its training split, a failure while running) is that point's failure. */
+static int check_points(const sweep_spec *s, sweep_data *data, char (*devices)[256], error *err) {
   size_t n = sweep_grid_size(s->grid);
-  char err[2048];
+  char msg[2048];
   for (size_t p = 0; p < n; p++) {
     train_config cfg;
-    sweep_point_config(s, p, &cfg);
+    if (sweep_point_config(s, p, &cfg, err)) return -1;
     model_spec m;
-    if (model_load(cfg.model, &m, err, sizeof err)) die_usage("%s: %s", s->cmd, err);
+    if (model_load(cfg.model, &m, err)) return -1;
     model_free(&m);
     /* Enumerating OpenCL devices is slow: resolve each distinct spec once. */
     size_t same = 0;
     while (same < p && strcmp(point_device_spec(s, same), cfg.device) != 0) same++;
     if (same < p) snprintf(devices[p], sizeof devices[p], "%s", devices[same]);
-    else if (sweep_device_name(cfg.device, devices[p], sizeof devices[p], err, sizeof err))
-      die_usage("%s: --device: %s", s->cmd, err);
-    if (train_config_validate(&cfg, err, sizeof err)) die_usage("%s: %s", s->cmd, err);
+    else if (sweep_device_name(cfg.device, devices[p], sizeof devices[p], msg, sizeof msg))
+      return ERR_USAGE(err, "--device: %s", msg);
+    if (train_config_validate(&cfg, msg, sizeof msg)) return ERR_USAGE(err, "%s", msg);
+    if (!sweep_data_get(data, &cfg, s->cmd, err)) return -1;
   }
+  return 0;
 }
 
-/* Train point P (continuing FOUND when not NULL). Returns the trainer's exit code. */
-static int train_point(const sweep_spec *s, sweep_data *data, const train_config *point, const sweep_found *found,
-                       sweep_result *r) {
-  train_config cfg = *point, resumed;
-  const train_config *run_cfg = &cfg;
+/* Train point P (continuing FOUND when not NULL; its checkpoint is taken over). Returns
+   the run's exit code, or -1 with ERR and R->run_dir naming the run directory when one
+   was made. */
+static int train_point(const sweep_spec *s, sweep_data *data, const train_config *point, sweep_found *found,
+                       sweep_result *r, error *err) {
+  train_config cfg = *point;
+  checkpoint *ckpt = NULL;
   if (found) {
     /* Continue exactly where the run stopped: the checkpoint holds the configuration. */
     cfg.load[0] = '\0';
     cfg.given[TOPT_LOAD] = false;
-    char ckpt[RUN_PATH_MAX];
-    run_path(ckpt, sizeof ckpt, found->dir, "last.ckpt");
-    char err[512];
-    if (train_config_set_opt(&cfg, TOPT_RESUME, ckpt, err, sizeof err)) die_usage("%s: %s", s->cmd, err);
-    train_resolve_resume(&cfg, &resumed);
-    run_cfg = &resumed;
+    char path[RUN_PATH_MAX], msg[512];
+    run_path(path, sizeof path, found->dir, "last.ckpt");
+    if (train_config_set_opt(&cfg, TOPT_RESUME, path, msg, sizeof msg)) {
+      checkpoint_free(&found->ckpt);
+      return ERR_USAGE(err, "%s", msg);
+    }
+    ckpt = &found->ckpt;
   }
-  const dataset *ds = sweep_data_get(data, run_cfg, s->cmd);
+  train_run run;
+  if (train_open(&run, &cfg, ckpt, err)) return -1;
   train_result res;
-  int rc = train_run_with_data(run_cfg, ds, &res);
+  memset(&res, 0, sizeof res);
+  const dataset *ds = sweep_data_get(data, &run.cfg, s->cmd, err);
+  int rc = ds ? train_execute(&run, ds, &res, err) : -1;
+  train_close(&run);
   if (res.run_dir[0]) sweep_read_result(res.run_dir, r);
   return rc;
 }
 
-int sweep_execute(const sweep_spec *s, sweep_data *data, plotter *p, sweep_result *results) {
+/* Point P failed with E: its run directory says so (one is made when the run had none
+   yet), and so does its result. */
+static void record_failure(const sweep_spec *s, size_t p, const train_config *cfg, const error *e, sweep_result *r) {
+  char dir[RUN_PATH_MAX];
+  error ignored = {0};
+  if (r->have_run) snprintf(dir, sizeof dir, "%s", r->run_dir);
+  else if (train_record_failure(cfg, e->msg, dir, sizeof dir, &ignored)) dir[0] = '\0';
+  if (dir[0]) sweep_read_result(dir, r);
+  r->have_run = true;
+  snprintf(r->run_dir, sizeof r->run_dir, "%s", dir);
+  snprintf(r->status, sizeof r->status, "failed");
+  snprintf(r->error, sizeof r->error, "%s", e->msg);
+  char label[512];
+  sweep_point_label(s->grid, p, label, sizeof label);
+  printf("%s: run %zu (%s) failed: %s\n", s->cmd, p + 1, label, e->msg);
+  fflush(stdout);
+}
+
+static void announce(const sweep_spec *s, size_t i, size_t n, const char *label, const char *what, const char *dir) {
+  printf("%s%s: %s%srun %zu of %zu (%s)%s%s\n", s->base->quiet ? "" : "\n", s->cmd, s->label ? s->label : "",
+         s->label ? " " : "", i + 1, n, label, what, dir);
+  fflush(stdout);
+}
+
+/* The sweep's figures, from the points that did not fail. 0, or EXIT_RUNTIME with ERR. */
+static int draw(const sweep_spec *s, plotter *p, error *err) {
+  char msg[RUN_PATH_MAX + 256];
+  int prc = plot_sweep(p, s->dir, NULL, s->figure_prefix, msg, sizeof msg);
+  if (prc == PLOT_BAD_INPUT) {
+    /* The runs are fine; they logged too little to draw (e.g. fewer steps than
+       --log-every-n-steps, or every point failed). */
+    warnf("%s: no figures: %s", s->cmd, msg);
+  } else if (prc != PLOT_OK) {
+    ERR_RUNTIME(err, "figures: %s", msg);
+    return EXIT_RUNTIME;
+  }
+  return EXIT_OK;
+}
+
+static void summary_line(const sweep_spec *s, size_t n, size_t reused, size_t diverged, size_t failed) {
+  char csv[RUN_PATH_MAX];
+  run_path(csv, sizeof csv, s->dir, "sweep.csv");
+  printf("%s: %zu run%s (%zu trained now, %zu done before)%s%s; wrote %s\n", s->cmd, n, n == 1 ? "" : "s",
+         n - reused, reused, diverged ? " - some diverged, see their summary.json" : "",
+         failed ? " - some failed, see sweep.csv" : "", csv);
+}
+
+int sweep_execute(const sweep_spec *s, sweep_data *data, plotter *p, sweep_result *results, error *err) {
   size_t n = sweep_grid_size(s->grid);
   sweep_result *own = NULL;
   if (!results) results = own = xcalloc(n, sizeof *results);
   memset(results, 0, n * sizeof *results);
   char (*devices)[256] = xcalloc(n, sizeof *devices);
-  check_points(s, devices);
-  char err[RUN_PATH_MAX + 256];
-  /* Each point's batch must fit its data set: checked (the data loaded) before any run. */
-  for (size_t i = 0; i < n; i++) {
-    train_config cfg;
-    sweep_point_config(s, i, &cfg);
-    if (train_check_data(&cfg, sweep_data_get(data, &cfg, s->cmd), err, sizeof err)) die_usage("%s: %s", s->cmd, err);
-  }
   const char *runs_dir = s->runs_dir ? s->runs_dir : s->dir;
-  if (make_dirs(s->dir, err, sizeof err) || make_dirs(runs_dir, err, sizeof err)) die_usage("%s: %s", s->cmd, err);
-  bool quiet = s->base->quiet;
+  char msg[RUN_PATH_MAX + 256];
+  int rc = check_points(s, data, devices, err);
+  if (rc == 0 && (make_dirs(s->dir, msg, sizeof msg) || make_dirs(runs_dir, msg, sizeof msg)))
+    rc = ERR_USAGE(err, "%s", msg);
+  if (rc) {
+    free(devices);
+    free(own);
+    return -1;
+  }
   printf("%s: %s%s%zu run%s in %s\n", s->cmd, s->label ? s->label : "", s->label ? ": " : "", n,
          n == 1 ? "" : "s", s->dir);
-  int rc = EXIT_OK;
-  size_t diverged = 0, reused = 0;
-  for (size_t i = 0; i < n; i++) {
+  size_t diverged = 0, reused = 0, failed = 0, i = 0;
+  char first_failure[1100] = "";
+  for (; i < n && rc == EXIT_OK; i++) {
     train_config cfg;
-    sweep_point_config(s, i, &cfg);
+    sweep_point_config(s, i, &cfg, err); /* checked above */
     char label[512];
     sweep_point_label(s->grid, i, label, sizeof label);
     sweep_found found;
     bool have = sweep_find_run(runs_dir, &cfg, devices[i], &found);
     if (have && sweep_status_done(found.status)) {
+      checkpoint_free(&found.ckpt);
       sweep_read_result(found.dir, &results[i]);
       results[i].reused = true;
       reused++;
@@ -149,43 +210,36 @@ int sweep_execute(const sweep_spec *s, sweep_data *data, plotter *p, sweep_resul
              s->label ? " " : "", i + 1, n, label, found.status, found.dir);
       fflush(stdout);
     } else {
-      if (!quiet || s->announce) {
-        printf("%s%s: %s%srun %zu of %zu (%s)%s%s\n", quiet ? "" : "\n", s->cmd, s->label ? s->label : "",
-               s->label ? " " : "", i + 1, n, label, have ? ": continuing " : "", have ? found.dir : "");
-        fflush(stdout);
-      }
-      int code = train_point(s, data, &cfg, have ? &found : NULL, &results[i]);
-      if (code == EXIT_SIGINT || code == EXIT_SIGTERM) {
+      if (!s->base->quiet || s->announce) announce(s, i, n, label, have ? ": continuing " : "", have ? found.dir : "");
+      error point_err = {0};
+      int code = train_point(s, data, &cfg, have ? &found : NULL, &results[i], &point_err);
+      if (code < 0) {
+        record_failure(s, i, &cfg, &point_err, &results[i]);
+        if (!failed) snprintf(first_failure, sizeof first_failure, "run %zu (%s): %s", i + 1, label, point_err.msg);
+        failed++;
+        if (s->fail_fast) rc = EXIT_RUNTIME;
+      } else if (code == EXIT_SIGINT || code == EXIT_SIGTERM) {
         rc = code;
       } else if (code != EXIT_OK) {
         diverged++;
       }
     }
-    if (sweep_write_csv(s, results, err, sizeof err)) {
-      fprintf(stderr, "cltrain: error: %s: %s\n", s->cmd, err);
-      rc = EXIT_RUNTIME;
-    }
-    if (rc != EXIT_OK) break;
+    if (sweep_write_csv(s, results, err)) rc = EXIT_RUNTIME;
   }
   if (rc == EXIT_SIGINT || rc == EXIT_SIGTERM) {
     fprintf(stderr, "cltrain: %s: stopped; %s\n", s->cmd,
             s->stop_hint ? s->stop_hint : "run the same command again (same --out) to continue where it left off");
+  } else if (failed && s->fail_fast) {
+    fprintf(stderr, "cltrain: %s: stopped at the first failed run (--fail-fast); %zu of %zu not run\n", s->cmd,
+            n - i, n);
   } else if (rc == EXIT_OK) {
-    char csv[RUN_PATH_MAX];
-    run_path(csv, sizeof csv, s->dir, "sweep.csv");
-    printf("%s: %zu run%s (%zu trained now, %zu done before)%s; wrote %s\n", s->cmd, n, n == 1 ? "" : "s",
-           n - reused, reused, diverged ? " - some diverged, see their summary.json" : "", csv);
-    if (!s->no_plot) {
-      int prc = plot_sweep(p, s->dir, NULL, s->figure_prefix, err, sizeof err);
-      if (prc == PLOT_BAD_INPUT) {
-        /* The runs are fine; they logged too little to draw (e.g. fewer steps than
-           --log-every-n-steps). */
-        warnf("%s: no figures: %s", s->cmd, err);
-      } else if (prc != PLOT_OK) {
-        fprintf(stderr, "cltrain: error: %s: figures: %s\n", s->cmd, err);
-        rc = EXIT_RUNTIME;
-      }
-    }
+    summary_line(s, n, reused, diverged, failed);
+    if (!s->no_plot) rc = draw(s, p, err);
+  }
+  if (failed && rc != EXIT_SIGINT && rc != EXIT_SIGTERM) {
+    error_clear(err); /* the failed points say more than what came of them later */
+    error_set(err, EXIT_RUNTIME, "%zu of %zu runs failed (see sweep.csv); %s", failed, n, first_failure);
+    rc = EXIT_RUNTIME;
   }
   fflush(stdout);
   free(devices);

@@ -23,7 +23,7 @@ void sweep_point_label(const sweep_grid *g, size_t p, char *buf, size_t n) {
   }
 }
 
-static double summary_number(const char *dir, const char *key) {
+double sweep_summary_number(const char *dir, const char *key) {
   char v[64], err[512];
   double x;
   if (plot_run_setting(dir, key, v, sizeof v, err, sizeof err) || !parse_double(v, -INFINITY, INFINITY, &x))
@@ -38,12 +38,15 @@ void sweep_read_result(const char *dir, sweep_result *r) {
   char err[512];
   if (plot_run_setting(dir, "status", r->status, sizeof r->status, err, sizeof err))
     snprintf(r->status, sizeof r->status, "unknown");
-  r->final_val_acc = summary_number(dir, "final_val_acc");
-  r->best_val_acc = summary_number(dir, "best_val_acc");
-  r->train_s = summary_number(dir, "train_seconds");
-  r->samples_per_s = summary_number(dir, "samples_per_s");
-  r->test_acc = summary_number(dir, "test_acc");
-  double epochs = summary_number(dir, "epochs_run");
+  if (strcmp(r->status, "failed") == 0 &&
+      plot_run_setting(dir, "error", r->error, sizeof r->error, err, sizeof err))
+    r->error[0] = '\0';
+  r->final_val_acc = sweep_summary_number(dir, "final_val_acc");
+  r->best_val_acc = sweep_summary_number(dir, "best_val_acc");
+  r->train_s = sweep_summary_number(dir, "train_seconds");
+  r->samples_per_s = sweep_summary_number(dir, "samples_per_s");
+  r->test_acc = sweep_summary_number(dir, "test_acc");
+  double epochs = sweep_summary_number(dir, "epochs_run");
   r->epochs_run = isfinite(epochs) && epochs > 0 ? (uint64_t)epochs : 0;
 }
 
@@ -52,16 +55,16 @@ static void put_number(FILE *f, double v) {
   else fputs(",nan", f);
 }
 
-int sweep_write_csv(const sweep_spec *s, const sweep_result *results, char *err, size_t errlen) {
+int sweep_write_csv(const sweep_spec *s, const sweep_result *results, error *err) {
   char path[RUN_PATH_MAX], tmp[RUN_PATH_MAX + 8];
   run_path(path, sizeof path, s->dir, "sweep.csv");
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
   FILE *f = fopen(tmp, "w");
-  if (!f) return seterr(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+  if (!f) return ERR_RUNTIME(err, "cannot write %s: %s", tmp, strerror(errno));
   const sweep_grid *g = s->grid;
   fputs("run_dir", f);
   for (int a = 0; a < g->n_axes; a++) fprintf(f, ",%s", g->axes[a].column);
-  fputs(",final_val_acc,best_val_acc,train_s,samples_per_s\n", f);
+  fputs(",final_val_acc,best_val_acc,train_s,samples_per_s,status,error\n", f);
   size_t n = sweep_grid_size(g);
   for (size_t p = 0; p < n; p++) {
     const sweep_result *r = &results[p];
@@ -82,9 +85,13 @@ int sweep_write_csv(const sweep_spec *s, const sweep_result *results, char *err,
     put_number(f, r->best_val_acc);
     put_number(f, r->train_s);
     put_number(f, r->samples_per_s);
+    fputc(',', f);
+    csv_put_field(f, r->status);
+    fputc(',', f);
+    csv_put_field(f, r->error);
     fputc('\n', f);
   }
-  if (fclose(f) != 0 || rename(tmp, path) != 0) return seterr(err, errlen, "cannot write %s: %s", path, strerror(errno));
+  if (fclose(f) != 0 || rename(tmp, path) != 0) return ERR_RUNTIME(err, "cannot write %s: %s", path, strerror(errno));
   return 0;
 }
 

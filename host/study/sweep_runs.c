@@ -4,7 +4,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "train/checkpoint.h"
 #include "plot/plot.h"
 #include "cl/runtime.h"
 #include "base/util.h"
@@ -15,8 +14,10 @@ bool sweep_status_done(const char *status) {
 
 int sweep_device_name(const char *spec, char *name, size_t n, char *err, size_t errlen) {
   device_list list;
-  device_list_get(&list);
-  int idx = device_select(&list, spec && spec[0] ? spec : NULL, err, errlen);
+  error e = {0};
+  if (device_list_get(&list, &e)) return seterr(err, errlen, "%s", e.msg);
+  int idx = device_select(&list, spec && spec[0] ? spec : NULL, &e);
+  if (idx < 0) seterr(err, errlen, "%s", e.msg);
   if (idx >= 0) snprintf(name, n, "%s", list.items[idx].name);
   device_list_free(&list);
   return idx >= 0 ? 0 : -1;
@@ -68,18 +69,23 @@ bool sweep_find_run(const char *runs_dir, const train_config *cfg, const char *d
     if (snprintf(ckpt, sizeof ckpt, "%s/last.ckpt", c.dir) >= (int)sizeof ckpt) continue;
     struct stat st;
     if (stat(ckpt, &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    checkpoint ck;
-    if (checkpoint_read(ckpt, &ck, err, sizeof err)) {
+    if (checkpoint_read(ckpt, &c.ckpt, err, sizeof err)) {
       warnf("sweep: ignoring %s: %s", c.dir, err);
       continue;
     }
-    bool same = sweep_same_run(cfg, device_name, ck.config_text, ck.device_name);
-    c.steps = ck.progress.step;
-    checkpoint_free(&ck);
-    if (!same) continue;
+    c.steps = c.ckpt.progress.step;
+    if (!sweep_same_run(cfg, device_name, c.ckpt.config_text, c.ckpt.device_name)) {
+      checkpoint_free(&c.ckpt);
+      continue;
+    }
     if (plot_run_setting(c.dir, "status", c.status, sizeof c.status, err, sizeof err))
       snprintf(c.status, sizeof c.status, "unknown");
-    if (!found || better(&c, out)) *out = c;
+    if (found && !better(&c, out)) {
+      checkpoint_free(&c.ckpt);
+      continue;
+    }
+    if (found) checkpoint_free(&out->ckpt);
+    *out = c;
     found = true;
   }
   closedir(d);

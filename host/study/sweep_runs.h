@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "train/checkpoint.h"
 #include "train/run_log.h"
 #include "train/train_config.h"
 
@@ -22,6 +23,7 @@ typedef struct {
   char dir[RUN_PATH_MAX];
   char status[32];   /* summary.json "status"; "unknown" when it cannot be read */
   uint64_t steps;    /* optimizer steps held by last.ckpt */
+  checkpoint ckpt;   /* its last.ckpt, read once: continuing the run takes it over */
 } sweep_found;
 
 /* True for the states a run ends in: finished, early-stopped, diverged (re-running a
@@ -38,8 +40,9 @@ bool sweep_same_run(const train_config *cfg, const char *device_name, const char
                     const char *stored_device);
 
 /* Look in RUNS_DIR for the run of CFG on DEVICE_NAME. Prefers a run that is done, then the
-   one furthest along, then the latest name. Returns true and fills OUT when one exists. A
-   missing RUNS_DIR holds no runs. */
+   one furthest along, then the latest name. Returns true and fills OUT (free its
+   checkpoint with checkpoint_free unless taken over) when one exists. A missing
+   RUNS_DIR holds no runs. */
 bool sweep_find_run(const char *runs_dir, const train_config *cfg, const char *device_name, sweep_found *out);
 
 #endif

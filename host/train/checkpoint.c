@@ -355,14 +355,14 @@ void checkpoint_free(checkpoint *c) {
 
 int checkpoint_check_model(const checkpoint *c, const model_spec *m, const char *path, char *err, size_t errlen) {
   model_spec cm;
-  char perr[512];
-  if (model_parse(c->model_text, "checkpoint", c->model_name, &cm, perr, sizeof perr))
-    return seterr(err, errlen, "checkpoint %s: stored model does not parse: %s", path, perr);
+  error perr = {0};
+  if (model_parse(c->model_text, "checkpoint", c->model_name, &cm, &perr))
+    return seterr(err, errlen, "checkpoint %s: stored model does not parse: %s", path, perr.msg);
   bool same = cm.n_layers == m->n_layers && cm.input_width == m->input_width && cm.n_params == m->n_params &&
               cm.n_stats == m->n_stats;
   for (int i = 0; same && i < m->n_layers; i++) {
     const layer_spec *a = &cm.layers[i], *b = &m->layers[i];
-    same = a->kind == b->kind && a->in == b->in && a->out == b->out && a->arg == b->arg;
+    same = a->kind == b->kind && a->act == b->act && a->in == b->in && a->out == b->out && a->arg == b->arg;
   }
   int rc = 0;
   if (!same)

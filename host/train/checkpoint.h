@@ -1,4 +1,4 @@
-/* Checkpoints (SPEC section 6): self-describing, integrity-checked, written atomically.
+/* Checkpoints (layout in docs/FORMATS.md): self-describing, integrity-checked, written atomically.
 
    File layout (little-endian):
      "CLTRCKPT"  8-byte magic

@@ -25,19 +25,20 @@ void device_data_free(device_data *d) {
   }
 }
 
-void evaluate_split(net *n, const device_split *s, int batch, eval_result *out) {
+int evaluate_split(net *n, const device_split *s, int batch, eval_result *out, error *err) {
   memset(out, 0, sizeof *out);
   net_metrics m;
-  net_take_metrics(n, &m, NULL); /* start from clean accumulators */
+  if (net_take_metrics(n, &m, NULL, err) != 0) return -1; /* start from clean accumulators */
   for (size_t start = 0; start < s->rows; start += (size_t)batch) {
     size_t left = s->rows - start;
     int b = left < (size_t)batch ? (int)left : batch;
     net_set_batch(n, s->x, s->y, NULL, start, b);
     net_eval_batch(n, b);
   }
-  net_take_metrics(n, &m, out->confusion);
+  if (net_take_metrics(n, &m, out->confusion, err) != 0) return -1;
   out->count = m.count;
   out->correct = m.correct;
   out->loss = m.count ? m.loss_sum / (double)m.count : 0.0;
   out->acc = m.count ? (double)m.correct / (double)m.count : 0.0;
+  return 0;
 }

@@ -3,9 +3,12 @@
 #ifndef CLTRAIN_EVALUATE_H
 #define CLTRAIN_EVALUATE_H
 
-#include "data/data.h"
-#include "net/net.h"
+#include "base/error.h"
 #include "cl/runtime.h"
+#include "data/data.h"
+#include "model/model.h"
+#include "net/net.h"
+#include "train/checkpoint.h"
 
 typedef struct {
   cl_mem x, y;   /* rows x n_features floats, rows int32 labels */
@@ -27,7 +30,18 @@ typedef struct {
 } eval_result;
 
 /* Forward in evaluation mode over the whole split in batches of at most BATCH rows (the
-   net's max_batch). Resets the net's metric accumulators first. */
-void evaluate_split(net *n, const device_split *s, int batch, eval_result *out);
+   net's max_batch). Resets the net's metric accumulators first. 0, or -1 with ERR (the
+   runtime's first failure). */
+int evaluate_split(net *n, const device_split *s, int batch, eval_result *out, error *err);
+
+/* The weights of checkpoint CK (model M, whose text it holds) on SPLIT, in batches of at
+   most BATCH rows, on the opened device RT: `cltrain test` and lab1's confusion matrix.
+   0, or -1 with ERR (the checkpoint does not hold M's parameters: EXIT_USAGE). */
+int evaluate_checkpoint(cl_runtime *rt, const checkpoint *ck, const model_spec *m, const data_split *split,
+                        long batch, eval_result *out, error *err);
+
+/* confusion.csv (class,g,q,W,Z,t; one row per true class, counts of predicted classes),
+   written through PATH.tmp and a rename. 0 or -1 with ERR. */
+int write_confusion(const char *path, const long counts[JSC_N_CLASSES * JSC_N_CLASSES], error *err);
 
 #endif

@@ -12,9 +12,11 @@
 
 #include "base/util.h"
 
-void run_path(char *buf, size_t len, const char *dir, const char *name) {
+int run_path(char *buf, size_t len, const char *dir, const char *name) {
   int n = snprintf(buf, len, "%s/%s", dir, name);
-  if (n < 0 || (size_t)n >= len) DIE("path too long: %s/%s", dir, name);
+  if (n >= 0 && (size_t)n < len) return 0;
+  buf[0] = '\0';
+  return -1;
 }
 
 void path_dirname(char *buf, size_t len, const char *path) {
@@ -169,17 +171,20 @@ int run_log_resume(run_log *r, const char *dir, uint64_t step, uint64_t epochs, 
   return 0;
 }
 
-void run_log_step(run_log *r, uint64_t step, uint64_t epoch, double loss, double acc, double lr, double elapsed_s) {
+int run_log_step(run_log *r, uint64_t step, uint64_t epoch, double loss, double acc, double lr, double elapsed_s,
+                 error *err) {
   fprintf(r->metrics, "%llu,%llu,%.9g,%.9g,%.9g,%.3f\n", (unsigned long long)step, (unsigned long long)epoch, loss,
           acc, lr, elapsed_s);
-  if (fflush(r->metrics)) DIE("cannot write %s/metrics.csv: %s", r->dir, strerror(errno));
+  if (fflush(r->metrics)) return ERR_RUNTIME(err, "cannot write %s/metrics.csv: %s", r->dir, strerror(errno));
+  return 0;
 }
 
-void run_log_epoch(run_log *r, const epoch_row *e) {
+int run_log_epoch(run_log *r, const epoch_row *e, error *err) {
   fprintf(r->epochs, "%llu,%llu,%.9g,%.9g,%.9g,%.9g,%.9g,%.3f,%.1f\n", (unsigned long long)e->epoch,
           (unsigned long long)e->step, e->train_loss, e->train_acc, e->val_loss, e->val_acc, e->lr, e->epoch_s,
           e->samples_per_s);
-  if (fflush(r->epochs)) DIE("cannot write %s/epochs.csv: %s", r->dir, strerror(errno));
+  if (fflush(r->epochs)) return ERR_RUNTIME(err, "cannot write %s/epochs.csv: %s", r->dir, strerror(errno));
+  return 0;
 }
 
 void run_log_close(run_log *r) {

@@ -1,4 +1,4 @@
-/* The run directory (SPEC section 3): <project-dir>/<model>_<dataset>_<YYYYmmdd-HHMMSS>[-N]/
+/* The run directory (README.md "cltrain train", docs/FORMATS.md): <project-dir>/<model>_<dataset>_<YYYYmmdd-HHMMSS>[-N]/
    with metrics.csv (one row every --log-every-n-steps steps) and epochs.csv (one row per
    finished epoch). Epochs are counted from 0 in both files, as PyTorch Lightning's CSV
    logger does; `step` is the number of optimizer steps done when the row was written.
@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/error.h"
 #include "base/util.h" /* make_dirs */
 
 #define RUN_PATH_MAX 4096
@@ -36,12 +37,16 @@ int run_log_create(run_log *r, const char *project_dir, const char *model, const
    are dropped, so the resumed run neither duplicates nor loses rows. Refused while
    another process has the run open (both lock the directory until run_log_close). */
 int run_log_resume(run_log *r, const char *dir, uint64_t step, uint64_t epochs, char *err, size_t errlen);
-void run_log_step(run_log *r, uint64_t step, uint64_t epoch, double loss, double acc, double lr, double elapsed_s);
-void run_log_epoch(run_log *r, const epoch_row *row);
+/* Append a row and flush it: 0, or -1 with ERR (a full disk). */
+int run_log_step(run_log *r, uint64_t step, uint64_t epoch, double loss, double acc, double lr, double elapsed_s,
+                 error *err);
+int run_log_epoch(run_log *r, const epoch_row *row, error *err);
 void run_log_close(run_log *r);
 
-/* "DIR/NAME" into buf; dies if it does not fit. */
-void run_path(char *buf, size_t len, const char *dir, const char *name);
+/* "DIR/NAME" into buf: 0, or -1 when it does not fit, with BUF empty (so that opening it
+   fails and the message names the problem). Run, sweep and lab directories are made
+   with room for their file names, so most callers need not check. */
+int run_path(char *buf, size_t len, const char *dir, const char *name);
 /* The directory part of PATH ("." when none) into buf. */
 void path_dirname(char *buf, size_t len, const char *path);
 /* Whether run directories can be made under PATH without making anything yet: every

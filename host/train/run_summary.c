@@ -42,6 +42,9 @@ int run_summary_write(const char *path, const run_summary *s, char *err, size_t 
   json_string(f, s->device);
   fprintf(f, ",\n  \"status\": ");
   json_string(f, s->status ? s->status : "unknown");
+  fprintf(f, ",\n  \"error\": ");
+  if (s->error) json_string(f, s->error);
+  else fputs("null", f);
   fprintf(f, ",\n  \"epochs_run\": %llu,\n  \"max_epochs\": %llu,\n  \"steps\": %llu,\n  \"batch_size\": %ld",
           (unsigned long long)s->epochs_run, (unsigned long long)s->max_epochs, (unsigned long long)s->steps,
           s->batch_size);

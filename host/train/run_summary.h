@@ -1,4 +1,4 @@
-/* summary.json of a run (SPEC section 3). Written with one "key": value pair per line so
+/* summary.json of a run (README.md "cltrain train"; keys in docs/FORMATS.md). Written with one "key": value pair per line so
    `cltrain test` can fill in the test results without a JSON library. Unknown values are
    null. */
 #ifndef CLTRAIN_RUN_SUMMARY_H
@@ -13,7 +13,9 @@ typedef struct {
   char dataset[128];
   size_t params;
   char device[256];
-  const char *status;         /* "running", "finished", "early-stopped", "interrupted", "diverged" */
+  const char *status;         /* "running", "finished", "early-stopped", "interrupted", "diverged",
+                                 "failed" */
+  const char *error;          /* "failed": the one-line error (else NULL: null) */
   uint64_t epochs_run, max_epochs, steps;
   long batch_size;
   double learning_rate;

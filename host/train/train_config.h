@@ -1,8 +1,8 @@
-/* Training configuration: every option of `cltrain train` (SPEC section 2) with MASE's
+/* Training configuration: every option of `cltrain train` (README.md "cltrain train") with MASE's
    defaults, strict parsing with getopt_long, the effective-configuration table (name,
    default, override, effective) and a key=value text form stored in checkpoints.
-   `sweep` and `compare` reuse it: they append train_config_long_options() to their own
-   option list, hand unknown ids to train_config_getopt(), and vary values with
+   Every command that takes training options appends train_config_long_options() to its
+   own and hands their ids to train_config_getopt(); sweeps vary values with
    train_config_set(). */
 #ifndef CLTRAIN_TRAIN_CONFIG_H
 #define CLTRAIN_TRAIN_CONFIG_H
@@ -13,7 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "net/net.h"
+#include "base/error.h"
+#include "ops/optimizer.h"
 
 typedef enum { SCHED_COSINE, SCHED_NONE } sched_kind;
 
@@ -94,24 +95,19 @@ int train_config_set_opt(train_config *cfg, train_option opt, const char *value,
 /* Long options of training, NULL-terminated static array (ids TRAIN_OPT_ID_BASE + opt). */
 const struct option *train_config_long_options(void);
 size_t train_config_long_options_count(void);
-/* If ID is a training option id, apply ARG (exit 2 with one line naming CMD and the
-   option on a bad value) and return true; false for other ids. */
-bool train_config_getopt(train_config *cfg, int id, const char *arg, const char *cmd);
+/* True for the getopt ids of training options. */
+bool train_config_is_option_id(int id);
+/* Apply the training option with getopt id ID (a value with the strict checks of
+   train_config_set_opt). 0, or -1 with ERR (EXIT_USAGE naming the option). */
+int train_config_getopt(train_config *cfg, int id, const char *arg, error *err);
 /* The option help block (shared by train, test, sweep, compare). */
 void train_config_print_options_help(FILE *out);
-
-/* Full command-line parse for `cltrain CMD MODEL DATASET [opts]`: positionals and every
-   training option, -h/--help (prints HELP_TEXT then the options, exits 0). Positionals
-   may be omitted only when ALLOW_NO_POSITIONAL (train --resume CKPT). Bad input exits 2. */
-void train_config_parse_cli(train_config *cfg, int argc, char **argv, const char *cmd,
-                            const char *help_text, bool allow_no_positional);
 
 /* Cross-option checks (--load with --resume, ...). 0 or -1 with err. */
 int train_config_validate(const train_config *cfg, char *err, size_t errlen);
 
 /* Effective weight decay: sgd uses MASE's 5e-4 unless --weight-decay was given. */
 double train_config_weight_decay(const train_config *cfg);
-const char *optim_kind_name(optim_kind k);
 const char *sched_kind_name(sched_kind k);
 
 /* The value of OPT as text (buffer of at least 64 + TRAIN_PATH_MAX bytes). */

@@ -38,18 +38,17 @@ static bool changes_result(int opt) {
          opt == TOPT_SCHEDULER || opt == TOPT_EARLY_STOPPING;
 }
 
-void train_resolve_resume(const train_config *cli, train_config *eff) {
-  char err[2048];
-  checkpoint ck;
-  if (checkpoint_read(cli->resume, &ck, err, sizeof err)) die_usage("train: %s", err);
+int train_resolve_resume(const train_config *cli, const checkpoint *ck, train_config *eff, error *err) {
+  char msg[2048];
   train_config_default(eff);
-  if (train_config_from_text(eff, ck.config_text, err, sizeof err))
-    die_usage("train: checkpoint %s: %s", cli->resume, err);
+  if (train_config_from_text(eff, ck->config_text, msg, sizeof msg))
+    return ERR_USAGE(err, "checkpoint %s: %s", cli->resume, msg);
   if (cli->given[TOPT_MODEL]) {
     model_spec m;
-    if (model_load(cli->model, &m, err, sizeof err)) die_usage("train: %s", err);
-    if (checkpoint_check_model(&ck, &m, cli->resume, err, sizeof err)) die_usage("train: %s", err);
+    if (model_load(cli->model, &m, err)) return -1;
+    int bad = checkpoint_check_model(ck, &m, cli->resume, msg, sizeof msg);
     model_free(&m);
+    if (bad) return ERR_USAGE(err, "%s", msg);
   }
   char mine[TRAIN_PATH_MAX + 64], stored[TRAIN_PATH_MAX + 64];
   for (int i = 0; i < TOPT_COUNT; i++) {
@@ -58,12 +57,12 @@ void train_resolve_resume(const train_config *cli, train_config *eff) {
     train_config_value_text(eff, (train_option)i, stored, sizeof stored);
     if (strcmp(mine, stored) == 0) continue;
     if (fixed_on_resume(i) || i == TOPT_LOAD)
-      die_usage("train: --resume: the run of %s has %s '%s'; it cannot continue with '%s'", cli->resume,
-                train_option_name((train_option)i), stored, mine);
+      return ERR_USAGE(err, "--resume: the run of %s has %s '%s'; it cannot continue with '%s'", cli->resume,
+                       train_option_name((train_option)i), stored, mine);
     if (changes_result(i))
       warnf("--resume with a different --%s (%s, was %s): the run will differ from an uninterrupted one",
             train_option_name((train_option)i), mine, stored);
-    if (train_config_set_opt(eff, (train_option)i, mine, err, sizeof err)) die_usage("train: %s", err);
+    if (train_config_set_opt(eff, (train_option)i, mine, msg, sizeof msg)) return ERR_USAGE(err, "%s", msg);
   }
   /* How to show progress is the current command's choice, not the stored run's. */
   eff->quiet = cli->quiet;
@@ -77,5 +76,5 @@ void train_resolve_resume(const train_config *cli, train_config *eff) {
   eff->given[TOPT_RESUME] = true;
   eff->load[0] = '\0';
   eff->given[TOPT_LOAD] = false;
-  checkpoint_free(&ck);
+  return 0;
 }

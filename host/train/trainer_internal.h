@@ -1,5 +1,5 @@
-/* Private to the trainer (trainer.c: setup, checkpoints, summary; trainer_loop.c: the
-   epochs). */
+/* Private to the trainer (trainer.c: setup; trainer_loop.c: the epochs; trainer_save.c:
+   checkpoints, summary and result, used by both). */
 #ifndef CLTRAIN_TRAINER_INTERNAL_H
 #define CLTRAIN_TRAINER_INTERNAL_H
 
@@ -16,10 +16,10 @@
 #define SHUFFLE_STREAM 0x5348554646ull
 
 typedef struct {
-  const train_config *cfg;
+  const train_config *cfg;  /* the opened run's (train_run) */
   const dataset *ds;
-  cl_runtime rt;
-  model_spec model;
+  cl_runtime *rt;
+  const model_spec *model;
   net *net;
   device_data dev;
   run_log log;
@@ -40,14 +40,17 @@ typedef struct {
   uint64_t saved_step;      /* ... written at this step */
 } trainer;
 
-/* Write NAME (last.ckpt, best.ckpt) into the run directory with the current state. */
-void trainer_save_checkpoint(trainer *t, const char *name);
+/* Write NAME (last.ckpt, best.ckpt) into the run directory with the current state.
+   0 or -1 with ERR. */
+int trainer_save_checkpoint(trainer *t, const char *name, error *err);
 /* Result fields from the current state. */
 void trainer_fill_result(const trainer *t, train_status status, train_result *out);
-/* summary.json with STATUS ("running", or train_status_name()). */
-void trainer_write_summary(const trainer *t, const train_result *r, const char *status);
-const char *train_status_name(train_status s);
-/* The epochs: returns the exit code (0, 1 diverged, 130/143 interrupted) and fills OUT. */
-int trainer_loop(trainer *t, train_result *out);
+/* summary.json with STATUS ("running", "failed" or train_status_name()) and, for
+   "failed", the error MESSAGE (else NULL). 0 or -1 with ERR. */
+int trainer_write_summary(const trainer *t, const train_result *r, const char *status, const char *message,
+                          error *err);
+/* The epochs: returns the run's exit code (0, 1 diverged, 130/143 interrupted) with OUT
+   filled, or -1 with ERR. */
+int trainer_loop(trainer *t, train_result *out, error *err);
 
 #endif

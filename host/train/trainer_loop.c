@@ -2,25 +2,28 @@
    three ways out besides finishing: early stopping, interruption, divergence. */
 #include <math.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/interrupt.h"
 #include "train/trainer_internal.h"
 #include "base/util.h"
 
-enum { EPOCH_CONTINUE = -1, EPOCH_STOP_EARLY = -2 };
+/* What run_epoch returns besides an exit code (>= 0) and -1 (failed, with err). */
+enum { EPOCH_CONTINUE = -2, EPOCH_STOP_EARLY = -3 };
 
 /* Read the metrics accumulated on the device since the last read (one blocking read) into
-   the epoch's sums. False when the loss is NaN or infinite. */
-static bool take_metrics(trainer *t, net_metrics *m) {
-  net_take_metrics(t->net, m, NULL);
+   the epoch's sums: 1, 0 when the loss is NaN or infinite, -1 with ERR when the device
+   failed. */
+static int take_metrics(trainer *t, net_metrics *m, error *err) {
+  if (net_take_metrics(t->net, m, NULL, err) != 0) return -1;
   t->st.epoch_loss_sum += m->loss_sum;
   t->st.epoch_correct += (uint64_t)m->correct;
   t->st.epoch_count += (uint64_t)m->count;
-  return isfinite(m->loss_sum) && isfinite(m->last_loss);
+  return isfinite(m->loss_sum) && isfinite(m->last_loss) ? 1 : 0;
 }
 
-static int diverged(trainer *t, const char *what, double value, uint64_t epoch, train_result *out) {
+static int diverged(trainer *t, const char *what, double value, uint64_t epoch, train_result *out, error *err) {
   progress_clear(&t->prog);
   char last[RUN_PATH_MAX];
   run_path(last, sizeof last, t->log.dir, "last.ckpt");
@@ -38,23 +41,25 @@ static int diverged(trainer *t, const char *what, double value, uint64_t epoch, 
             "first checkpoint (try a lower --learning-rate)\n",
             what, value, (unsigned long long)t->st.step, (unsigned long long)epoch + 1, t->cfg->max_epochs);
   trainer_fill_result(t, TRAIN_DIVERGED, out);
-  trainer_write_summary(t, out, train_status_name(TRAIN_DIVERGED));
+  if (trainer_write_summary(t, out, train_status_name(TRAIN_DIVERGED), NULL, err)) return -1;
   return EXIT_RUNTIME;
 }
 
 static int interrupted(trainer *t, int sig, uint64_t epoch, uint64_t batches_done, double epoch_start,
-                       double phase_start, train_result *out) {
+                       double phase_start, train_result *out, error *err) {
   net_metrics m;
-  if (!take_metrics(t, &m)) return diverged(t, "the training loss", m.last_loss, epoch, out);
+  int ok = take_metrics(t, &m, err);
+  if (ok < 0) return -1;
+  if (!ok) return diverged(t, "the training loss", m.last_loss, epoch, out, err);
   double now = now_seconds();
   t->st.epoch_batches = batches_done;
   t->st.epoch_seconds = now - epoch_start;
   t->st.step_seconds += now - phase_start;
   t->st.train_seconds = now - t->session_start;
-  trainer_save_checkpoint(t, "last.ckpt");
+  if (trainer_save_checkpoint(t, "last.ckpt", err)) return -1;
   trainer_fill_result(t, TRAIN_INTERRUPTED, out);
   out->signal = sig;
-  trainer_write_summary(t, out, train_status_name(TRAIN_INTERRUPTED));
+  if (trainer_write_summary(t, out, train_status_name(TRAIN_INTERRUPTED), NULL, err)) return -1;
   progress_clear(&t->prog);
   fprintf(stderr,
           "cltrain: interrupted by %s at step %llu (epoch %llu, batch %llu of %llu); saved %s/last.ckpt\n"
@@ -66,7 +71,7 @@ static int interrupted(trainer *t, int sig, uint64_t epoch, uint64_t batches_don
 
 /* The bookkeeping of a finished epoch: state, log row, checkpoints, summary. */
 static int finish_epoch(trainer *t, uint64_t epoch, double lr, const rng_state *next_rng, double epoch_start,
-                        double phase_end, const eval_result *val, train_result *out) {
+                        double phase_end, const eval_result *val, train_result *out, error *err) {
   train_progress *s = &t->st;
   double end = now_seconds();
   epoch_row row = {
@@ -80,7 +85,7 @@ static int finish_epoch(trainer *t, uint64_t epoch, double lr, const rng_state *
       .epoch_s = end - epoch_start,
       .samples_per_s = (double)t->epoch_samples / (phase_end - epoch_start),
   };
-  run_log_epoch(&t->log, &row);
+  if (run_log_epoch(&t->log, &row, err)) return -1;
   progress_epoch_end(&t->prog, &row);
   s->last_train_loss = row.train_loss;
   s->last_train_acc = row.train_acc;
@@ -104,14 +109,14 @@ static int finish_epoch(trainer *t, uint64_t epoch, double lr, const rng_state *
   } else {
     s->stale_epochs++;
   }
-  trainer_save_checkpoint(t, "last.ckpt");
+  if (trainer_save_checkpoint(t, "last.ckpt", err)) return -1;
   t->have_last = true;
   t->saved_step = s->step;
-  if (best) trainer_save_checkpoint(t, "best.ckpt");
+  if (best && trainer_save_checkpoint(t, "best.ckpt", err)) return -1;
   t->session_epoch_s += row.epoch_s;
   t->session_epochs++;
   trainer_fill_result(t, TRAIN_FINISHED, out);
-  trainer_write_summary(t, out, "running");
+  if (trainer_write_summary(t, out, "running", NULL, err)) return -1;
   if (t->cfg->early_stopping > 0 && s->stale_epochs >= (uint64_t)t->cfg->early_stopping &&
       s->epoch < (uint64_t)t->cfg->max_epochs)
     return EPOCH_STOP_EARLY;
@@ -119,7 +124,7 @@ static int finish_epoch(trainer *t, uint64_t epoch, double lr, const rng_state *
   if (sig) {
     trainer_fill_result(t, TRAIN_INTERRUPTED, out);
     out->signal = sig;
-    trainer_write_summary(t, out, train_status_name(TRAIN_INTERRUPTED));
+    if (trainer_write_summary(t, out, train_status_name(TRAIN_INTERRUPTED), NULL, err)) return -1;
     fprintf(stderr, "cltrain: interrupted by %s after epoch %llu; saved %s/last.ckpt\n",
             sig == SIGTERM ? "SIGTERM" : "SIGINT", (unsigned long long)epoch + 1, t->log.dir);
     return interrupt_exit_code(sig);
@@ -127,7 +132,7 @@ static int finish_epoch(trainer *t, uint64_t epoch, double lr, const rng_state *
   return EPOCH_CONTINUE;
 }
 
-static int run_epoch(trainer *t, uint64_t epoch, train_result *out) {
+static int run_epoch(trainer *t, uint64_t epoch, train_result *out, error *err) {
   const train_config *cfg = t->cfg;
   const size_t n = t->dev.train.rows;
   double lr = train_epoch_lr(cfg, epoch);
@@ -136,7 +141,7 @@ static int run_epoch(trainer *t, uint64_t epoch, train_result *out) {
   /* This epoch's order; the generator state after it is the next epoch's start. */
   rng_state rng = t->st.shuffle_rng;
   rng_permutation(&rng, t->perm, (uint32_t)n);
-  rt_write(&t->rt, t->perm_buf, 0, n * sizeof(uint32_t), t->perm);
+  rt_write(t->rt, t->perm_buf, 0, n * sizeof(uint32_t), t->perm);
 
   double phase_start = now_seconds();
   double epoch_start = phase_start - t->st.epoch_seconds; /* a resumed epoch started earlier */
@@ -150,26 +155,32 @@ static int run_epoch(trainer *t, uint64_t epoch, train_result *out) {
     t->st.samples += (uint64_t)bs;
     if (t->st.step % (uint64_t)cfg->log_every_n_steps == 0) {
       net_metrics m;
-      if (!take_metrics(t, &m)) return diverged(t, "the training loss", m.last_loss, epoch, out);
-      run_log_step(&t->log, t->st.step, epoch, m.last_loss, m.last_acc, lr, now_seconds() - t->session_start);
+      int ok = take_metrics(t, &m, err);
+      if (ok < 0) return -1;
+      if (!ok) return diverged(t, "the training loss", m.last_loss, epoch, out, err);
+      if (run_log_step(&t->log, t->st.step, epoch, m.last_loss, m.last_acc, lr, now_seconds() - t->session_start,
+                       err))
+        return -1;
       progress_metrics(&t->prog, m.last_loss, m.last_acc);
     }
     progress_step(&t->prog, b + 1);
     if (t->signal_at_step == t->st.step) raise(t->signal_kind);
     int sig = interrupt_pending();
-    if (sig) return interrupted(t, sig, epoch, b + 1, epoch_start, phase_start, out);
+    if (sig) return interrupted(t, sig, epoch, b + 1, epoch_start, phase_start, out, err);
   }
   net_metrics m;
-  if (!take_metrics(t, &m)) return diverged(t, "the training loss", m.last_loss, epoch, out);
+  int ok = take_metrics(t, &m, err);
+  if (ok < 0) return -1;
+  if (!ok) return diverged(t, "the training loss", m.last_loss, epoch, out, err);
   double phase_end = now_seconds();
   t->st.step_seconds += phase_end - phase_start;
   eval_result val;
-  evaluate_split(t->net, &t->dev.val, t->eval_batch, &val);
-  if (!isfinite(val.loss)) return diverged(t, "the validation loss", val.loss, epoch, out);
-  return finish_epoch(t, epoch, lr, &rng, epoch_start, phase_end, &val, out);
+  if (evaluate_split(t->net, &t->dev.val, t->eval_batch, &val, err)) return -1;
+  if (!isfinite(val.loss)) return diverged(t, "the validation loss", val.loss, epoch, out, err);
+  return finish_epoch(t, epoch, lr, &rng, epoch_start, phase_end, &val, out, err);
 }
 
-int trainer_loop(trainer *t, train_result *out) {
+int trainer_loop(trainer *t, train_result *out, error *err) {
   const train_config *cfg = t->cfg;
   train_status status = TRAIN_FINISHED;
   t->session_start = now_seconds() - t->st.train_seconds;
@@ -180,7 +191,7 @@ int trainer_loop(trainer *t, train_result *out) {
       status = TRAIN_EARLY_STOPPED;
       break;
     }
-    int rc = run_epoch(t, epoch, out);
+    int rc = run_epoch(t, epoch, out, err);
     if (rc == EPOCH_STOP_EARLY) {
       status = TRAIN_EARLY_STOPPED;
       if (!cfg->quiet)
@@ -191,10 +202,10 @@ int trainer_loop(trainer *t, train_result *out) {
   }
   trainer_fill_result(t, status, out);
   eval_result test;
-  evaluate_split(t->net, &t->dev.test, t->eval_batch, &test);
+  if (evaluate_split(t->net, &t->dev.test, t->eval_batch, &test, err)) return -1;
   out->have_test = true;
   out->test_loss = test.loss;
   out->test_acc = test.acc;
-  trainer_write_summary(t, out, train_status_name(status));
+  if (trainer_write_summary(t, out, train_status_name(status), NULL, err)) return -1;
   return EXIT_OK;
 }

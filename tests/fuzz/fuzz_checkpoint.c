@@ -43,8 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n) {
   static model_spec tiny;
   static int have_tiny;
   if (!have_tiny) {
-    char err[256];
-    if (model_load("jsc-tiny", &tiny, err, sizeof err) != 0) abort();
+    error err = {0};
+    if (model_load("jsc-tiny", &tiny, &err) != 0) abort();
     have_tiny = 1;
   }
   read_one(data, n, &tiny);

@@ -13,8 +13,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n) {
   memcpy(text, data, n);
   text[n] = '\0'; /* model_parse takes a C string; embedded NULs end it early */
   model_spec m;
-  char err[512] = "";
-  if (model_parse(text, "fuzz.model", "fuzz", &m, err, sizeof err) == 0) {
+  error err = {0};
+  if (model_parse(text, "fuzz.model", "fuzz", &m, &err) == 0) {
     /* A parsed model must be self-consistent: layer widths chain, parameters add up. */
     size_t params = 0;
     int width = m.input_width;
@@ -31,9 +31,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n) {
     c.model_text = text;
     c.n_params = m.n_params;
     c.n_stats = m.n_stats;
-    if (checkpoint_check_model(&c, &m, "fuzz.ckpt", err, sizeof err) != 0) abort();
+    char cerr[512];
+    if (checkpoint_check_model(&c, &m, "fuzz.ckpt", cerr, sizeof cerr) != 0) abort();
     model_free(&m);
-  } else if (err[0] == '\0') {
+  } else if (err.msg[0] == '\0') {
     abort(); /* a refusal must say why */
   }
   free(text);

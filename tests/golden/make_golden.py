@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Golden files for tests/test_net_golden.c, in the style of llm.c's test dumps.
 
-For each model (default: jsc-toy and jsc-trt from models/, and tests/golden/mixed.model,
-which exercises every layer kind and fusion case), builds the same network in
+For each model (default: jsc-toy and jsc-trt from models/, tests/golden/mixed.model,
+which exercises every layer kind and fusion case, and tests/golden/gelu.model, GELU in
+every fusion), builds the same network in
 PyTorch with fixed, non-default weights and BatchNorm running statistics and a fixed
 batch, and records: the inputs, the training-mode logits, loss and correct count, every
 parameter gradient (flat layout of host/model.h), the running statistics after that
 forward, the evaluation-mode logits, and the parameters, running statistics and optimizer
-state after 3 training steps with each of Adam, AdamW and SGD (Nesterov momentum).
+state after 3 training steps with each of Adam, AdamW, SGD (Nesterov momentum) and RMSprop
+(PyTorch's defaults; the files made before it lack its records, and the replay asks for it
+only where it is recorded).
 
 Dropout uses cltrain's own mask (Philox4x32-10 keyed by seed, step and layer index, as
 kernels/common.cl), reimplemented here in numpy, so both sides drop the same elements.
@@ -35,6 +38,7 @@ OPTIMIZERS = [  # name, lr, weight decay
     ("adam", 1e-2, 1e-2),
     ("adamw", 1e-2, 1e-2),
     ("sgd", 1e-1, 5e-4),
+    ("rmsprop", 1e-2, 1e-2),
 ]
 
 
@@ -120,6 +124,8 @@ def build(width, layers):
             mods.append(torch.nn.Sigmoid())
         elif kind == "tanh":
             mods.append(torch.nn.Tanh())
+        elif kind == "gelu":
+            mods.append(torch.nn.GELU(approximate="none"))
         elif kind == "dropout":
             mods.append(MaskedDropout(arg, i))
         else:
@@ -177,6 +183,9 @@ def make_optimizer(name, params, lr, wd):
         return torch.optim.Adam(params, lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=wd)
     if name == "adamw":
         return torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=wd)
+    if name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr, alpha=0.99, eps=1e-8, weight_decay=wd, momentum=0,
+                                   centered=False)
     return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=wd, nesterov=True)
 
 
@@ -184,8 +193,8 @@ def optimizer_state(opt, params, name):
     first, second = [], []
     for p in params:
         st = opt.state[p]
-        if name == "sgd":
-            first.append(st["momentum_buffer"])
+        if name in ("sgd", "rmsprop"):  # one float per parameter, then zeros
+            first.append(st["momentum_buffer" if name == "sgd" else "square_avg"])
             second.append(torch.zeros_like(p))
         else:
             first.append(st["exp_avg"])
@@ -195,7 +204,8 @@ def optimizer_state(opt, params, name):
 
 def main():
     torch.set_num_threads(1)
-    names = sys.argv[1:] or ["jsc-toy", "jsc-trt", os.path.join(HERE, "mixed.model")]
+    names = sys.argv[1:] or ["jsc-toy", "jsc-trt", os.path.join(HERE, "mixed.model"),
+                             os.path.join(HERE, "gelu.model")]
     for spec in names:
         path = spec if spec.endswith(".model") else os.path.join(ROOT, "models", spec + ".model")
         name = os.path.basename(path)[:-len(".model")]
