@@ -1,0 +1,65 @@
+# Oclgrind tests (issue 13): the kernels on a second OpenCL implementation, an interpreter
+# that checks every memory access, barrier, data race and uninitialised value
+# (tests/oclgrind/run_checked.sh). Label "oclgrind"; only with -DCLTRAIN_OCLGRIND_TESTS=ON
+# (scripts/test's oclgrind stage turns it on), since they take minutes.
+#
+# Oclgrind is exposed as an OpenCL platform for one command at a time through
+# OCL_ICD_VENDORS and an oclgrind.icd written here, in the build directory; nothing is
+# registered system-wide, so PoCL stays device 0 of every other test.
+option(CLTRAIN_OCLGRIND_TESTS "Add the Oclgrind tests (label oclgrind; minutes)" OFF)
+if(NOT CLTRAIN_OCLGRIND_TESTS)
+  return()
+endif()
+find_file(OCLGRIND_ICD_LIB liboclgrind-rt-icd.so PATHS /usr/lib/oclgrind /usr/local/lib/oclgrind
+          /usr/lib/x86_64-linux-gnu/oclgrind NO_DEFAULT_PATH)
+if(NOT OCLGRIND_ICD_LIB)
+  message(FATAL_ERROR "CLTRAIN_OCLGRIND_TESTS: liboclgrind-rt-icd.so not found (Debian package oclgrind; scripts/bootstrap installs it)")
+endif()
+set(OCLGRIND_VENDORS ${CMAKE_BINARY_DIR}/oclgrind/vendors)      # Oclgrind alone
+set(OCLGRIND_VENDORS_ALL ${CMAKE_BINARY_DIR}/oclgrind/vendors-all) # the system's platforms and Oclgrind
+file(WRITE ${OCLGRIND_VENDORS}/oclgrind.icd "${OCLGRIND_ICD_LIB}\n")
+file(GLOB SYSTEM_ICDS /etc/OpenCL/vendors/*.icd)
+file(REMOVE_RECURSE ${OCLGRIND_VENDORS_ALL})
+file(COPY ${SYSTEM_ICDS} DESTINATION ${OCLGRIND_VENDORS_ALL})
+file(WRITE ${OCLGRIND_VENDORS_ALL}/oclgrind.icd "${OCLGRIND_ICD_LIB}\n")
+
+add_library(oclgrind_shim MODULE ${CMAKE_SOURCE_DIR}/tests/oclgrind/oclgrind_shim.c)
+target_link_libraries(oclgrind_shim PRIVATE OpenCL::OpenCL)
+target_compile_options(oclgrind_shim PRIVATE -Wall -Wextra -Werror)
+add_dependencies(cltrain oclgrind_shim)
+
+set(OCLGRIND_RUN bash ${CMAKE_SOURCE_DIR}/tests/oclgrind/run_checked.sh ${OCLGRIND_VENDORS}
+    $<TARGET_FILE:oclgrind_shim>)
+set(OCLGRIND_LOGS ${CMAKE_BINARY_DIR}/oclgrind/logs)
+file(MAKE_DIRECTORY ${OCLGRIND_LOGS})
+
+# Oclgrind reports itself as a GPU, so by default the work-group forms run; with
+# CLTRAIN_KERNEL_FORM=vector the device's default becomes the vector (CPU) forms and the
+# tests' own forced work-group configurations (col_wg 64, loss_wg 256, the scalar optimizer)
+# cover the other form in the same run.
+foreach(op pointwise linear batchnorm loss optim gather)
+  add_test(NAME oclgrind_ops_${op}
+           COMMAND ${OCLGRIND_RUN} ${OCLGRIND_LOGS}/ops_${op}.log --
+                   env CLTRAIN_KERNEL_FORM=vector $<TARGET_FILE:test_ops_${op}>)
+endforeach()
+# The whole OpenCL path of a training step against PyTorch (jsc-toy, jsc-trt and the
+# every-layer-kind model with dropout), in both kernel forms.
+foreach(form workgroup vector)
+  add_test(NAME oclgrind_net_golden_${form}
+           COMMAND ${OCLGRIND_RUN} ${OCLGRIND_LOGS}/net_golden_${form}.log --
+                   env CLTRAIN_KERNEL_FORM=${form} $<TARGET_FILE:test_net_golden>)
+endforeach()
+# A few training steps of every zoo model through the CLI, and the device list and a
+# compare across PoCL and Oclgrind.
+add_test(NAME oclgrind_train_zoo
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/oclgrind/train_zoo.sh $<TARGET_FILE:cltrain>
+                 ${OCLGRIND_VENDORS} $<TARGET_FILE:oclgrind_shim> ${OCLGRIND_LOGS})
+add_test(NAME oclgrind_compare
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/oclgrind/compare.sh $<TARGET_FILE:cltrain>
+                 ${OCLGRIND_VENDORS_ALL})
+
+get_property(oclgrind_tests DIRECTORY PROPERTY TESTS)
+list(FILTER oclgrind_tests INCLUDE REGEX "^oclgrind_")
+set_tests_properties(${oclgrind_tests} PROPERTIES LABELS oclgrind
+  ENVIRONMENT "POCL_CACHE_DIR=${CLTRAIN_TEST_POCL_CACHE};CLTRAIN_SOURCE_DIR=${CMAKE_SOURCE_DIR}"
+  WORKING_DIRECTORY ${CMAKE_BINARY_DIR})

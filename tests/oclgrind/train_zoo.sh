@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# A few training steps of every zoo model on Oclgrind, in both kernel forms (work-group, as
+# on a GPU, and vector, as on a CPU: CLTRAIN_KERNEL_FORM), each under run_checked.sh: no
+# report from cltrain's kernels, and the run must finish with a finite loss.
+#   train_zoo.sh CLTRAIN VENDORS_DIR SHIM_SO LOG_DIR
+set -euo pipefail
+bin=$1 vendors=$2 shim=$3 logs=$4
+here=$(dirname "$0")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for model in jsc-tiny jsc-toy jsc-s jsc-trt; do
+  for form in workgroup vector; do
+    # 400 jets: 288 training rows, 3 steps of 96 (the last partial), validation and test
+    bash "$here/run_checked.sh" "$vendors" "$shim" "$logs/train_${model}_$form.log" -- \
+      env CLTRAIN_KERNEL_FORM=$form "$bin" train "$model" jsc-synth --synth-size 400 --max-epochs 1 \
+      --batch-size 96 --learning-rate 1e-2 --no-cache --no-progress --project-dir "$tmp/$form" \
+      > "$tmp/out" 2>&1 || { cat "$tmp/out"; echo "FAIL: $model ($form form) on Oclgrind"; exit 1; }
+    summary=$(ls "$tmp/$form"/"$model"_jsc-synth_*/summary.json)
+    grep -Eq '"final_train_loss": *[0-9]' "$summary" ||
+      { cat "$summary"; echo "FAIL: $model ($form form): no finite training loss"; exit 1; }
+    rm -rf "$tmp/$form"
+    echo "ok: $model ($form form)"
+  done
+done
