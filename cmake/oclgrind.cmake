@@ -28,6 +28,14 @@ target_link_libraries(oclgrind_shim PRIVATE OpenCL::OpenCL)
 target_compile_options(oclgrind_shim PRIVATE -Wall -Wextra -Werror)
 add_dependencies(cltrain oclgrind_shim)
 
+# The oclgrind tests' own CLBlast tuning for the Oclgrind device (oclgrind_tuning.c says
+# why), written by the first test (fixture) into the build directory.
+add_executable(oclgrind_tuning ${CMAKE_SOURCE_DIR}/tests/oclgrind/oclgrind_tuning.c)
+target_link_libraries(oclgrind_tuning PRIVATE cltrain_core)
+target_compile_options(oclgrind_tuning PRIVATE ${CLTRAIN_WARNINGS})
+add_dependencies(cltrain oclgrind_tuning)
+set(OCLGRIND_TUNING ${CMAKE_BINARY_DIR}/oclgrind/tuning)
+
 set(OCLGRIND_RUN bash ${CMAKE_SOURCE_DIR}/tests/oclgrind/run_checked.sh ${OCLGRIND_VENDORS}
     $<TARGET_FILE:oclgrind_shim>)
 set(OCLGRIND_LOGS ${CMAKE_BINARY_DIR}/oclgrind/logs)
@@ -49,6 +57,10 @@ foreach(form workgroup vector)
            COMMAND ${OCLGRIND_RUN} ${OCLGRIND_LOGS}/net_golden_${form}.log --
                    env CLTRAIN_KERNEL_FORM=${form} $<TARGET_FILE:test_net_golden>)
 endforeach()
+# The check itself: a kernel made to access out of bounds must fail it.
+add_test(NAME oclgrind_selftest
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/oclgrind/selftest.sh $<TARGET_FILE:test_ops_gather>
+                 ${OCLGRIND_VENDORS} $<TARGET_FILE:oclgrind_shim> ${OCLGRIND_LOGS}/selftest.log)
 # A few training steps of every zoo model through the CLI, and the device list and a
 # compare across PoCL and Oclgrind.
 add_test(NAME oclgrind_train_zoo
@@ -58,8 +70,13 @@ add_test(NAME oclgrind_compare
          COMMAND bash ${CMAKE_SOURCE_DIR}/tests/oclgrind/compare.sh $<TARGET_FILE:cltrain>
                  ${OCLGRIND_VENDORS_ALL})
 
+add_test(NAME oclgrind_tuning COMMAND env OCL_ICD_VENDORS=${OCLGRIND_VENDORS} $<TARGET_FILE:oclgrind_tuning>)
+
 get_property(oclgrind_tests DIRECTORY PROPERTY TESTS)
 list(FILTER oclgrind_tests INCLUDE REGEX "^oclgrind_")
 set_tests_properties(${oclgrind_tests} PROPERTIES LABELS oclgrind
-  ENVIRONMENT "POCL_CACHE_DIR=${CLTRAIN_TEST_POCL_CACHE};CLTRAIN_SOURCE_DIR=${CMAKE_SOURCE_DIR}"
+  ENVIRONMENT "POCL_CACHE_DIR=${CLTRAIN_TEST_POCL_CACHE};CLTRAIN_SOURCE_DIR=${CMAKE_SOURCE_DIR};CLTRAIN_TUNING_DIR=${OCLGRIND_TUNING}"
   WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+list(REMOVE_ITEM oclgrind_tests oclgrind_tuning)
+set_tests_properties(oclgrind_tuning PROPERTIES FIXTURES_SETUP oclgrind_tuning)
+set_tests_properties(${oclgrind_tests} PROPERTIES FIXTURES_REQUIRED oclgrind_tuning)

@@ -25,10 +25,11 @@ OCL_ICD_VENDORS=$vendors LD_PRELOAD=$shim CLTRAIN_TEST_SMALL=1 \
   OCLGRIND_CHECK_API=1 OCLGRIND_DATA_RACES=1 OCLGRIND_UNINITIALIZED=1 OCLGRIND_MAX_ERRORS=200 \
   OCLGRIND_LOG=$log "$@"
 rc=$?
+cpu=$(times | awk 'NR == 2 {print $1 " user " $2 " system"}') # the command's CPU time
 touch "$log"
 
 # One report per blank-line separated block; its kernel is on a "Kernel: NAME" line.
-awk -v supp="$supp" '
+awk -v supp="$supp" -v cpu="$cpu" '
   BEGIN {
     while ((getline line < supp) > 0) {
       sub(/#.*/, "", line); gsub(/[ \t]+/, "", line)
@@ -41,12 +42,12 @@ awk -v supp="$supp" '
     if (match($0, /Kernel: [A-Za-z0-9_]+/)) kernel = substr($0, RSTART + 8, RLENGTH - 8)
     quiet = 0
     for (p in pattern) if (kernel != "" && kernel ~ ("^" p "$")) quiet = 1
-    if (quiet) { suppressed++; continue }
+    if (quiet) { suppressed++; next }
     reports++
     if (reports <= 5) print "oclgrind report:\n" $0 "\n" > "/dev/stderr"
   }
   END {
-    printf "oclgrind: %d report(s) from cltrain, %d from CLBlast suppressed (clblast.supp)\n", reports, suppressed
+    printf "oclgrind: %d report(s) from cltrain, %d from CLBlast suppressed (clblast.supp); CPU %s\n", reports, suppressed, cpu
     exit reports > 0
   }' "$log"
 reports_rc=$?
