@@ -25,7 +25,9 @@ OCL_ICD_VENDORS=$vendors LD_PRELOAD=$shim CLTRAIN_TEST_SMALL=1 \
   OCLGRIND_CHECK_API=1 OCLGRIND_DATA_RACES=1 OCLGRIND_UNINITIALIZED=1 OCLGRIND_MAX_ERRORS=200 \
   OCLGRIND_LOG=$log "$@"
 rc=$?
-cpu=$(times | awk 'NR == 2 {print $1 " user " $2 " system"}') # the command's CPU time
+times > "$log.times" # in this shell: its second line is the command's CPU time
+cpu=$(awk 'NR == 2 {print $1 " user " $2 " system"}' "$log.times")
+rm -f "$log.times"
 touch "$log"
 
 # One report per blank-line separated block; its kernel is on a "Kernel: NAME" line.
