@@ -6,6 +6,18 @@
 # Oclgrind is exposed as an OpenCL platform for one command at a time through
 # OCL_ICD_VENDORS and an oclgrind.icd written here, in the build directory; nothing is
 # registered system-wide, so PoCL stays device 0 of every other test.
+# In the main suite: the PyTorch golden replay with the work-group (GPU) kernel forms forced
+# on the CPU device (CLTRAIN_KERNEL_FORM), and a bad value of that variable refused.
+add_test(NAME test_net_golden_workgroup COMMAND test_net_golden)
+set_tests_properties(test_net_golden_workgroup PROPERTIES
+  ENVIRONMENT "POCL_CACHE_DIR=${CLTRAIN_TEST_POCL_CACHE};CLTRAIN_KERNEL_FORM=workgroup"
+  WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+add_test(NAME cli_kernel_form_bad COMMAND bash -c
+  ". ${CMAKE_SOURCE_DIR}/tests/bad_input.sh; p=$(CLTRAIN_KERNEL_FORM=gpu bad_input_problem \
+   \"CLTRAIN_KERNEL_FORM is 'gpu'\" $<TARGET_FILE:cltrain> train jsc-tiny jsc-synth --synth-size 400 \
+   --max-epochs 1 --no-cache --project-dir ${CMAKE_BINARY_DIR}/kernel-form-bad); echo \"$p\"; [ -z \"$p\" ]")
+set_tests_properties(cli_kernel_form_bad PROPERTIES ENVIRONMENT "POCL_CACHE_DIR=${CLTRAIN_TEST_POCL_CACHE}")
+
 option(CLTRAIN_OCLGRIND_TESTS "Add the Oclgrind tests (label oclgrind; minutes)" OFF)
 if(NOT CLTRAIN_OCLGRIND_TESTS)
   return()
