@@ -9,7 +9,10 @@ BENCHMARKS.md) and writes it as CSV.
 
   python3 bench/vs_torch.py [--cltrain build/cltrain] [--rounds 3] [--threads 1,2]
                             [--models ...] [--batch-sizes 32,256,1024] [--device SPEC]
-                            [--out bench-vs-torch]
+                            [--torch-device cpu|cuda] [--out bench-vs-torch]
+
+--torch-device cuda runs PyTorch on the GPU (scripts/gpu-check); its thread counts then
+only set the host threads.
 
 Needs torch (pip); not used by the build or the tests.
 """
@@ -41,6 +44,7 @@ def main():
     ap.add_argument("--models", default="jsc-tiny,jsc-toy,jsc-s,jsc-trt")
     ap.add_argument("--batch-sizes", default="32,256,1024")
     ap.add_argument("--device", help="cltrain --device SPEC")
+    ap.add_argument("--torch-device", default="cpu", choices=["cpu", "cuda"], help="torch_bench.py --device")
     ap.add_argument("--out", default="bench-vs-torch")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
@@ -61,7 +65,8 @@ def main():
                 for th in threads:
                     t = os.path.join(a.out, f"torch-{r}-{m}-{b}-t{th}.csv")
                     run([sys.executable, os.path.join(ROOT, "bench", "torch_bench.py"), "--models", m,
-                         "--batch-sizes", b, "--threads", str(th), "--seconds", "0.5", "--csv", t])
+                         "--batch-sizes", b, "--threads", str(th), "--seconds", "0.5", "--device", a.torch_device,
+                         "--csv", t])
                     for row in csv.DictReader(open(t)):
                         theirs.setdefault((m, int(b), th), []).append(float(row["samples_per_s"]))
         loads.append(loadavg())

@@ -35,8 +35,13 @@ inline void philox8(ulong8 *c0, ulong8 *c1, ulong8 *c2, ulong8 *c3, uint k0, uin
   }
 }
 
-/* 1 (keep) or 0 per word: word >> 8 >= threshold (relational results are 0 or -1). */
-inline ulong8 keep_bits(const ulong8 c, const ulong8 t) { return as_ulong8((c >> 8) >= t) & (ulong8)(1); }
+/* 1 (keep) or 0 per word: word >> 8 >= threshold. Written as select() on the comparison's
+   0 / -1 lanes, not as (comparison & 1): clang folds the latter into a zero extension of
+   the <8 x i1> comparison, which Oclgrind 21.10's interpreter gets wrong (0xff per lane,
+   partly uninitialised), so every mask it made differed from the C reference. */
+inline ulong8 keep_bits(const ulong8 c, const ulong8 t) {
+  return select((ulong8)(0), (ulong8)(1), (c >> 8) >= t);
+}
 
 /* Store the mask bytes of eight counters from counter `first` (element 4 * first): element
    4 * (first + q) + w is word w of counter first + q. On a little-endian device one 32-bit

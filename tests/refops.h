@@ -13,11 +13,27 @@
 #include "ops/ops.h"
 #include "testutil.h"
 
-/* Test shapes of the issue: batch sizes and widths. */
-static const int ref_batches[] = {1, 2, 31, 32, 33, 255, 256, 257, 1000};
-static const int ref_widths[] = {1, 5, 16, 48, 64};
-#define REF_N_BATCHES ((int)(sizeof ref_batches / sizeof ref_batches[0]))
-#define REF_N_WIDTHS ((int)(sizeof ref_widths / sizeof ref_widths[0]))
+/* Test shapes: batch sizes and widths. CLTRAIN_TEST_SMALL=1 picks a few that still reach
+   every path of the kernels, for an interpreter (the oclgrind stage of scripts/test): one
+   row; a row block of 32 and a partial one; more rows than a work-group of 64; one column;
+   13 = the float8, float4 and scalar tails of a 16-column group; 17 = a full group and a
+   second one. */
+static const int ref_batches_full_[] = {1, 2, 31, 32, 33, 255, 256, 257, 1000};
+static const int ref_widths_full_[] = {1, 5, 16, 48, 64};
+static const int ref_batches_small_[] = {1, 33, 70};
+static const int ref_widths_small_[] = {1, 13, 17};
+static inline bool ref_small(void) {
+  const char *s = getenv("CLTRAIN_TEST_SMALL");
+  return s && *s && strcmp(s, "0") != 0;
+}
+/* A test's own row count FULL for its extra cases, at most 70 rows with CLTRAIN_TEST_SMALL
+   (still more than a work-group of 64 and two row blocks of 32). */
+static inline int ref_rows(int full) { return ref_small() && full > 70 ? 70 : full; }
+#define REF_COUNT_(a) ((int)(sizeof a / sizeof a[0]))
+#define ref_batches (ref_small() ? ref_batches_small_ : ref_batches_full_)
+#define ref_widths (ref_small() ? ref_widths_small_ : ref_widths_full_)
+#define REF_N_BATCHES (ref_small() ? REF_COUNT_(ref_batches_small_) : REF_COUNT_(ref_batches_full_))
+#define REF_N_WIDTHS (ref_small() ? REF_COUNT_(ref_widths_small_) : REF_COUNT_(ref_widths_full_))
 
 /* Deterministic test data in [lo, hi). */
 static inline double ref_rand(uint64_t *s) {

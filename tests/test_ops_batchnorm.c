@@ -315,13 +315,13 @@ int main(void) {
        single channels (8 + 4 + 1, 16 + 8 + 4 + 1), with every epilogue */
     const int odd_widths[] = {8, 13, 29};
     for (int w = 0; w < 3; w++)
-      for (int i = 0; i < N_EPIS; i++) device_case(&rt, &k, i % 2 ? 33 : 256, odd_widths[w], &epis[i], i % 3 != 0);
+      for (int i = 0; i < N_EPIS; i++) device_case(&rt, &k, i % 2 ? 33 : ref_rows(256), odd_widths[w], &epis[i], i % 3 != 0);
     for (int C = 1; C <= OPS_LOSS_SMALL_C && ops_can_fuse_loss(&k, C); C++)
-      fused_loss_case(&rt, &k, C == 5 ? 256 : 33 + C, C, &epis[C % N_EPIS], C % 2 == 0);
+      fused_loss_case(&rt, &k, C == 5 ? ref_rows(256) : 33 + C, C, &epis[C % N_EPIS], C % 2 == 0);
     const int in_place_shapes[][2] = {{1, 5}, {34, 16}, {256, 16}, {256, 13}, {100, 48}};
     for (int sh = 0; sh < 5; sh++)
       for (int i = 0; i < N_EPIS; i += 2)
-        in_place_case(&rt, &k, in_place_shapes[sh][0], in_place_shapes[sh][1], &epis[(i + sh) % N_EPIS]);
+        in_place_case(&rt, &k, ref_rows(in_place_shapes[sh][0]), in_place_shapes[sh][1], &epis[(i + sh) % N_EPIS]);
     ops_free(&k);
   }
   rt_close(&rt);

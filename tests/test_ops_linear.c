@@ -179,10 +179,10 @@ int main(void) {
     /* outputs whose last column group of the CPU vector form runs as float8, float4 and
        single columns (8 + 4 + 1, 16 + 8 + 4 + 1), with every epilogue */
     for (int C = 1; C <= OPS_LOSS_SMALL_C && ops_can_fuse_loss(&k, C); C++)
-      fused_loss_case(&rt, &k, C == 5 ? 256 : 31 + C, C, &epis[C % N_EPIS]);
+      fused_loss_case(&rt, &k, C == 5 ? ref_rows(256) : 31 + C, C, &epis[C % N_EPIS]);
     const int odd_widths[] = {8, 13, 29};
     for (int w = 0; w < 3; w++)
-      for (int i = 0; i < N_EPIS; i++) device_case(&rt, &k, i % 2 ? 33 : 256, 16, odd_widths[w], &epis[i]);
+      for (int i = 0; i < N_EPIS; i++) device_case(&rt, &k, i % 2 ? 33 : ref_rows(256), 16, odd_widths[w], &epis[i]);
     ops_free(&k);
   }
   rt_close(&rt);

@@ -114,7 +114,9 @@ int main(void) {
     ops_init(&k, &rt);
     if (form == 1) k.optimizer_vec = false;
     const size_t sizes[] = {1, 5, 64, 117, 1000, 3231, 5615};
-    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+    /* the two largest only at full size: 117 and 1000 already leave a partial vector */
+    const size_t n_sizes = sizeof sizes / sizeof sizes[0] - (ref_small() ? 2 : 0);
+    for (size_t s = 0; s < n_sizes; s++) {
       size_t n = sizes[s];
       run(&rt, &k, n, OPTIM_ADAM, 0.05f, 0.0f, false);
       run(&rt, &k, n, OPTIM_ADAM, 0.05f, 0.01f, false);

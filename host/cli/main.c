@@ -1,5 +1,6 @@
 /* cltrain: train small JSC networks on any OpenCL device. Dispatches sub-commands. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli_args.h"
@@ -63,6 +64,10 @@ int main(int argc, char **argv) {
     printf("cltrain %s\n", CLTRAIN_VERSION);
     return EXIT_OK;
   }
+  /* read by host/ops/ops_build.c, which takes any other value as unset */
+  const char *form = getenv("CLTRAIN_KERNEL_FORM");
+  if (form && *form && strcmp(form, "workgroup") != 0 && strcmp(form, "vector") != 0)
+    die_usage("CLTRAIN_KERNEL_FORM is '%s': use 'workgroup' or 'vector' (or leave it unset)", form);
   for (size_t i = 0; i < N_COMMANDS; i++)
     if (strcmp(action, commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
   cli_usage_exit("unknown command '%s' (see 'cltrain --help')", action);

@@ -1,6 +1,7 @@
 /* Builds every layer kernel once per net (ops_init) and the helpers they share. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ops/ops.h"
@@ -58,9 +59,20 @@ cl_program ops_program(cl_runtime *rt, const char *file, const char *extra) {
 
 void ops_init(ops_kernels *k, cl_runtime *rt) { ops_init_local(k, rt, 0, 0); }
 
+/* Whether the device gets the work-group (GPU) forms of the kernels rather than the vector
+   (CPU) forms: its type, unless env CLTRAIN_KERNEL_FORM says "workgroup" or "vector" (the
+   tests run both forms on one device with it, e.g. the vector forms on Oclgrind, which
+   reports itself as a GPU). host/cli/main.c refuses other values. */
+static bool wants_workgroup_form(const cl_runtime *rt) {
+  const char *form = getenv("CLTRAIN_KERNEL_FORM");
+  if (form && strcmp(form, "workgroup") == 0) return true;
+  if (form && strcmp(form, "vector") == 0) return false;
+  return (rt->info.type & CL_DEVICE_TYPE_GPU) != 0;
+}
+
 void ops_init_local(ops_kernels *k, cl_runtime *rt, size_t col_wg, size_t loss_wg) {
   memset(k, 0, sizeof *k);
-  const bool gpu = (rt->info.type & CL_DEVICE_TYPE_GPU) != 0;
+  const bool gpu = wants_workgroup_form(rt);
   /* A CPU runs a work-group as a loop over its items, so a tree reduction's barriers cost a
      pass over all of them each: there the column kernels take one item per 16 columns and
      explicit vectors (vector form, kernels/colvec.cl). A GPU wants a wide group per column. */
