@@ -11,7 +11,10 @@
    - learning: 60 Adam steps on one batch lower the loss of every zoo model;
    - a batch read in place from the data set through a permutation trains bit-identically
      to the same rows copied in, and net_train_step (with its fused kernels) to the pieces
-     forward, loss, backward, optimizer (every zoo model). */
+     forward, loss, backward, optimizer (every zoo model);
+   - warm-up (net_warm_up, run before any clock starts) leaves no trace: a net warmed up
+     at several training and evaluation batch sizes mid-run trains on bit-identically to
+     one that was not, with the same metrics from there on. */
 #include <string.h>
 
 #include "net/net.h"
@@ -287,6 +290,65 @@ static void metrics_and_learning(cl_runtime *rt, const model_spec *m) {
   free(x); free(out); free(y); free(want_conf); free(conf);
 }
 
+static void warm_up_leaves_no_trace(cl_runtime *rt, const model_spec *m) {
+  const int W = m->input_width;
+  float *x = xmalloc((size_t)ROWS * W * 4);
+  int32_t *y = xmalloc(ROWS * 4);
+  synth(x, y, ROWS, W);
+  cl_mem bx = rt_alloc(rt, (size_t)ROWS * W * 4), by = rt_alloc(rt, ROWS * 4);
+  rt_write(rt, bx, 0, (size_t)ROWS * W * 4, x);
+  rt_write(rt, by, 0, ROWS * 4, y);
+  optim_config o;
+  optim_config_default(&o, OPTIM_ADAM, 1e-2f, 1e-3f);
+  snapshot got[2];
+  const size_t P = m->n_params, S = m->n_stats ? m->n_stats : 1;
+  for (int warmed = 0; warmed < 2; warmed++) {
+    net *n = dev_net(rt, m, B, 11, OPTIM_ADAM);
+    for (uint64_t step = 1; step <= 5; step++) {
+      if (step == 3) {
+        /* Mid-run, with optimizer state and running statistics to keep. The warm-up
+           clears the metric accumulators (it runs before a run's first step), so both
+           nets start counting from here. */
+        net_metrics before;
+        net_take_metrics(n, &before, NULL, NULL);
+        const int tb[3] = {B, 33, 2}, eb[3] = {B, 7, 1};
+        error e = {0};
+        if (warmed)
+          CHECK(net_warm_up(n, bx, by, ROWS, tb, 3, eb, 3, &o, &e) == 0, "%s: net_warm_up: %s", m->name, e.msg);
+      }
+      net_set_batch(n, bx, by, NULL, (size_t)(step - 1) * B, B);
+      net_train_step(n, B, &o, step);
+    }
+    snapshot *s = &got[warmed];
+    s->params = xmalloc(P * 4);
+    s->stats = xmalloc(S * 4);
+    s->optim = xmalloc((net_optim_count(n) + 1) * 4);
+    s->grads = xmalloc(P * 4);
+    s->out = xmalloc((size_t)B * m->output_width * 4);
+    net_read_state(n, s->params, s->stats, s->optim, NULL);
+    net_read_grads(n, s->grads, NULL);
+    net_read_output(n, s->out, B, NULL);
+    net_take_metrics(n, &s->mt, NULL, NULL);
+    if (warmed) {
+      CHECK(same(got[0].params, got[1].params, P * 4), "%s: parameters differ after a warm-up", m->name);
+      CHECK(!m->n_stats || same(got[0].stats, got[1].stats, m->n_stats * 4), "%s: running statistics differ",
+            m->name);
+      CHECK(same(got[0].optim, got[1].optim, net_optim_count(n) * 4), "%s: optimizer state differs", m->name);
+      CHECK(same(got[0].grads, got[1].grads, P * 4), "%s: gradients differ", m->name);
+      CHECK(same(got[0].out, got[1].out, (size_t)B * m->output_width * 4), "%s: outputs differ", m->name);
+      CHECK(got[0].mt.count == got[1].mt.count && got[0].mt.correct == got[1].mt.correct &&
+                same(&got[0].mt.loss_sum, &got[1].mt.loss_sum, sizeof(double)),
+            "%s: metrics differ after a warm-up (count %ld vs %ld)", m->name, got[0].mt.count, got[1].mt.count);
+    }
+    net_free(n);
+  }
+  for (int i = 0; i < 2; i++) snapshot_free(&got[i]);
+  rt_release(&bx);
+  rt_release(&by);
+  free(x);
+  free(y);
+}
+
 int main(void) {
   cl_runtime rt;
   dev_open(&rt);
@@ -299,6 +361,7 @@ int main(void) {
     if (strcmp(*name, "jsc-trt") == 0 || strcmp(*name, "jsc-tiny") == 0) determinism(&m);
     in_place_batches(&rt, &m);
     step_equals_pieces(&rt, &m);
+    warm_up_leaves_no_trace(&rt, &m);
     model_free(&m);
   }
   rt_close(&rt);

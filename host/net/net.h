@@ -69,6 +69,15 @@ typedef struct {
    confusion may be NULL; else n_classes*n_classes counts, also reset. */
 int net_take_metrics(net *n, net_metrics *out, long *confusion, error *err);
 
+/* Compile everything before the clock starts: one training step on the first rows of the
+   device data set X_ALL/Y_ALL (ROWS rows) at each of TRAIN_BATCHES and one evaluation
+   batch at each of EVAL_BATCHES (sizes above ROWS are skipped), then the state
+   (parameters, running statistics, optimizer state) is restored exactly, so the run's
+   results do not change. The metric accumulators are cleared: call it before the first
+   step whose metrics count. 0, or -1 with err. */
+int net_warm_up(net *n, cl_mem x_all, cl_mem y_all, size_t rows, const int *train_batches, int n_train,
+                const int *eval_batches, int n_eval, const optim_config *opt, error *err);
+
 /* Sizes in floats, and host copies of the whole state (checkpoints, tests). */
 size_t net_param_count(const net *n);
 size_t net_stats_count(const net *n);   /* BatchNorm running mean/var */

@@ -28,6 +28,7 @@ typedef struct {
   double test_loss, test_acc;
   char test_checkpoint[64];   /* base name of the evaluated checkpoint */
   double train_seconds, samples_per_s;
+  double compile_seconds;     /* kernel/GEMM compilation of the last session, outside train_seconds */
 } run_summary;
 
 /* Write PATH atomically. 0 or -1 with err. */

@@ -148,6 +148,26 @@ static int max_batch_of(const trainer *t) {
   return (size_t)t->cfg->batch_size < m ? (int)t->cfg->batch_size : (int)m;
 }
 
+/* Build and run once every program the run will use, before any clock starts: the
+   training step at the full and the last batch size, and evaluation at the batch sizes
+   of the validation and test splits (docs/ARCHITECTURE.md, "compile before the clock"). */
+static int warm_up(trainer *t, error *err) {
+  optim_config opt;
+  optim_config_default(&opt, t->cfg->optimizer, (float)t->cfg->learning_rate,
+                       (float)train_config_weight_decay(t->cfg));
+  const size_t rest = t->ds->train.rows % (size_t)t->batch;
+  const int train_batches[2] = {t->batch, rest >= 2 ? (int)rest : 0};
+  if (net_warm_up(t->net, t->dev.train.x, t->dev.train.y, t->dev.train.rows, train_batches, 2, NULL, 0, &opt, err))
+    return -1;
+  const device_split *splits[2] = {&t->dev.val, &t->dev.test};
+  for (int i = 0; i < 2; i++) {
+    const size_t rows = splits[i]->rows, eb = (size_t)t->eval_batch;
+    const int eval_batches[2] = {(int)(rows < eb ? rows : eb), (int)(rows % eb)};
+    if (net_warm_up(t->net, splits[i]->x, splits[i]->y, rows, NULL, 0, eval_batches, 2, &opt, err)) return -1;
+  }
+  return 0;
+}
+
 static int restore_weights(trainer *t, const checkpoint *c, bool with_optimizer, error *err) {
   float *optim = NULL;
   if (with_optimizer) {
@@ -234,8 +254,20 @@ static int start(trainer *t, train_run *run, train_result *out, error *err) {
   device_data_upload(t->rt, t->ds, &t->dev);
   setup_batches(t);
   t->eval_batch = max_batch_of(t);
+  t->epoch_s_seen = xcalloc((size_t)cfg->max_epochs + 1, sizeof *t->epoch_s_seen);
+  t->rate_seen = xcalloc((size_t)cfg->max_epochs + 1, sizeof *t->rate_seen);
+  if (!cfg->quiet) {
+    printf("compiling kernels for %s ...", t->rt->info.name);
+    fflush(stdout);
+  }
+  double compile_start = now_seconds();
   t->net = net_create(t->rt, t->model, t->eval_batch, cfg->seed, err);
-  if (!t->net || net_use_optimizer(t->net, cfg->optimizer, err)) return -1;
+  if (!t->net || net_use_optimizer(t->net, cfg->optimizer, err) || warm_up(t, err)) {
+    if (!cfg->quiet) printf("\n");
+    return -1;
+  }
+  t->compile_seconds = now_seconds() - compile_start;
+  if (!cfg->quiet) printf(" %.1f s\n", t->compile_seconds);
   if (cfg->resume[0] ? start_resumed(t, &run->ckpt, err) : start_fresh(t, run->have_ckpt ? &run->ckpt : NULL, err))
     return -1;
   /* The weights are on the device: the checkpoint's arrays are not needed any more. */
@@ -289,6 +321,8 @@ int train_execute(train_run *run, const dataset *ds, train_result *out, error *e
   }
   run_log_close(&t.log);
   free(t.perm);
+  free(t.epoch_s_seen);
+  free(t.rate_seen);
   rt_release(&t.perm_buf);
   if (t.net) net_free(t.net);
   device_data_free(&t.dev);

@@ -47,6 +47,10 @@ typedef struct {
   double train_seconds;          /* training + validation wall time, all sessions */
   double epoch_seconds;          /* mean wall time of the epochs finished in this session */
   double samples_per_s;          /* training samples / training-step time */
+  double median_epoch_s;         /* median over this session's epochs of epoch_s (epochs.csv) */
+  double median_samples_per_s;   /* ... and of samples_per_s: robust to one slow epoch */
+  double compile_seconds;        /* this session's kernel and GEMM compilation (and warm-up),
+                                    outside every other time */
   double wall_seconds;           /* this call, data loading and compilation included */
 } train_result;
 

@@ -36,6 +36,9 @@ typedef struct {
   double session_start;     /* now_seconds() minus train_seconds already done */
   double session_epoch_s;   /* sum of the wall times of epochs finished in this session */
   uint64_t session_epochs;
+  double *epoch_s_seen;     /* epoch_s and samples_per_s of each epoch finished in this session */
+  double *rate_seen;        /* (max-epochs entries), for the medians */
+  double compile_seconds;   /* net creation and warm-up of this session */
   bool have_last;           /* the run directory holds a last.ckpt */
   uint64_t saved_step;      /* ... written at this step */
 } trainer;

@@ -113,6 +113,8 @@ static int finish_epoch(trainer *t, uint64_t epoch, double lr, const rng_state *
   t->have_last = true;
   t->saved_step = s->step;
   if (best && trainer_save_checkpoint(t, "best.ckpt", err)) return -1;
+  t->epoch_s_seen[t->session_epochs] = row.epoch_s;
+  t->rate_seen[t->session_epochs] = row.samples_per_s;
   t->session_epoch_s += row.epoch_s;
   t->session_epochs++;
   trainer_fill_result(t, TRAIN_FINISHED, out);
