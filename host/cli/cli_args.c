@@ -6,15 +6,22 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "dist/dist.h"
 #include "train/train_config.h"
 
 void cli_usage_exit(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("cltrain: error: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
+  /* Under mpirun every rank parses the same command line: rank 0 alone says what is
+     wrong, all exit 2 (the launcher then ends the job). */
+  dist_info d;
+  dist_get(&d);
+  if (d.rank == 0) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("cltrain: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+  }
   exit(EXIT_USAGE);
 }
 

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cli/cli_args.h"
+#include "cli/cli_ranks.h"
 #include "cli/commands.h"
 #include "study/lab1.h"
 #include "study/sweep_runs.h"
@@ -156,7 +157,7 @@ static void default_out(const lab1_args *a, char *dir, size_t n) {
 
 /* Run experiment E as a sweep in OUT/<name> with its runs in OUT/runs. */
 static int run_experiment(const lab1_args *a, const char *out, const lab1_experiment *e, sweep_data *data,
-                          plotter *p, lab1_outcome *o, error *err) {
+                          plotter *p, lab1_outcome *o, const dist_info *d, error *err) {
   char hint[RUN_PATH_MAX + 64];
   snprintf(hint, sizeof hint, "run the same command with --out %s to continue where it left off", out);
   memset(o, 0, sizeof *o);
@@ -186,7 +187,7 @@ static int run_experiment(const lab1_args *a, const char *out, const lab1_experi
   label[0] = (char)tolower((unsigned char)label[0]);
   sweep_spec spec = {.cmd = "lab1", .base = &base, .grid = &o->grid, .dir = o->dir, .runs_dir = runs,
                      .runs_dir_rel = "../runs", .label = label, .announce = true, .stop_hint = hint,
-                     .fail_fast = a->fail_fast};
+                     .fail_fast = a->fail_fast, .dist = d};
   o->n = sweep_grid_size(&o->grid);
   o->results = xcalloc(o->n, sizeof *o->results);
   o->configs = xcalloc(o->n, sizeof *o->configs);
@@ -199,9 +200,12 @@ int cmd_lab1(int argc, char **argv) {
   double start = now_seconds();
   lab1_args *a = xmalloc(sizeof *a);
   parse_args(argc, argv, a);
+  dist_info d;
+  cli_ranks_setup("lab1", &a->base, &d);
   char out[RUN_PATH_MAX], err[RUN_PATH_MAX + 256], device[256];
   if (a->out[0]) snprintf(out, sizeof out, "%s", a->out);
-  else default_out(a, out, sizeof out);
+  else if (d.rank == 0) default_out(a, out, sizeof out);
+  cli_ranks_share_dir(&d, out, sizeof out);
   if (sweep_device_name(a->base.device, device, sizeof device, err, sizeof err)) cli_usage_exit("lab1: --device: %s", err);
   printf("lab1: %s mode, output in %s, device %s\n",
          a->plan.mode == LAB1_FULL ? "full" : a->plan.mode == LAB1_QUICK ? "quick" : "smoke", out, device);
@@ -220,7 +224,7 @@ int cmd_lab1(int argc, char **argv) {
      is written. */
   error e = {0};
   const dataset *ds = sweep_data_get(&data, &a->base, "lab1", &e);
-  if (!ds) exit(cli_report("lab1", &e));
+  if (!ds) exit(cli_ranks_report("lab1", &e, &d));
   printf("lab1: data %s: %zu train, %zu validation, %zu test rows\n", ds->name, ds->train.rows, ds->val.rows,
          ds->test.rows);
   fflush(stdout);
@@ -230,13 +234,26 @@ int cmd_lab1(int argc, char **argv) {
   bool failed = false;
   for (int x = 0; x < LAB1_EXPERIMENTS && rc == EXIT_OK; x++) {
     error xe = {0};
-    rc = run_experiment(a, out, &exps[x], &data, &p, &outcomes[x], &xe);
-    if (rc < 0) exit(cli_report("lab1", &xe));
+    rc = run_experiment(a, out, &exps[x], &data, &p, &outcomes[x], &d, &xe);
+    if (rc < 0) exit(cli_ranks_report("lab1", &xe, &d));
     if (rc == EXIT_RUNTIME) {
       if (!failed) e = xe;
       failed = true;
       if (!a->fail_fast) rc = EXIT_OK;
     }
+    /* Over MPI ranks only rank 0 knows of failures: the job stops or goes on together. */
+    if (d.size > 1) rc = dist_max_int(rc);
+  }
+  if (d.rank != 0) {
+    /* Rank 0 has every run's result: it alone evaluates the best run and writes the
+       report. */
+    for (int x = 0; x < LAB1_EXPERIMENTS; x++) {
+      free(outcomes[x].results);
+      free(outcomes[x].configs);
+    }
+    sweep_data_free(&data);
+    free(a);
+    return rc == EXIT_SIGINT || rc == EXIT_SIGTERM ? rc : EXIT_OK;
   }
 
   lab1_confusion conf;

@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "model/model.h"
 #include "cli/cli_multirun.h"
+#include "cli/cli_ranks.h"
 #include "study/sweep.h"
 #include "train/trainer.h"
 #include "base/util.h"
@@ -108,9 +109,12 @@ static void new_sweep_dir(const sweep_args *a, char *dir, size_t n) {
 int cmd_sweep(int argc, char **argv) {
   sweep_args *a = xmalloc(sizeof *a);
   parse_args(argc, argv, a);
+  dist_info d;
+  cli_ranks_setup("sweep", &a->m.cfg, &d);
   char dir[RUN_PATH_MAX];
   if (a->m.out[0]) snprintf(dir, sizeof dir, "%s", a->m.out);
-  else new_sweep_dir(a, dir, sizeof dir);
+  else if (d.rank == 0) new_sweep_dir(a, dir, sizeof dir);
+  cli_ranks_share_dir(&d, dir, sizeof dir);
   sweep_spec spec = {
       .cmd = "sweep",
       .base = &a->m.cfg,
@@ -119,6 +123,7 @@ int cmd_sweep(int argc, char **argv) {
       .figure_prefix = a->m.prefix[0] ? a->m.prefix : NULL,
       .no_plot = a->m.no_plot,
       .fail_fast = a->m.fail_fast,
+      .dist = &d,
   };
   plotter p;
   plotter_init(&p);
@@ -127,8 +132,8 @@ int cmd_sweep(int argc, char **argv) {
   sweep_data_init(&data);
   error e = {0};
   int rc = sweep_execute(&spec, &data, &p, NULL, &e);
-  if (rc < 0) rc = cli_report("sweep", &e);
-  else if (rc == EXIT_RUNTIME && error_is_set(&e)) cli_report("sweep", &e);
+  if (rc < 0) rc = cli_ranks_report("sweep", &e, &d);
+  else if (rc == EXIT_RUNTIME && error_is_set(&e)) cli_ranks_report("sweep", &e, &d);
   sweep_data_free(&data);
   free(a);
   return rc;

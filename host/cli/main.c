@@ -6,6 +6,7 @@
 #include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "base/util.h"
+#include "dist/dist.h"
 
 typedef struct {
   const char *name;
@@ -27,6 +28,36 @@ static const command commands[] = {
     {"bench", cmd_bench, "steady-state training throughput per model and batch size, epoch time"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+/* The commands that share their work over MPI ranks (mpirun -n N cltrain ...). */
+static bool runs_on_ranks(const char *name) {
+  static const char *const names[] = {"sweep", "lab1"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (strcmp(name, names[i]) == 0) return true;
+  return false;
+}
+
+/* Run command C as one rank of an MPI job when an MPI launcher started the process (else
+   alone). A command that cannot share its work is refused by every rank, with one line
+   from rank 0, rather than run N times over the same files. */
+static int run_command(const command *c, int argc, char **argv) {
+  dist_info d;
+  error e = {0};
+  if (dist_init(&argc, &argv, &d, &e)) return error_report(&e);
+  int rc;
+  if (d.size > 1 && !runs_on_ranks(c->name)) {
+    if (d.rank == 0)
+      fprintf(stderr,
+              "cltrain: error: %s runs in one process; under mpirun only sweep and lab1 share their work over ranks "
+              "(started with %d ranks)\n",
+              c->name, d.size);
+    rc = EXIT_USAGE;
+  } else {
+    rc = c->run(argc - 1, argv + 1);
+  }
+  dist_finalize();
+  return rc;
+}
 
 static void usage(FILE *out) {
   fprintf(out,
@@ -61,7 +92,9 @@ int main(int argc, char **argv) {
     return EXIT_OK;
   }
   if (strcmp(action, "-V") == 0 || strcmp(action, "--version") == 0) {
-    printf("cltrain %s\n", CLTRAIN_VERSION);
+    char mpi[128];
+    dist_library_version(mpi, sizeof mpi);
+    printf("cltrain %s (%s)\n", CLTRAIN_VERSION, dist_built_with_mpi() ? mpi : "built without MPI");
     return EXIT_OK;
   }
   /* read by host/ops/ops_build.c, which takes any other value as unset */
@@ -69,6 +102,6 @@ int main(int argc, char **argv) {
   if (form && *form && strcmp(form, "workgroup") != 0 && strcmp(form, "vector") != 0)
     die_usage("CLTRAIN_KERNEL_FORM is '%s': use 'workgroup' or 'vector' (or leave it unset)", form);
   for (size_t i = 0; i < N_COMMANDS; i++)
-    if (strcmp(action, commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+    if (strcmp(action, commands[i].name) == 0) return run_command(&commands[i], argc, argv);
   cli_usage_exit("unknown command '%s' (see 'cltrain --help')", action);
 }

@@ -31,6 +31,9 @@ int dist_init(int *argc, char ***argv, dist_info *info, error *err) {
   *info = (dist_info){.rank = 0, .size = 1, .local_rank = 0, .local_size = 1, .active = false};
   return 0;
 }
+void dist_get(dist_info *info) {
+  *info = (dist_info){.rank = 0, .size = 1, .local_rank = 0, .local_size = 1, .active = false};
+}
 void dist_finalize(void) {}
 void dist_abort(int code) { (void)code; }
 bool dist_any(bool flag) { return flag; }
@@ -38,6 +41,14 @@ int dist_max_int(int code) { return code; }
 void dist_barrier(void) {}
 int dist_sum_floats(float *buf, size_t n, error *err) {
   (void)buf, (void)n, (void)err;
+  return 0;
+}
+int dist_bcast_string(char *buf, size_t n, error *err) {
+  (void)buf, (void)n, (void)err;
+  return 0;
+}
+int dist_collect(void *items, size_t n_items, size_t item_size, const bool *mine, error *err) {
+  (void)items, (void)n_items, (void)item_size, (void)mine, (void)err;
   return 0;
 }
 
@@ -99,6 +110,20 @@ static const char *mpi_error_text(int code, char *buf) {
     }                                                                                         \
   } while (0)
 
+/* Rank, size and the node-local rank and size of a running MPI job into INFO. */
+static int query(dist_info *info, error *err) {
+  info->active = true;
+  MPI_TRY(err, MPI_Comm_rank(MPI_COMM_WORLD, &info->rank));
+  MPI_TRY(err, MPI_Comm_size(MPI_COMM_WORLD, &info->size));
+  MPI_Comm local;
+  MPI_TRY(err, MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, info->rank, MPI_INFO_NULL, &local));
+  int rc = MPI_Comm_rank(local, &info->local_rank);
+  if (rc == MPI_SUCCESS) rc = MPI_Comm_size(local, &info->local_size);
+  MPI_Comm_free(&local);
+  MPI_TRY(err, rc);
+  return 0;
+}
+
 int dist_init(int *argc, char ***argv, dist_info *info, error *err) {
   *info = (dist_info){.rank = 0, .size = 1, .local_rank = 0, .local_size = 1, .active = false};
   if (!mpi_running()) {
@@ -112,16 +137,14 @@ int dist_init(int *argc, char ***argv, dist_info *info, error *err) {
     /* Errors come back as codes, reported by name, instead of aborting inside MPI. */
     MPI_TRY(err, MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));
   }
-  info->active = true;
-  MPI_TRY(err, MPI_Comm_rank(MPI_COMM_WORLD, &info->rank));
-  MPI_TRY(err, MPI_Comm_size(MPI_COMM_WORLD, &info->size));
-  MPI_Comm local;
-  MPI_TRY(err, MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, info->rank, MPI_INFO_NULL, &local));
-  int rc = MPI_Comm_rank(local, &info->local_rank);
-  if (rc == MPI_SUCCESS) rc = MPI_Comm_size(local, &info->local_size);
-  MPI_Comm_free(&local);
-  MPI_TRY(err, rc);
-  return 0;
+  return query(info, err);
+}
+
+void dist_get(dist_info *info) {
+  *info = (dist_info){.rank = 0, .size = 1, .local_rank = 0, .local_size = 1, .active = false};
+  error ignored = {0};
+  if (mpi_running() && query(info, &ignored) != 0)
+    *info = (dist_info){.rank = 0, .size = 1, .local_rank = 0, .local_size = 1, .active = false};
 }
 
 void dist_finalize(void) {
@@ -167,6 +190,49 @@ int dist_sum_floats(float *buf, size_t n, error *err) {
       buf[i] = s;
     }
   free(all);
+  MPI_TRY(err, rc);
+  return 0;
+}
+
+int dist_bcast_string(char *buf, size_t n, error *err) {
+  if (!mpi_running() || n == 0) return 0;
+  if (n > 2147483647u) return ERR_RUNTIME(err, "dist_bcast_string: %zu bytes are too many", n);
+  buf[n - 1] = '\0';
+  MPI_TRY(err, MPI_Bcast(buf, (int)n, MPI_CHAR, 0, MPI_COMM_WORLD));
+  buf[n - 1] = '\0';
+  return 0;
+}
+
+int dist_collect(void *items, size_t n_items, size_t item_size, const bool *mine, error *err) {
+  if (!mpi_running() || n_items == 0) return 0;
+  int rank = 0, size = 1;
+  MPI_TRY(err, MPI_Comm_rank(MPI_COMM_WORLD, &rank));
+  MPI_TRY(err, MPI_Comm_size(MPI_COMM_WORLD, &size));
+  if (size == 1) return 0;
+  const size_t bytes = n_items * item_size;
+  if (item_size == 0 || bytes / item_size != n_items || bytes > (size_t)(2147483647 / size) ||
+      n_items > (size_t)(2147483647 / size))
+    return ERR_RUNTIME(err, "dist_collect: %zu items of %zu bytes are too many", n_items, item_size);
+  /* Every rank's whole array and marks go to rank 0, which keeps each item from its
+     owner. The arrays are small (one entry per sweep point or device). */
+  unsigned char *marks = xmalloc(n_items);
+  for (size_t i = 0; i < n_items; i++) marks[i] = mine[i] ? 1 : 0;
+  unsigned char *all_marks = rank == 0 ? xmalloc(n_items * (size_t)size) : NULL;
+  unsigned char *all_items = rank == 0 ? xmalloc(bytes * (size_t)size) : NULL;
+  int rc = MPI_Gather(marks, (int)n_items, MPI_UNSIGNED_CHAR, all_marks, (int)n_items, MPI_UNSIGNED_CHAR, 0,
+                      MPI_COMM_WORLD);
+  if (rc == MPI_SUCCESS)
+    rc = MPI_Gather(items, (int)bytes, MPI_BYTE, all_items, (int)bytes, MPI_BYTE, 0, MPI_COMM_WORLD);
+  if (rc == MPI_SUCCESS && rank == 0)
+    for (size_t i = 0; i < n_items; i++)
+      for (int r = 1; r < size && !mine[i]; r++)
+        if (all_marks[(size_t)r * n_items + i]) {
+          memcpy((unsigned char *)items + i * item_size, all_items + (size_t)r * bytes + i * item_size, item_size);
+          break;
+        }
+  free(marks);
+  free(all_marks);
+  free(all_items);
   MPI_TRY(err, rc);
   return 0;
 }

@@ -27,6 +27,8 @@ void dist_library_version(char *out, size_t n);
 /* Initialise MPI when an MPI launcher started this process, and fill INFO; otherwise INFO
    is rank 0 of 1. Idempotent. -1 with ERR when MPI fails to start. */
 int dist_init(int *argc, char ***argv, dist_info *info, error *err);
+/* Who this process is, once dist_init ran (rank 0 of 1 without MPI). */
+void dist_get(dist_info *info);
 /* Finalise MPI if dist_init started it. */
 void dist_finalize(void);
 /* End every rank of the job with CODE (one rank found an error the others cannot learn of
@@ -39,6 +41,16 @@ bool dist_any(bool flag);
 int dist_max_int(int code);
 /* Collective barrier. */
 void dist_barrier(void);
+
+/* Collective: rank 0's NUL-terminated string in BUF (N bytes) copied to every rank, e.g. a
+   directory name rank 0 chose. */
+int dist_bcast_string(char *buf, size_t n, error *err);
+
+/* Collective: every rank holds an array of N_ITEMS items of ITEM_SIZE bytes and marks in
+   MINE the items it filled; afterwards rank 0's item i is the copy of the rank that
+   marked it (rank 0's own when none did). Other ranks' arrays are unchanged. For plain
+   structs of one binary: the ranks of a job run the same executable. */
+int dist_collect(void *items, size_t n_items, size_t item_size, const bool *mine, error *err);
 
 /* In-place sum of N floats over all ranks, in rank order so every rank gets the same bits
    whatever the network does (MPI_Allreduce's order is implementation-defined). */

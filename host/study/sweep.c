@@ -174,33 +174,74 @@ static void summary_line(const sweep_spec *s, size_t n, size_t reused, size_t di
          failed ? " - some failed, see sweep.csv" : "", csv);
 }
 
+/* The next point for this process: in order alone, from rank 0's queue over MPI ranks.
+   -1 when none is left. */
+static long next_point(dist_queue *q, size_t *cursor, size_t n) {
+  if (q) return dist_queue_next(q);
+  return *cursor < n ? (long)(*cursor)++ : -1;
+}
+
+/* Over MPI ranks: every rank's results reach rank 0 (each point from the rank that ran
+   it), and the counts are taken again from them. 0, or -1 with ERR. */
+static int gather_results(const sweep_spec *s, sweep_result *results, const bool *mine, size_t n, size_t *reused,
+                          size_t *diverged, size_t *failed, char *first_failure, size_t ff_len, error *err) {
+  if (dist_collect(results, n, sizeof *results, mine, err)) return -1;
+  if (s->dist->rank != 0) return 0;
+  *reused = *diverged = *failed = 0;
+  first_failure[0] = '\0';
+  for (size_t i = 0; i < n; i++) {
+    if (results[i].reused) (*reused)++;
+    if (strcmp(results[i].status, "diverged") == 0) (*diverged)++;
+    if (strcmp(results[i].status, "failed") == 0) {
+      if (!*failed) {
+        char label[512];
+        sweep_point_label(s->grid, i, label, sizeof label);
+        snprintf(first_failure, ff_len, "run %zu (%s): %s", i + 1, label, results[i].error);
+      }
+      (*failed)++;
+    }
+  }
+  return 0;
+}
+
 int sweep_execute(const sweep_spec *s, sweep_data *data, plotter *p, sweep_result *results, error *err) {
   size_t n = sweep_grid_size(s->grid);
+  const bool ranks = s->dist && s->dist->size > 1;
+  const bool root = !ranks || s->dist->rank == 0;
   sweep_result *own = NULL;
   if (!results) results = own = xcalloc(n, sizeof *results);
   memset(results, 0, n * sizeof *results);
   char (*devices)[256] = xcalloc(n, sizeof *devices);
+  bool *mine = xcalloc(n, sizeof *mine);
   const char *runs_dir = s->runs_dir ? s->runs_dir : s->dir;
   char msg[RUN_PATH_MAX + 256];
   int rc = check_points(s, data, devices, err);
   if (rc == 0 && (make_dirs(s->dir, msg, sizeof msg) || make_dirs(runs_dir, msg, sizeof msg)))
     rc = ERR_USAGE(err, "%s", msg);
+  dist_queue *q = NULL;
+  if (rc == 0 && ranks && !(q = dist_queue_open((long)n, err))) rc = -1;
   if (rc) {
     free(devices);
+    free(mine);
     free(own);
     return -1;
   }
-  printf("%s: %s%s%zu run%s in %s\n", s->cmd, s->label ? s->label : "", s->label ? ": " : "", n,
-         n == 1 ? "" : "s", s->dir);
-  size_t diverged = 0, reused = 0, failed = 0, i = 0;
+  if (root)
+    printf("%s: %s%s%zu run%s in %s\n", s->cmd, s->label ? s->label : "", s->label ? ": " : "", n,
+           n == 1 ? "" : "s", s->dir);
+  if (ranks && root) printf("%s: %d MPI ranks share the runs\n", s->cmd, s->dist->size);
+  size_t diverged = 0, reused = 0, failed = 0, cursor = 0, started = 0;
   char first_failure[1100] = "";
-  for (; i < n && rc == EXIT_OK; i++) {
+  for (long next; rc == EXIT_OK && (next = next_point(q, &cursor, n)) >= 0;) {
+    const size_t i = (size_t)next;
+    mine[i] = true;
+    started++;
     train_config cfg;
     sweep_point_config(s, i, &cfg, err); /* checked above */
     char label[512];
     sweep_point_label(s->grid, i, label, sizeof label);
     sweep_found found;
-    bool have = sweep_find_run(runs_dir, &cfg, devices[i], &found);
+    bool have = sweep_find_run(runs_dir, &cfg, ranks ? NULL : devices[i], &found);
     if (have && sweep_status_done(found.status)) {
       checkpoint_free(&found.ckpt);
       sweep_read_result(found.dir, &results[i]);
@@ -224,6 +265,25 @@ int sweep_execute(const sweep_spec *s, sweep_data *data, plotter *p, sweep_resul
         diverged++;
       }
     }
+    if (!ranks && sweep_write_csv(s, results, err)) rc = EXIT_RUNTIME;
+  }
+  if (ranks) {
+    /* A rank that stopped (interrupt, --fail-fast) empties the queue, so every rank gets
+       here; the job then agrees on the outcome and rank 0 writes it. */
+    dist_queue_close(q);
+    int worst = dist_max_int(rc == EXIT_SIGINT || rc == EXIT_SIGTERM ? rc : 0);
+    if (gather_results(s, results, mine, n, &reused, &diverged, &failed, first_failure, sizeof first_failure, err))
+      rc = EXIT_RUNTIME;
+    else if (worst) rc = worst;
+    started = n; /* the "not run" count below is rank 0's view of the whole job */
+    for (size_t k = 0; k < n; k++)
+      if (root && !results[k].have_run) started--;
+    if (!root) {
+      free(devices);
+      free(mine);
+      free(own);
+      return rc == EXIT_SIGINT || rc == EXIT_SIGTERM ? rc : EXIT_OK;
+    }
     if (sweep_write_csv(s, results, err)) rc = EXIT_RUNTIME;
   }
   if (rc == EXIT_SIGINT || rc == EXIT_SIGTERM) {
@@ -231,7 +291,7 @@ int sweep_execute(const sweep_spec *s, sweep_data *data, plotter *p, sweep_resul
             s->stop_hint ? s->stop_hint : "run the same command again (same --out) to continue where it left off");
   } else if (failed && s->fail_fast) {
     fprintf(stderr, "cltrain: %s: stopped at the first failed run (--fail-fast); %zu of %zu not run\n", s->cmd,
-            n - i, n);
+            n - started, n);
   } else if (rc == EXIT_OK) {
     summary_line(s, n, reused, diverged, failed);
     if (!s->no_plot) rc = draw(s, p, err);
@@ -243,6 +303,7 @@ int sweep_execute(const sweep_spec *s, sweep_data *data, plotter *p, sweep_resul
   }
   fflush(stdout);
   free(devices);
+  free(mine);
   free(own);
   return rc;
 }

@@ -10,6 +10,13 @@
    recorded: its run directory's summary.json says "status": "failed" with the one-line
    "error", and so does its sweep.csv row; the other points still run unless fail_fast.
 
+   Over MPI ranks (spec.dist with size > 1) every rank runs this with the same spec: the
+   points are handed out one at a time by rank 0 (dist_queue), so long and short runs
+   balance; each run directory is written by the rank that trains it; rank 0 alone writes
+   sweep.csv (once, at the end, from every rank's results) and the figures. A point's
+   existing run is then found whatever device trained it, since the rank that continues
+   it may have another.
+
    sweep.csv (read by plot_sweep and the lab report):
      run_dir,<one column per varied option: batch_size, learning_rate, ...>,
      final_val_acc,best_val_acc,train_s,samples_per_s,status,error
@@ -25,6 +32,7 @@
 
 #include "base/error.h"
 #include "data/data.h"
+#include "dist/dist.h"
 #include "plot/plot.h"
 #include "train/run_log.h"
 #include "study/sweep_grid.h"
@@ -57,6 +65,7 @@ typedef struct {
   bool announce;              /* one line per run even when base->quiet */
   bool fail_fast;             /* stop at the first failed point */
   const char *stop_hint;      /* after an interruption: how to continue (NULL: generic) */
+  const dist_info *dist;      /* MPI ranks sharing the sweep (NULL: this process alone) */
 } sweep_spec;
 
 /* What became of one point. */

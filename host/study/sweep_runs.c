@@ -32,7 +32,7 @@ static bool ignored_option(int opt) {
 
 bool sweep_same_run(const train_config *cfg, const char *device_name, const char *stored_config_text,
                     const char *stored_device) {
-  if (strcmp(device_name, stored_device) != 0) return false;
+  if (device_name && strcmp(device_name, stored_device) != 0) return false;
   train_config stored;
   train_config_default(&stored);
   char err[512];

@@ -35,7 +35,9 @@ bool sweep_status_done(const char *status);
 int sweep_device_name(const char *spec, char *name, size_t n, char *err, size_t errlen);
 
 /* True when the configuration stored in a checkpoint (its text) describes the same run as
-   CFG: see above. DEVICE_NAME / STORED_DEVICE are the resolved device names. */
+   CFG: see above. DEVICE_NAME / STORED_DEVICE are the resolved device names; a NULL
+   DEVICE_NAME matches any device (a sweep over MPI ranks, whose points move between
+   ranks and their devices). */
 bool sweep_same_run(const train_config *cfg, const char *device_name, const char *stored_config_text,
                     const char *stored_device);
 
