@@ -13,7 +13,9 @@
 #include "cli/commands.h"
 #include "train/evaluate.h"
 #include "train/run_log.h"
+#include "train/roc.h"
 #include "train/run_summary.h"
+#include "train/scores.h"
 #include "train/train_config.h"
 #include "train/trainer.h"
 #include "base/util.h"
@@ -149,6 +151,18 @@ static void write_confusion(const char *path, const eval_result *r) {
   if (fclose(f) || rename(tmp, path)) DIE("cannot write %s: %s", path, strerror(errno));
 }
 
+/* roc.csv (roc_val.csv for --split val) next to the checkpoint, and the AUC per class. */
+static void write_roc(const char *dir, bool val_split, const roc_curve roc[JSC_N_CLASSES], bool quiet) {
+  char path[RUN_PATH_MAX];
+  run_path(path, sizeof path, dir, val_split ? "roc_val.csv" : "roc.csv");
+  error err = {0};
+  if (roc_write_csv(path, roc, &err)) exit(error_report(&err));
+  if (quiet) return;
+  printf("AUC (one class against the rest):");
+  for (int c = 0; c < JSC_N_CLASSES; c++) printf(" %s %.4f", jsc_class_names[c], roc[c].auc);
+  printf("\nwrote %s\n", path);
+}
+
 int cmd_test(int argc, char **argv) {
   test_args a;
   parse_args(argc, argv, &a);
@@ -172,6 +186,12 @@ int cmd_test(int argc, char **argv) {
   dataset ds;
   if (dataset_load(cfg->dataset, &opt, &ds, err, sizeof err)) die_usage("test: %s", err);
   if (model_check_classes(&m, ds.n_classes, err, sizeof err)) die_usage("test: %s", err);
+  if (!ck.has_scaler)
+    warnf("test: checkpoint %s stores no standardisation statistics (format version 1): using those fitted on the "
+          "training split of %s",
+          cfg->load, ds.name);
+  else if (dataset_use_scaler(&ds, ck.mean, ck.std) && !cfg->quiet)
+    printf("standardised %s with the statistics stored in the checkpoint\n", ds.name);
   const data_split *split = a.val_split ? &ds.val : &ds.test;
   if (split->rows == 0) die_usage("test: the %s split of %s is empty", a.val_split ? "val" : "test", ds.name);
 
@@ -187,7 +207,12 @@ int cmd_test(int argc, char **argv) {
   net_write_state(n, ck.params, ck.stats, optim);
   free(optim);
   eval_result r;
-  evaluate_split(n, &dev, batch, &r);
+  float *probs = xmalloc(split->rows * JSC_N_CLASSES * sizeof(float));
+  evaluate_split_scores(n, &dev, batch, &r, probs);
+  softmax_rows(probs, split->rows, JSC_N_CLASSES, probs);
+  roc_curve roc[JSC_N_CLASSES];
+  roc_compute_all(probs, split->y, split->rows, roc);
+  free(probs);
 
   if (!cfg->quiet) {
     printf("checkpoint %s: model %s, epoch %llu, step %llu, trained on %s\n", cfg->load, ck.model_name,
@@ -201,6 +226,7 @@ int cmd_test(int argc, char **argv) {
   run_path(path, sizeof path, dir, a.val_split ? "confusion_val.csv" : "confusion.csv");
   write_confusion(path, &r);
   if (!cfg->quiet) printf("\nwrote %s\n", path);
+  write_roc(dir, a.val_split, roc, cfg->quiet);
   run_path(path, sizeof path, dir, "summary.json");
   if (!a.val_split && access(path, F_OK) == 0) {
     const char *base = strrchr(cfg->load, '/');
@@ -208,7 +234,10 @@ int cmd_test(int argc, char **argv) {
       warnf("%s", err);
     else if (!cfg->quiet)
       printf("updated %s (test_acc)\n", path);
+    error aerr = {0};
+    if (roc_summary_set_auc(path, roc, &aerr)) warnf("%s", aerr.msg);
   }
+  roc_free_all(roc);
   net_free(n);
   device_data_free(&all);
   rt_close(&rt);
