@@ -7,6 +7,8 @@
 
 #include "train/checkpoint.h"
 #include "train/evaluate.h"
+#include "train/roc.h"
+#include "train/scores.h"
 #include "study/lab1.h"
 #include "base/util.h"
 
@@ -52,7 +54,12 @@ int lab1_evaluate_best(const train_config *cfg, const dataset *ds, const char *r
   net_write_state(n, ck.params, ck.stats, optim);
   free(optim);
   eval_result r;
-  evaluate_split(n, &dev.test, batch, &r);
+  float *probs = xmalloc(ds->test.rows * JSC_N_CLASSES * sizeof(float));
+  evaluate_split_scores(n, &dev.test, batch, &r, probs);
+  softmax_rows(probs, ds->test.rows, JSC_N_CLASSES, probs);
+  roc_curve roc[JSC_N_CLASSES];
+  roc_compute_all(probs, ds->test.y, ds->test.rows, roc);
+  free(probs);
   net_free(n);
   device_data_free(&dev);
   rt_close(&rt);
@@ -67,6 +74,12 @@ int lab1_evaluate_best(const train_config *cfg, const dataset *ds, const char *r
   model_free(&m);
   checkpoint_free(&ck);
   if (make_dirs(out_dir, err, errlen)) return -1;
+  for (int c = 0; c < JSC_N_CLASSES; c++) out->auc[c] = roc[c].auc;
+  run_path(path, sizeof path, out_dir, "roc.csv");
+  error rerr = {0};
+  int rc = roc_write_csv(path, roc, &rerr);
+  roc_free_all(roc);
+  if (rc) return seterr(err, errlen, "%s", rerr.msg);
   run_path(path, sizeof path, out_dir, "confusion.csv");
   return write_confusion(path, out->counts, err, errlen);
 }
