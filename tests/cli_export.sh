@@ -45,7 +45,7 @@ for model in jsc-tiny jsc-toy jsc-s jsc-trt "$HERE/export/every_layer.model"; do
   name=$(basename "$model" .model)
   d="$tmp/$name"
   mkdir -p "$d"
-  "$BIN" train "$model" jsc-synth --synth-size 2000 --max-epochs 1 --batch-size 64 --learning-rate 1e-2 \
+  "$BIN" train "$model" jsc-synth --synth-size 2000 --max-epochs 1 --batch-size 64 --learning-rate 1e-2 --log-every-n-steps 5 \
     --no-progress --quiet --project-dir "$d/runs" > "$d/train.out" 2>&1 ||
     { echo "FAIL: $name: train: $(tail -1 "$d/train.out")"; fail=1; continue; }
   ck=$(ls -d "$d"/runs/*/ | head -1)best.ckpt
@@ -96,6 +96,12 @@ for c in g q W Z t; do
   check "grep -Eq '^  \"test_auc_$c\": 0\\.[0-9]+,$' '${run}summary.json'" "summary.json lacks test_auc_$c"
 done
 check 'grep -q "^AUC (one class against the rest): g 0\.[0-9]* q" "$d/test.out"' "test prints no AUC line"
+# `cltrain plot` draws it (figure roc, whose CSV is roc.csv itself, left unchanged).
+cp "${run}roc.csv" "$tmp/roc_before.csv"
+"$BIN" plot "$run" > "$d/plot.out" 2>&1
+check 'grep -q "^figure roc:" "$d/plot.out" || grep -q "gnuplot" "$d/plot.out"' "plot drew no roc figure: $(tail -1 "$d/plot.out")"
+if command -v gnuplot > /dev/null; then check '[ -s "${run}roc.png" ] && [ -s "${run}roc.svg" ]' "no roc.png/svg"; fi
+check 'cmp -s "${run}roc.csv" "$tmp/roc_before.csv"' "plot changed roc.csv"
 
 # ---- bad input ----
 echo "not a checkpoint" > "$tmp/junk.ckpt"
@@ -109,6 +115,9 @@ for c in "not a cltrain checkpoint|export $tmp/junk.ckpt --format json --out $tm
          "cannot write $tmp/no/dir/p.csv|predict $ck $tmp/raw.csv --out $tmp/no/dir/p.csv" \
          "missing feature column|predict $ck $tmp/jsc-tiny/preds.csv" \
          "needs CKPT and DATA|predict $ck" \
+         "no-such.csv|predict $ck $tmp/no-such.csv" \
+         "no-such-gpu|predict $ck $tmp/raw.csv --device no-such-gpu" \
+         "--batch-size|predict $ck $tmp/raw.csv --batch-size 0" \
          "unknown option '--bogus'|export $ck --bogus"; do
   needle=${c%%|*}
   read -ra args <<< "${c#*|}"
