@@ -236,29 +236,66 @@ static char *joined_floats(arena *a, const float *v, int n) {
   return s;
 }
 
-int export_onnx(const export_model *e, const char *path, error *err) {
+static Onnx__GraphProto *graph_proto(arena *a, const export_model *e) {
   const model_spec *m = e->m;
-  arena a = {0};
-  graph_builder g = {.a = &a};
-  g.nodes = arena_alloc(&a, GRAPH_CAP * sizeof *g.nodes);
-  g.inits = arena_alloc(&a, GRAPH_CAP * sizeof *g.inits);
+  graph_builder g = {.a = a};
+  g.nodes = arena_alloc(a, GRAPH_CAP * sizeof *g.nodes);
+  g.inits = arena_alloc(a, GRAPH_CAP * sizeof *g.inits);
   build_graph(&g, e);
-
-  Onnx__GraphProto *graph = arena_alloc(&a, sizeof *graph);
+  Onnx__GraphProto *graph = arena_alloc(a, sizeof *graph);
   onnx__graph_proto__init(graph);
-  graph->name = arena_str(&a, m->name);
+  graph->name = arena_str(a, m->name);
   graph->n_node = g.n_nodes;
   graph->node = g.nodes;
   graph->n_initializer = g.n_inits;
   graph->initializer = g.inits;
   graph->n_input = 1;
-  graph->input = arena_alloc(&a, sizeof *graph->input);
-  graph->input[0] = value_info(&a, "features", m->input_width);
+  graph->input = arena_alloc(a, sizeof *graph->input);
+  graph->input[0] = value_info(a, "features", m->input_width);
   graph->n_output = 2;
-  graph->output = arena_alloc(&a, 2 * sizeof *graph->output);
-  graph->output[0] = value_info(&a, "logits", m->output_width);
-  graph->output[1] = value_info(&a, "probabilities", m->output_width);
+  graph->output = arena_alloc(a, 2 * sizeof *graph->output);
+  graph->output[0] = value_info(a, "logits", m->output_width);
+  graph->output[1] = value_info(a, "probabilities", m->output_width);
+  return graph;
+}
 
+/* Metadata: what a user of the file needs to feed it and read its outputs. */
+static void set_metadata(arena *a, Onnx__ModelProto *model, const export_model *e) {
+  const model_spec *m = e->m;
+  Onnx__StringStringEntryProto **props = arena_alloc(a, 8 * sizeof *props);
+  size_t np = 0;
+  props[np++] = meta(a, "class_names", joined(a, e->class_names, m->output_width));
+  props[np++] = meta(a, "feature_names", joined(a, e->feature_names, m->input_width));
+  props[np++] = meta(a, "cltrain_version", CLTRAIN_VERSION);
+  props[np++] = meta(a, "model_name", m->name);
+  props[np++] = meta(a, "raw_inputs", e->raw_inputs ? "true" : "false");
+  if (e->mean) {
+    props[np++] = meta(a, "standardization_mean", joined_floats(a, e->mean, m->input_width));
+    props[np++] = meta(a, "standardization_std", joined_floats(a, e->std, m->input_width));
+  }
+  model->n_metadata_props = np;
+  model->metadata_props = props;
+  char doc[4400];
+  snprintf(doc, sizeof doc, "JSC model %s from %s; input 'features' %s", m->name, e->source ? e->source : "?",
+           e->raw_inputs ? "in physical units (standardisation in the graph)"
+                         : "standardised: (x - standardization_mean) / standardization_std");
+  model->doc_string = arena_str(a, doc);
+}
+
+static int write_bytes(const char *path, const uint8_t *buf, size_t n, error *err) {
+  FILE *f = fopen(path, "wb");
+  if (!f) return ERR_USAGE(err, "export: cannot write %s: %s", path, strerror(errno));
+  size_t w = fwrite(buf, 1, n, f);
+  if (fclose(f) || w != n) {
+    int code = errno;
+    unlink(path);
+    return ERR_USAGE(err, "export: cannot write %s: %s", path, strerror(code));
+  }
+  return 0;
+}
+
+int export_onnx(const export_model *e, const char *path, error *err) {
+  arena a = {0};
   Onnx__OperatorSetIdProto *opset = arena_alloc(&a, sizeof *opset);
   onnx__operator_set_id_proto__init(opset);
   opset->domain = arena_str(&a, "");
@@ -275,42 +312,14 @@ int export_onnx(const export_model *e, const char *path, error *err) {
   model.producer_version = arena_str(&a, CLTRAIN_VERSION);
   model.has_model_version = 1;
   model.model_version = 1;
-  char doc[4400];
-  snprintf(doc, sizeof doc, "JSC model %s from %s; input 'features' %s", m->name, e->source ? e->source : "?",
-           e->raw_inputs ? "in physical units (standardisation in the graph)"
-                         : "standardised: (x - standardization_mean) / standardization_std");
-  model.doc_string = arena_str(&a, doc);
-  model.graph = graph;
-  Onnx__StringStringEntryProto *props[8];
-  size_t np = 0;
-  props[np++] = meta(&a, "class_names", joined(&a, e->class_names, m->output_width));
-  props[np++] = meta(&a, "feature_names", joined(&a, e->feature_names, m->input_width));
-  props[np++] = meta(&a, "cltrain_version", CLTRAIN_VERSION);
-  props[np++] = meta(&a, "model_name", m->name);
-  props[np++] = meta(&a, "raw_inputs", e->raw_inputs ? "true" : "false");
-  if (e->mean) {
-    props[np++] = meta(&a, "standardization_mean", joined_floats(&a, e->mean, m->input_width));
-    props[np++] = meta(&a, "standardization_std", joined_floats(&a, e->std, m->input_width));
-  }
-  model.n_metadata_props = np;
-  model.metadata_props = props;
+  model.graph = graph_proto(&a, e);
+  set_metadata(&a, &model, e);
 
   size_t n = onnx__model_proto__get_packed_size(&model);
   uint8_t *buf = xmalloc(n ? n : 1);
   onnx__model_proto__pack(&model, buf);
   arena_free(&a);
-
-  int rc = 0;
-  FILE *f = fopen(path, "wb");
-  if (!f) {
-    rc = ERR_USAGE(err, "export: cannot write %s: %s", path, strerror(errno));
-  } else {
-    size_t w = fwrite(buf, 1, n, f);
-    if (fclose(f) || w != n) {
-      rc = ERR_USAGE(err, "export: cannot write %s: %s", path, strerror(errno));
-      unlink(path);
-    }
-  }
+  int rc = write_bytes(path, buf, n, err);
   free(buf);
   return rc;
 }
