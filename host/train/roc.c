@@ -94,10 +94,10 @@ int roc_write_csv(const char *path, const roc_curve curves[JSC_N_CLASSES], error
     }
   }
   int bad = ferror(f);
-  if (fclose(f) || bad || rename(tmp, path)) {
+  if (fclose(f) || bad || rename(tmp, path)) { /* a full disk, an I/O error: not the user's input */
     int e = errno;
     unlink(tmp);
-    return ERR_USAGE(err, "cannot write %s: %s", path, strerror(e));
+    return ERR_RUNTIME(err, "cannot write %s: %s", path, strerror(e));
   }
   return 0;
 }
