@@ -136,7 +136,7 @@ int cmd_predict(int argc, char **argv) {
   checkpoint ck;
   model_spec m;
   if (trained_model_open(a.ckpt, &ck, &m, &err)) return fail("", &err);
-  if (model_check_classes(&m, JSC_N_CLASSES, err.msg, sizeof err.msg) || m.input_width != JSC_N_FEATURES)
+  if (m.output_width != JSC_N_CLASSES || m.input_width != JSC_N_FEATURES)
     die_usage("predict: %s: model '%s' is not a JSC model (%d inputs, %d outputs)", a.ckpt, m.name, m.input_width,
               m.output_width);
   char msg[512];
