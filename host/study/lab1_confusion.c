@@ -73,8 +73,11 @@ int lab1_evaluate_best(const train_config *cfg, const dataset *ds, const char *r
   out->rows = r.count;
   model_free(&m);
   checkpoint_free(&ck);
-  if (make_dirs(out_dir, err, errlen)) return -1;
   for (int c = 0; c < JSC_N_CLASSES; c++) out->auc[c] = roc[c].auc;
+  if (make_dirs(out_dir, err, errlen)) {
+    roc_free_all(roc);
+    return -1;
+  }
   run_path(path, sizeof path, out_dir, "roc.csv");
   error rerr = {0};
   int rc = roc_write_csv(path, roc, &rerr);
