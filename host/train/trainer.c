@@ -150,7 +150,7 @@ static int max_batch_of(const trainer *t) {
 
 /* Build and run once every program the run will use, before any clock starts: the
    training step at the full and the last batch size, and evaluation at the batch sizes
-   of the validation and test splits (docs/ARCHITECTURE.md, "compile before the clock"). */
+   of the validation and test splits (net_warm_up restores the state; docs/ARCHITECTURE.md). */
 static int warm_up(trainer *t, error *err) {
   optim_config opt;
   optim_config_default(&opt, t->cfg->optimizer, (float)t->cfg->learning_rate,
