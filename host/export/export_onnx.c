@@ -122,7 +122,7 @@ static Onnx__NodeProto *add_node(graph_builder *g, const char *op, const char *c
   arena *a = g->a;
   Onnx__NodeProto *nd = arena_alloc(a, sizeof *nd);
   onnx__node_proto__init(nd);
-  char name[96];
+  char name[64]; /* op name and counter: "%s_out" of it fits current[96] */
   snprintf(name, sizeof name, "%s_%d", op, g->counter++);
   nd->name = arena_str(a, name);
   nd->op_type = arena_str(a, op);
