@@ -1,0 +1,133 @@
+/* Fused narrow Linear layers: building the per-shape programs of kernels/fused_linear.cl
+   and launching them (see ops_fused.h). */
+#include <stdio.h>
+
+#include "ops/ops_fused.h"
+
+bool fused_linear_fits(int in, int out) {
+  return in >= 1 && in <= OPS_FUSED_MAX_WIDTH && out >= 1 && out <= OPS_FUSED_MAX_WIDTH;
+}
+
+int fused_linear_init(fused_linear *f, cl_runtime *rt, int in, int out, const op_epilogue *e,
+                      fused_form form, error *err) {
+  *f = (fused_linear){0};
+  if (!fused_linear_fits(in, out))
+    return ERR_USAGE(err, "fused Linear %d -> %d: widths must be 1..%d", in, out, OPS_FUSED_MAX_WIDTH);
+  const act_kind act = e ? e->act : ACT_NONE;
+  if ((int)act < ACT_NONE || act > ACT_TANH)
+    return ERR_RUNTIME(err, "fused Linear: activation %d out of range", (int)act);
+  const bool gpu = (rt->info.type & CL_DEVICE_TYPE_GPU) != 0;
+  if (form == FUSED_FORM_AUTO) form = gpu ? FUSED_FORM_GPU : FUSED_FORM_CPU;
+  if (form == FUSED_FORM_GPU && rt->info.max_work_group < OPS_FUSED_WG)
+    return ERR_RUNTIME(err, "fused Linear: %s allows work-groups of %zu, the GPU form needs %d",
+                       rt->info.name, rt->info.max_work_group, OPS_FUSED_WG);
+  f->in = in;
+  f->out = out;
+  f->act = act;
+  f->drop = e && op_epilogue_drops(e);
+  f->form = form;
+  char opts[128];
+  snprintf(opts, sizeof opts, "-DIN=%d -DOUT=%d -DACT=%d -DDROP=%d", in, out, (int)act, f->drop ? 1 : 0);
+  cl_program p = rt_program(rt, "fused_linear.cl", opts);
+  const char *suffix = form == FUSED_FORM_GPU ? "gpu" : "cpu";
+  char name[32];
+  snprintf(name, sizeof name, "fused_fwd_%s", suffix);
+  f->fwd = rt_kernel(rt, p, name);
+  snprintf(name, sizeof name, "fused_dx_%s", suffix);
+  f->dx = rt_kernel(rt, p, name);
+  snprintf(name, sizeof name, "fused_dw_%s", suffix);
+  f->dw = rt_kernel(rt, p, name);
+  return 0;
+}
+
+void fused_linear_free(fused_linear *f) {
+  cl_kernel *all[] = {&f->fwd, &f->dx, &f->dw};
+  for (int i = 0; i < 3; i++) {
+    if (*all[i]) CL_CHECK(clReleaseKernel(*all[i]));
+    *all[i] = NULL;
+  }
+}
+
+/* The epilogue E (NULL: none) must be the one F's program was specialised to. */
+static int check_epilogue(const fused_linear *f, const op_epilogue *e, error *err) {
+  const act_kind act = e ? e->act : ACT_NONE;
+  const bool drop = e && op_epilogue_drops(e);
+  if (act != f->act || drop != f->drop)
+    return ERR_RUNTIME(err, "fused Linear %d -> %d built for activation %d dropout %d, called with %d %d",
+                       f->in, f->out, (int)f->act, f->drop, (int)act, drop);
+  return 0;
+}
+
+/* Set the arguments of a GEMM kernel (GEMM_PARAMS in fused_linear.cl) and launch it over rows. */
+static void launch_gemm(cl_runtime *rt, const fused_linear *f, cl_kernel kk, int rows, cl_mem a,
+                        cl_mem params, size_t b_off, bool has_bias, size_t bias_off, cl_mem c,
+                        cl_mem saved, cl_mem part, const op_epilogue *e) {
+  const cl_int r = rows, hb = has_bias, store = saved != NULL, wp = part != NULL;
+  const cl_uint boff = (cl_uint)b_off, bias = (cl_uint)bias_off;
+  const bool drops = e && op_epilogue_drops(e);
+  const cl_float slope = e ? e->slope : 0.0f, scale = drops ? dropout_scale(e->drop_p) : 1.0f;
+  const cl_mem mask = drops ? e->mask : NULL;
+  cl_uint i = 0;
+  KARG(kk, i++, r);
+  KARG(kk, i++, a);
+  KARG(kk, i++, params);
+  KARG(kk, i++, boff);
+  KARG(kk, i++, hb);
+  KARG(kk, i++, bias);
+  KARG(kk, i++, c);
+  KARG(kk, i++, saved);
+  KARG(kk, i++, store);
+  KARG(kk, i++, part);
+  KARG(kk, i++, wp);
+  KARG(kk, i++, slope);
+  KARG(kk, i++, scale);
+  KARG(kk, i++, mask);
+  const size_t blocks = ((size_t)rows + OPS_FUSED_ROW_BLOCK - 1) / OPS_FUSED_ROW_BLOCK;
+  if (f->form == FUSED_FORM_GPU) rt_launch1d(rt, kk, blocks * OPS_FUSED_WG, OPS_FUSED_WG);
+  else rt_launch1d(rt, kk, blocks, 1);
+}
+
+int op_fused_forward(cl_runtime *rt, const fused_linear *f, int rows, cl_mem x, cl_mem params,
+                     size_t w_off, bool has_bias, size_t bias_off, cl_mem z, cl_mem saved,
+                     cl_mem part, const op_epilogue *e, error *err) {
+  if (check_epilogue(f, e, err)) return -1;
+  launch_gemm(rt, f, f->fwd, rows, x, params, w_off, has_bias, bias_off, z, saved, part, e);
+  return 0;
+}
+
+int op_fused_backward(cl_runtime *rt, const fused_linear *f, int rows, cl_mem dz, cl_mem saved,
+                      cl_mem x, cl_mem params, size_t w_off, cl_mem grads, size_t dw_off,
+                      bool has_db, size_t db_off, cl_mem dx, const op_epilogue *e, error *err) {
+  if (check_epilogue(f, e, err)) return -1;
+  const bool identity = f->act == ACT_NONE && !f->drop;
+  const cl_int r = rows, wdh = !identity, hdb = has_db;
+  const cl_uint dwo = (cl_uint)dw_off, dbo = (cl_uint)db_off;
+  const cl_float slope = e ? e->slope : 0.0f, scale = f->drop ? dropout_scale(e->drop_p) : 1.0f;
+  const cl_mem mask = f->drop ? e->mask : NULL;
+  /* the kernel reads a saved value even where the activation ignores it */
+  const cl_mem sv = saved ? saved : dz;
+  cl_kernel kk = f->dw;
+  cl_uint i = 0;
+  KARG(kk, i++, r);
+  KARG(kk, i++, dz);
+  KARG(kk, i++, sv);
+  KARG(kk, i++, wdh);
+  KARG(kk, i++, x);
+  KARG(kk, i++, grads);
+  KARG(kk, i++, dwo);
+  KARG(kk, i++, hdb);
+  KARG(kk, i++, dbo);
+  KARG(kk, i++, slope);
+  KARG(kk, i++, scale);
+  KARG(kk, i++, mask);
+  if (f->form == FUSED_FORM_GPU) {
+    rt_launch1d(rt, kk, (size_t)f->out * OPS_FUSED_WG, OPS_FUSED_WG);
+  } else {
+    /* DW_OB outputs per work-item (fused_linear.cl): 2 for inputs over 48, else 8 / vectors */
+    const int vw = f->in > 8 ? 16 : f->in > 4 ? 8 : f->in > 1 ? 4 : 1;
+    const int nv = (f->in + vw - 1) / vw, ob = nv >= 4 ? 2 : 8 / nv;
+    rt_launch1d(rt, kk, (size_t)((f->out + ob - 1) / ob), 1);
+  }
+  if (dx) launch_gemm(rt, f, f->dx, rows, dz, params, w_off, false, 0, dx, NULL, NULL, NULL);
+  return 0;
+}
