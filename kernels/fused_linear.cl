@@ -91,18 +91,18 @@ LOAD_PART(1)
       for (uint n = 0; n < np; n++)                                                           \
         wp[k * np + n] = n >= N ? 0.0f : TRANS ? params[b_off + n * K + k] : params[b_off + k * N + n]; \
     CAT(float, VW) bias[NVEC(N, VW)], psum[NVEC(N, VW)];                                      \
-    for (uint v = 0; v < NVEC(N, VW); v++) {                                                  \
+    _Pragma("unroll") for (uint v = 0; v < NVEC(N, VW); v++) {                                                  \
       bias[v] = has_bias ? CAT(load_part, VW)(params + bias_off + v * VW, N - v * VW) : 0.0f; \
       psum[v] = 0.0f;                                                                         \
     }                                                                                         \
     for (uint r = r0; r < r1; r++) {                                                          \
       CAT(float, VW) acc[NVEC(N, VW)];                                                        \
-      for (uint v = 0; v < NVEC(N, VW); v++) acc[v] = 0.0f;                                   \
+      _Pragma("unroll") for (uint v = 0; v < NVEC(N, VW); v++) acc[v] = 0.0f;                                   \
       for (uint k = 0; k < K; k++) {                                                          \
         const float xk = a[r * K + k];                                                        \
-        for (uint v = 0; v < NVEC(N, VW); v++) acc[v] += xk * CAT(VLD, VW)(0, wp + k * np + v * VW); \
+        _Pragma("unroll") for (uint v = 0; v < NVEC(N, VW); v++) acc[v] += xk * CAT(VLD, VW)(0, wp + k * np + v * VW); \
       }                                                                                       \
-      for (uint v = 0; v < NVEC(N, VW); v++) {                                                \
+      _Pragma("unroll") for (uint v = 0; v < NVEC(N, VW); v++) {                                                \
         const CAT(float, VW) h = has_bias ? acc[v] + bias[v] : acc[v];                        \
         psum[v] += h;                                                                         \
         const uint idx = r * N + v * VW;                                                      \
@@ -124,7 +124,7 @@ LOAD_PART(1)
     }                                                                                         \
     if (write_part) {                                                                         \
       __global float *p = part + (r0 / ROW_BLOCK) * N;                                        \
-      for (uint v = 0; v < NVEC(N, VW); v++) {                                                \
+      _Pragma("unroll") for (uint v = 0; v < NVEC(N, VW); v++) {                                                \
         float t[VW];                                                                          \
         CAT(VST, VW)(psum[v], 0, t);                                                       \
         for (uint l = 0; l < VW && v * VW + l < N; l++) p[v * VW + l] = t[l];                 \
@@ -181,48 +181,49 @@ GEMM_GPU(fused_dx_gpu, OUT, IN, 0, ACT_NONE, 0)
       __global const float *x, __global float *grads, const uint dw_off, const int has_db,     \
       const uint db_off, const float slope, const float drop_scale, __global const uchar *drop_mask
 
-/* CPU form: work-item g owns outputs [g DW_OB, +DW_OB) (as many as keep the accumulators
-   at 8 vectors of IN lanes) and walks every row; x's row is loaded once per row for all
-   of them. */
+/* CPU form: work-item g owns outputs [g DW_OB, +DW_OB) and walks every row; x's row is
+   loaded once per row for all of them. DW_OB keeps a block's accumulators at 4 float16 (8
+   AVX2 registers; more spilled and ran 5-10x slower at batch 1024). Host copy:
+   dw_outputs_per_item in host/ops/ops_fused.c. */
 #define NVI NVEC(IN, VWI)
-#define DW_OB (NVI >= 4 ? 2 : 8 / NVI)
+#define DW_OB (NVI >= 4 ? 1 : 4 / NVI)
 __kernel void fused_dw_cpu(DW_PARAMS) {
   const uint o0 = get_global_id(0) * DW_OB;
   if (o0 >= OUT) return;
   CAT(float, VWI) tot[DW_OB][NVI], part[DW_OB][NVI];
   float dbt[DW_OB], dbp[DW_OB];
-  for (uint j = 0; j < DW_OB; j++) {
+  _Pragma("unroll") for (uint j = 0; j < DW_OB; j++) {
     dbt[j] = 0.0f;
-    for (uint v = 0; v < NVI; v++) tot[j][v] = 0.0f;
+    _Pragma("unroll") for (uint v = 0; v < NVI; v++) tot[j][v] = 0.0f;
   }
   for (uint i0 = 0; i0 < (uint)rows; i0 += ROW_BLOCK) {
     const uint end = min(i0 + (uint)ROW_BLOCK, (uint)rows);
-    for (uint j = 0; j < DW_OB; j++) {
+    _Pragma("unroll") for (uint j = 0; j < DW_OB; j++) {
       dbp[j] = 0.0f;
-      for (uint v = 0; v < NVI; v++) part[j][v] = 0.0f;
+      _Pragma("unroll") for (uint v = 0; v < NVI; v++) part[j][v] = 0.0f;
     }
     for (uint r = i0; r < end; r++) {
       CAT(float, VWI) xr[NVI];
-      for (uint v = 0; v < NVI; v++)
+      _Pragma("unroll") for (uint v = 0; v < NVI; v++)
         xr[v] = v * VWI + VWI <= IN ? CAT(VLD, VWI)(0, x + r * IN + v * VWI)
                                     : CAT(load_part, VWI)(x + r * IN + v * VWI, IN - v * VWI);
-      for (uint j = 0; j < DW_OB; j++) {
+      _Pragma("unroll") for (uint j = 0; j < DW_OB; j++) {
         if (o0 + j >= OUT) break;
         const uint idx = r * OUT + o0 + j;
         const float g = epi_backward1(ACT, DROP, slope, drop_scale, drop_mask, idx, saved[idx], dz[idx]);
         if (write_dh) dz[idx] = g;
         dbp[j] += g;
-        for (uint v = 0; v < NVI; v++) part[j][v] += g * xr[v];
+        _Pragma("unroll") for (uint v = 0; v < NVI; v++) part[j][v] += g * xr[v];
       }
     }
-    for (uint j = 0; j < DW_OB; j++) {
+    _Pragma("unroll") for (uint j = 0; j < DW_OB; j++) {
       dbt[j] += dbp[j];
-      for (uint v = 0; v < NVI; v++) tot[j][v] += part[j][v];
+      _Pragma("unroll") for (uint v = 0; v < NVI; v++) tot[j][v] += part[j][v];
     }
   }
   for (uint j = 0; j < DW_OB && o0 + j < OUT; j++) {
     __global float *dw = grads + dw_off + (o0 + j) * IN;
-    for (uint v = 0; v < NVI; v++) {
+    _Pragma("unroll") for (uint v = 0; v < NVI; v++) {
       float t[VWI];
       CAT(VST, VWI)(tot[j][v], 0, t);
       for (uint l = 0; l < VWI && v * VWI + l < IN; l++) dw[v * VWI + l] = t[l];

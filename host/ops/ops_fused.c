@@ -48,6 +48,13 @@ void fused_linear_free(fused_linear *f) {
   }
 }
 
+/* Outputs of dW per work-item of the CPU form: DW_OB of kernels/fused_linear.cl, from the
+   number of vectors (VWI lanes) a row of IN floats takes. */
+static int dw_outputs_per_item(int in) {
+  const int vw = in > 8 ? 16 : in > 4 ? 8 : in > 1 ? 4 : 1, nv = (in + vw - 1) / vw;
+  return nv >= 4 ? 1 : 4 / nv;
+}
+
 /* The epilogue E (NULL: none) must be the one F's program was specialised to. */
 static int check_epilogue(const fused_linear *f, const op_epilogue *e, error *err) {
   const act_kind act = e ? e->act : ACT_NONE;
@@ -123,9 +130,7 @@ int op_fused_backward(cl_runtime *rt, const fused_linear *f, int rows, cl_mem dz
   if (f->form == FUSED_FORM_GPU) {
     rt_launch1d(rt, kk, (size_t)f->out * OPS_FUSED_WG, OPS_FUSED_WG);
   } else {
-    /* DW_OB outputs per work-item (fused_linear.cl): 2 for inputs over 48, else 8 / vectors */
-    const int vw = f->in > 8 ? 16 : f->in > 4 ? 8 : f->in > 1 ? 4 : 1;
-    const int nv = (f->in + vw - 1) / vw, ob = nv >= 4 ? 2 : 8 / nv;
+    const int ob = dw_outputs_per_item(f->in);
     rt_launch1d(rt, kk, (size_t)((f->out + ob - 1) / ob), 1);
   }
   if (dx) launch_gemm(rt, f, f->dx, rows, dz, params, w_off, false, 0, dx, NULL, NULL, NULL);
