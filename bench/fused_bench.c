@@ -153,7 +153,7 @@ int main(int argc, char **argv) {
       fill(&rt, c->params, np, 3);
       fill(&rt, c->params_t, np, 3);
       error err = {0};
-      if (fused_linear_init(&c->f, &rt, l->in, l->out, &c->e, form, &err)) DIE("%s", err.msg);
+      if (fused_linear_init(&c->f, &rt, l->in, l->out, c->e.act, form, &err)) DIE("%s", err.msg);
     }
   const double load0 = load_avg();
   double t[N_LAYERS][N_BATCH][4][99];

@@ -1,10 +1,10 @@
 /* Fused narrow Linear layers (host/ops/ops_fused.c): cltrain's own small GEMMs for widths
    up to 64, where a CLBlast call costs more in launch and host overhead than in arithmetic.
-   Widths, activation and dropout flag are compile-time constants (one program per layer
-   shape, like tiny-cuda-nn's templates):
+   Widths and activation are compile-time constants (one program per layer shape, like
+   tiny-cuda-nn's templates); dropout is an argument (has_drop: the mask of
+   kernels/dropout.cl, read only in training), so training and evaluation share a program:
      -D IN=  -D OUT=   the Linear's widths (1..64); W is OUT x IN row-major, y = x W^T + b
      -D ACT=           the epilogue's activation (ACT_* of common.cl)
-     -D DROP=0|1       whether the epilogue drops (mask from kernels/dropout.cl)
    Kernels, each in a CPU form (*_cpu: one work-item per ROW_BLOCK rows or per few outputs,
    the narrow matrix in private memory, explicit vectors, no barriers) and a GPU form (*_gpu:
    work-groups of FUSED_WG items, the matrix and the row tile in local memory):
@@ -74,7 +74,7 @@ LOAD_PART(1)
   const int rows, __global const float *a, __global const float *params, const uint b_off,    \
       const int has_bias, const uint bias_off, __global float *c, __global float *saved,       \
       const int store_saved, __global float *part, const int write_part, const float slope,   \
-      const float drop_scale, __global const uchar *drop_mask
+      const int has_drop, const float drop_scale, __global const uchar *drop_mask
 
 /* CPU form of c = epilogue(a B + bias): work-item g owns rows [g ROW_BLOCK, +ROW_BLOCK);
    B sits in a private array padded to whole vectors, a row of c is NVEC(N, VW) vectors
@@ -108,7 +108,7 @@ LOAD_PART(1)
         const uint idx = r * N + v * VW;                                                      \
         if (v * VW + VW <= N) {                                                               \
           CAT(float, VW) s;                                                                   \
-          const CAT(float, VW) z = CAT(epi_forward, VW)(A_, D_, slope, drop_scale, drop_mask, idx, h, &s); \
+          const CAT(float, VW) z = CAT(epi_forward, VW)(A_, D_ && has_drop, slope, drop_scale, drop_mask, idx, h, &s); \
           CAT(VST, VW)(z, 0, c + idx);                                                     \
           if (store_saved) CAT(VST, VW)(s, 0, saved + idx);                                \
         } else {                                                                              \
@@ -116,7 +116,7 @@ LOAD_PART(1)
           CAT(VST, VW)(h, 0, t);                                                           \
           for (uint l = 0; v * VW + l < N; l++) {                                             \
             float s;                                                                          \
-            c[idx + l] = epi_forward1(A_, D_, slope, drop_scale, drop_mask, idx + l, t[l], &s); \
+            c[idx + l] = epi_forward1(A_, D_ && has_drop, slope, drop_scale, drop_mask, idx + l, t[l], &s); \
             if (store_saved) saved[idx + l] = s;                                              \
           }                                                                                   \
         }                                                                                     \
@@ -152,7 +152,7 @@ LOAD_PART(1)
       hs[e] = h;                                                                              \
       float s;                                                                                \
       const uint idx = r0 * N + e;                                                            \
-      c[idx] = epi_forward1(A_, D_, slope, drop_scale, drop_mask, idx, h, &s);                \
+      c[idx] = epi_forward1(A_, D_ && has_drop, slope, drop_scale, drop_mask, idx, h, &s);                \
       if (store_saved) saved[idx] = s;                                                        \
     }                                                                                         \
     if (write_part) {                                                                         \
@@ -165,9 +165,10 @@ LOAD_PART(1)
     }                                                                                         \
   }
 
-/* Forward: K = IN, N = OUT, B = W stored [OUT][IN] = transposed, with the epilogue. */
-GEMM_CPU(fused_fwd_cpu, IN, OUT, VWO, 1, ACT, DROP)
-GEMM_GPU(fused_fwd_gpu, IN, OUT, 1, ACT, DROP)
+/* Forward: K = IN, N = OUT, B = W stored [OUT][IN] = transposed, with the epilogue (D_ 1:
+   dropout when has_drop). */
+GEMM_CPU(fused_fwd_cpu, IN, OUT, VWO, 1, ACT, 1)
+GEMM_GPU(fused_fwd_gpu, IN, OUT, 1, ACT, 1)
 /* Input gradient: K = OUT, N = IN, B = W as stored, no bias and no epilogue. */
 GEMM_CPU(fused_dx_cpu, OUT, IN, VWI, 0, ACT_NONE, 0)
 GEMM_GPU(fused_dx_gpu, OUT, IN, 0, ACT_NONE, 0)
@@ -179,7 +180,8 @@ GEMM_GPU(fused_dx_gpu, OUT, IN, 0, ACT_NONE, 0)
 #define DW_PARAMS                                                                             \
   const int rows, __global float *dz, __global const float *saved, const int write_dh,         \
       __global const float *x, __global float *grads, const uint dw_off, const int has_db,     \
-      const uint db_off, const float slope, const float drop_scale, __global const uchar *drop_mask
+      const uint db_off, const float slope, const int has_drop, const float drop_scale,         \
+      __global const uchar *drop_mask
 
 /* CPU form: work-item g owns outputs [g DW_OB, +DW_OB) and walks every row; x's row is
    loaded once per row for all of them. DW_OB keeps a block's accumulators at 4 float16 (8
@@ -210,7 +212,7 @@ __kernel void fused_dw_cpu(DW_PARAMS) {
       _Pragma("unroll") for (uint j = 0; j < DW_OB; j++) {
         if (o0 + j >= OUT) break;
         const uint idx = r * OUT + o0 + j;
-        const float g = epi_backward1(ACT, DROP, slope, drop_scale, drop_mask, idx, saved[idx], dz[idx]);
+        const float g = epi_backward1(ACT, has_drop, slope, drop_scale, drop_mask, idx, saved[idx], dz[idx]);
         if (write_dh) dz[idx] = g;
         dbp[j] += g;
         _Pragma("unroll") for (uint v = 0; v < NVI; v++) part[j][v] += g * xr[v];
@@ -243,7 +245,7 @@ __kernel __attribute__((reqd_work_group_size(FUSED_WG, 1, 1))) void fused_dw_gpu
     const uint nr = min((uint)ROW_BLOCK, (uint)rows - i0);
     if (j < nr) {
       const uint idx = (i0 + j) * OUT + o;
-      const float g = epi_backward1(ACT, DROP, slope, drop_scale, drop_mask, idx, saved[idx], dz[idx]);
+      const float g = epi_backward1(ACT, has_drop, slope, drop_scale, drop_mask, idx, saved[idx], dz[idx]);
       if (write_dh) dz[idx] = g;
       gs[j] = g;
     }

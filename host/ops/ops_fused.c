@@ -8,12 +8,11 @@ bool fused_linear_fits(int in, int out) {
   return in >= 1 && in <= OPS_FUSED_MAX_WIDTH && out >= 1 && out <= OPS_FUSED_MAX_WIDTH;
 }
 
-int fused_linear_init(fused_linear *f, cl_runtime *rt, int in, int out, const op_epilogue *e,
-                      fused_form form, error *err) {
+int fused_linear_init(fused_linear *f, cl_runtime *rt, int in, int out, act_kind act, fused_form form,
+                      error *err) {
   *f = (fused_linear){0};
   if (!fused_linear_fits(in, out))
     return ERR_USAGE(err, "fused Linear %d -> %d: widths must be 1..%d", in, out, OPS_FUSED_MAX_WIDTH);
-  const act_kind act = e ? e->act : ACT_NONE;
   if ((int)act < ACT_NONE || act > ACT_TANH)
     return ERR_RUNTIME(err, "fused Linear: activation %d out of range", (int)act);
   const bool gpu = (rt->info.type & CL_DEVICE_TYPE_GPU) != 0;
@@ -24,10 +23,9 @@ int fused_linear_init(fused_linear *f, cl_runtime *rt, int in, int out, const op
   f->in = in;
   f->out = out;
   f->act = act;
-  f->drop = e && op_epilogue_drops(e);
   f->form = form;
   char opts[128];
-  snprintf(opts, sizeof opts, "-DIN=%d -DOUT=%d -DACT=%d -DDROP=%d", in, out, (int)act, f->drop ? 1 : 0);
+  snprintf(opts, sizeof opts, "-DIN=%d -DOUT=%d -DACT=%d", in, out, (int)act);
   cl_program p = rt_program(rt, "fused_linear.cl", opts);
   const char *suffix = form == FUSED_FORM_GPU ? "gpu" : "cpu";
   char name[32];
@@ -55,13 +53,12 @@ static int dw_outputs_per_item(int in) {
   return nv >= 4 ? 1 : 4 / nv;
 }
 
-/* The epilogue E (NULL: none) must be the one F's program was specialised to. */
+/* The epilogue E (NULL: none) must have the activation F's program was specialised to. */
 static int check_epilogue(const fused_linear *f, const op_epilogue *e, error *err) {
   const act_kind act = e ? e->act : ACT_NONE;
-  const bool drop = e && op_epilogue_drops(e);
-  if (act != f->act || drop != f->drop)
-    return ERR_RUNTIME(err, "fused Linear %d -> %d built for activation %d dropout %d, called with %d %d",
-                       f->in, f->out, (int)f->act, f->drop, (int)act, drop);
+  if (act != f->act)
+    return ERR_RUNTIME(err, "fused Linear %d -> %d built for activation %d, called with %d", f->in, f->out,
+                       (int)f->act, (int)act);
   return 0;
 }
 
@@ -69,9 +66,9 @@ static int check_epilogue(const fused_linear *f, const op_epilogue *e, error *er
 static void launch_gemm(cl_runtime *rt, const fused_linear *f, cl_kernel kk, int rows, cl_mem a,
                         cl_mem params, size_t b_off, bool has_bias, size_t bias_off, cl_mem c,
                         cl_mem saved, cl_mem part, const op_epilogue *e) {
-  const cl_int r = rows, hb = has_bias, store = saved != NULL, wp = part != NULL;
-  const cl_uint boff = (cl_uint)b_off, bias = (cl_uint)bias_off;
   const bool drops = e && op_epilogue_drops(e);
+  const cl_int r = rows, hb = has_bias, store = saved != NULL, wp = part != NULL, hd = drops;
+  const cl_uint boff = (cl_uint)b_off, bias = (cl_uint)bias_off;
   const cl_float slope = e ? e->slope : 0.0f, scale = drops ? dropout_scale(e->drop_p) : 1.0f;
   const cl_mem mask = drops ? e->mask : NULL;
   cl_uint i = 0;
@@ -87,6 +84,7 @@ static void launch_gemm(cl_runtime *rt, const fused_linear *f, cl_kernel kk, int
   KARG(kk, i++, part);
   KARG(kk, i++, wp);
   KARG(kk, i++, slope);
+  KARG(kk, i++, hd);
   KARG(kk, i++, scale);
   KARG(kk, i++, mask);
   const size_t blocks = ((size_t)rows + OPS_FUSED_ROW_BLOCK - 1) / OPS_FUSED_ROW_BLOCK;
@@ -106,11 +104,11 @@ int op_fused_backward(cl_runtime *rt, const fused_linear *f, int rows, cl_mem dz
                       cl_mem x, cl_mem params, size_t w_off, cl_mem grads, size_t dw_off,
                       bool has_db, size_t db_off, cl_mem dx, const op_epilogue *e, error *err) {
   if (check_epilogue(f, e, err)) return -1;
-  const bool identity = f->act == ACT_NONE && !f->drop;
-  const cl_int r = rows, wdh = !identity, hdb = has_db;
+  const bool drops = e && op_epilogue_drops(e), identity = f->act == ACT_NONE && !drops;
+  const cl_int r = rows, wdh = !identity, hdb = has_db, hd = drops;
   const cl_uint dwo = (cl_uint)dw_off, dbo = (cl_uint)db_off;
-  const cl_float slope = e ? e->slope : 0.0f, scale = f->drop ? dropout_scale(e->drop_p) : 1.0f;
-  const cl_mem mask = f->drop ? e->mask : NULL;
+  const cl_float slope = e ? e->slope : 0.0f, scale = drops ? dropout_scale(e->drop_p) : 1.0f;
+  const cl_mem mask = drops ? e->mask : NULL;
   /* the kernel reads a saved value even where the activation ignores it */
   const cl_mem sv = saved ? saved : dz;
   cl_kernel kk = f->dw;
@@ -125,6 +123,7 @@ int op_fused_backward(cl_runtime *rt, const fused_linear *f, int rows, cl_mem dz
   KARG(kk, i++, hdb);
   KARG(kk, i++, dbo);
   KARG(kk, i++, slope);
+  KARG(kk, i++, hd);
   KARG(kk, i++, scale);
   KARG(kk, i++, mask);
   if (f->form == FUSED_FORM_GPU) {

@@ -4,8 +4,9 @@
    ops.h: row-major blocks, W is out x in at params[w_off] (y = x W^T + b), element offsets
    into the flat parameter and gradient buffers, launchers only enqueue.
 
-   One fused_linear per Linear layer: its program is specialised to the layer's widths,
-   activation and dropout flag (-D, cached by rt_program), in the CPU or the GPU form.
+   One fused_linear per Linear layer: its program is specialised to the layer's widths and
+   activation (-D, cached by rt_program), in the CPU or the GPU form; dropout is decided per
+   launch (training with a mask, evaluation without), as in the other ops.
    Per step a stage costs one launch forward (op_fused_forward) and one or two backward
    (op_fused_backward: dW/db with the epilogue's backward, then dx when wanted), against
    the CLBlast path's GEMM + bias/activation launch forward and bias backward + two GEMMs. */
@@ -31,7 +32,6 @@ typedef enum { FUSED_FORM_AUTO = 0, FUSED_FORM_CPU = 1, FUSED_FORM_GPU = 2 } fus
 typedef struct {
   int in, out;
   act_kind act;        /* the epilogue's activation, compiled in */
-  bool drop;           /* the epilogue drops (op_epilogue_drops), compiled in */
   fused_form form;     /* CPU or GPU, never AUTO after fused_linear_init */
   cl_kernel fwd, dx, dw;
 } fused_linear;
@@ -39,18 +39,17 @@ typedef struct {
 /* Whether a Linear in -> out has a fused form. */
 bool fused_linear_fits(int in, int out);
 /* Build (or take from rt's program cache) the kernels of a Linear in -> out whose output
-   goes through epilogue E (activation and whether it drops; NULL: none). -1 with err set
-   for widths out of range. */
-int fused_linear_init(fused_linear *f, cl_runtime *rt, int in, int out, const op_epilogue *e,
-                      fused_form form, error *err);
+   goes through activation ACT. -1 with err set for widths out of range. */
+int fused_linear_init(fused_linear *f, cl_runtime *rt, int in, int out, act_kind act, fused_form form,
+                      error *err);
 void fused_linear_free(fused_linear *f);
 
 /* z = epilogue(x W^T + b), b at params[bias_off] when has_bias (else no bias: a BatchNorm
    that follows adds it). saved (NULL when op_epilogue_needs_saved is false) gets what the
    backward reads. part (NULL: none): ceil(rows / OPS_FUSED_ROW_BLOCK) x out floats, block
    b's column sums of x W^T + b over rows [32 b, 32 b + 32) in row order: the partial sums
-   a following BatchNorm's mean adds up (kernels/colvec.cl order). E must be the epilogue F
-   was built for. */
+   a following BatchNorm's mean adds up (kernels/colvec.cl order). E (NULL: none) must have
+   the activation F was built for. */
 int op_fused_forward(cl_runtime *rt, const fused_linear *f, int rows, cl_mem x, cl_mem params,
                      size_t w_off, bool has_bias, size_t bias_off, cl_mem z, cl_mem saved,
                      cl_mem part, const op_epilogue *e, error *err);
