@@ -61,7 +61,7 @@ static void fused_bwd(config *c) {
   error err = {0};
   const size_t b = (size_t)c->l->in * c->l->out;
   if (op_fused_backward(c->rt, &c->f, c->rows, c->dz, c->z, c->x, c->params, 0, c->grads, 0, c->l->bias_act, b,
-                        c->dx, &c->e, &err))
+                        c->dx, &c->e, NULL, &err))
     DIE("%s", err.msg);
 }
 

@@ -11,12 +11,14 @@
      fused_fwd   z = epilogue(x W^T + b), optionally the per-ROW_BLOCK column sums of x W^T + b
      fused_dx    dx = dh W
      fused_dw    dh = epilogue_backward(dz) (written over dz), dW = dh^T x, db = column sums of dh
+     fused_dw_loss_cpu   the same after the training loss (xent_vec.cl) wrote dz, one launch
    Every sum runs in a fixed order, so a form gives the same bits run to run on a device:
    the GEMM sums over k = 0, 1, ... in order and then adds the bias (the order of h + b in
    linear.cl); the row reductions (dW, db, block sums) go in row order inside blocks of
    ROW_BLOCK rows and then over the blocks in order, exactly as the column kernels of
    colvec.cl (so db, and a block sum that a BatchNorm adds up, are the colvec values). */
 #include "colvec.cl"
+#include "xent_vec.cl"
 
 #define FUSED_WG 64 /* work-group size of the GPU forms (OPS_FUSED_WG in host/ops/ops_fused.h) */
 
@@ -189,9 +191,9 @@ GEMM_GPU(fused_dx_gpu, OUT, IN, 0, ACT_NONE, 0)
    dw_outputs_per_item in host/ops/ops_fused.c. */
 #define NVI NVEC(IN, VWI)
 #define DW_OB (NVI >= 4 ? 1 : 4 / NVI)
-__kernel void fused_dw_cpu(DW_PARAMS) {
-  const uint o0 = get_global_id(0) * DW_OB;
-  if (o0 >= OUT) return;
+#define DW_ARGS                                                                                   \
+  rows, dz, saved, write_dh, x, grads, dw_off, has_db, db_off, slope, has_drop, drop_scale, drop_mask
+inline void dw_cpu_outputs(DW_PARAMS, const uint o0) {
   CAT(float, VWI) tot[DW_OB][NVI], part[DW_OB][NVI];
   float dbt[DW_OB], dbp[DW_OB];
   _Pragma("unroll") for (uint j = 0; j < DW_OB; j++) {
@@ -233,6 +235,22 @@ __kernel void fused_dw_cpu(DW_PARAMS) {
     if (has_db) grads[db_off + o0 + j] = dbt[j];
   }
 }
+
+__kernel void fused_dw_cpu(DW_PARAMS) {
+  const uint o0 = get_global_id(0) * DW_OB;
+  if (o0 < OUT) dw_cpu_outputs(DW_ARGS, o0);
+}
+
+/* The same with the training loss first (the last stage of a net, OUT <= XENT_MAX_C
+   classes): one work-item computes the loss of the stage's output into dz (xent_vec.cl,
+   the code of the stand-alone loss kernel) and then every output group in turn. */
+#if OUT <= XENT_MAX_C
+__kernel void fused_dw_loss_cpu(DW_PARAMS LOSS_PARAMS_COMMA) {
+  const int C = OUT;
+  FUSED_LOSS;
+  for (uint o0 = 0; o0 < OUT; o0 += DW_OB) dw_cpu_outputs(DW_ARGS, o0);
+}
+#endif
 
 /* GPU form: work-group o owns output o; per block of rows the items first turn the block's
    dz column into dh in local memory (so no item reads a dz another one has overwritten),

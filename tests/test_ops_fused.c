@@ -20,7 +20,8 @@
    of op_bias_act_backward (same per-element operations, same ROW_BLOCK order); the block
    sums (`part`) of an identity epilogue equal the host's float sums of the output's rows
    in row order. With dropout, the same kernels without the mask (evaluation) give the
-   activation alone. */
+   activation alone. The loss run inside the dW launch gives the bits of the loss kernel
+   followed by the plain backward. */
 #include <string.h>
 
 #include "cl/runtime.h"
@@ -68,7 +69,7 @@ static void run_fused(cl_runtime *rt, const fused_linear *f, const fcase *c, out
   const size_t w = c->off, b = c->off + c->nw;
   int rc = op_fused_forward(rt, f, c->rows, c->x, c->flat, w, c->has_bias, b, z, saved, part, &c->e, &err);
   rc |= op_fused_backward(rt, f, c->rows, dz, saved ? saved : z, c->x, c->flat, w, grads, w, true, b, dx,
-                          &c->e, &err);
+                          &c->e, NULL, &err);
   CHECK(rc == 0, "fused launch: %s", err.msg);
   o->z = dev_download(rt, z, c->nh);
   o->dh = dev_download(rt, dz, c->nh);
@@ -219,6 +220,50 @@ static void one_case(cl_runtime *rt, const ops_kernels *k, const fused_linear *f
   free(x); free(flat); free(dz); free(h); free(z); free(dh); free(dW); free(db); free(dx); free(part);
 }
 
+/* The training loss run inside the dW launch (CPU form, out <= OPS_LOSS_SMALL_C) against
+   the loss kernel followed by the plain backward: the same dz, gradients, dx and metrics,
+   bit for bit. */
+static void fused_loss_case(cl_runtime *rt, const ops_kernels *k, const fused_linear *f, int rows, const op_epilogue *epi) {
+  const int in = f->in, out = f->out;
+  op_epilogue e = *epi;
+  const size_t nx = (size_t)rows * in, nh = (size_t)rows * out, np = (size_t)in * out + (size_t)out;
+  float *x = xmalloc(nx * 4), *flat = xmalloc(np * 4);
+  int32_t *y = xmalloc((size_t)rows * 4);
+  ref_fill(x, nx, nx + 41, -2, 2);
+  ref_fill(flat, np, np + 42, -1, 1);
+  for (int i = 0; i < rows; i++) y[i] = (int32_t)((i * 3 + 2) % out);
+  if (e.drop_p > 0) {
+    e.mask = rt_alloc(rt, nh);
+    op_dropout_mask(rt, k, &e, (int)nh, 6);
+  }
+  cl_mem bx = dev_upload(rt, x, nx * 4), bflat = dev_upload(rt, flat, np * 4), by = dev_upload(rt, y, (size_t)rows * 4);
+  const size_t total = nh + np + nx + OPS_METRICS_WORDS;
+  float *g[2];
+  for (int fused = 0; fused < 2; fused++) {
+    error err = {0};
+    cl_mem bz = rt_alloc(rt, nh * 4), bdz = rt_alloc(rt, nh * 4), grads = rt_alloc(rt, np * 4);
+    cl_mem bdx = rt_alloc(rt, nx * 4), bm = rt_alloc(rt, OPS_METRICS_WORDS * 4);
+    cl_mem saved = op_epilogue_needs_saved(&e) ? rt_alloc(rt, nh * 4) : NULL;
+    rt_zero(rt, bm, 0, OPS_METRICS_WORDS * 4);
+    int rc = op_fused_forward(rt, f, rows, bx, bflat, 0, true, (size_t)in * out, bz, saved, NULL, &e, &err);
+    const op_loss loss = {bz, by, NULL, bm};
+    if (!fused) op_softmax_xent(rt, k, rows, out, bz, by, NULL, bdz, bm, NULL);
+    rc |= op_fused_backward(rt, f, rows, bdz, saved ? saved : bz, bx, bflat, 0, grads, 0, true, (size_t)in * out,
+                            bdx, &e, fused ? &loss : NULL, &err);
+    CHECK(rc == 0, "fused loss launch: %s", err.msg);
+    g[fused] = xmalloc(total * 4);
+    rt_read(rt, bdz, 0, nh * 4, g[fused]);
+    rt_read(rt, grads, 0, np * 4, g[fused] + nh);
+    rt_read(rt, bdx, 0, nx * 4, g[fused] + nh + np);
+    rt_read(rt, bm, 0, OPS_METRICS_WORDS * 4, g[fused] + nh + np + nx);
+    rt_release(&bz); rt_release(&bdz); rt_release(&grads); rt_release(&bdx); rt_release(&bm); rt_release(&saved);
+  }
+  CHECK(memcmp(g[0], g[1], total * 4) == 0, "rows=%d in=%d out=%d act=%d p=%g: loss fused into dW differs", rows, in,
+        out, e.act, e.drop_p);
+  rt_release(&bx); rt_release(&bflat); rt_release(&by); rt_release(&e.mask);
+  free(x); free(flat); free(y); free(g[0]); free(g[1]);
+}
+
 /* Bad input: widths out of range and an activation the kernels were not built for. */
 static void bad_input(cl_runtime *rt) {
   fused_linear f;
@@ -259,6 +304,10 @@ int main(void) {
         continue;
       }
       for (int b = 0; b < N_B; b++) one_case(&rt, &k, forms, batches[b], in, out, e, (b + w) % 3 != 0);
+      CHECK(fused_linear_can_fuse_loss(&forms[0]) == (out <= OPS_LOSS_SMALL_C) && !fused_linear_can_fuse_loss(&forms[1]),
+            "%d -> %d: which forms can run the loss", in, out);
+      if (fused_linear_can_fuse_loss(&forms[0]))
+        for (int b = 0; b < N_B; b++) fused_loss_case(&rt, &k, &forms[0], batches[b], e);
       fused_linear_free(&forms[0]);
       fused_linear_free(&forms[1]);
     }

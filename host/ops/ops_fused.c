@@ -35,12 +35,13 @@ int fused_linear_init(fused_linear *f, cl_runtime *rt, int in, int out, act_kind
   f->dx = rt_kernel(rt, p, name);
   snprintf(name, sizeof name, "fused_dw_%s", suffix);
   f->dw = rt_kernel(rt, p, name);
+  if (form == FUSED_FORM_CPU && out <= OPS_LOSS_SMALL_C) f->dw_loss = rt_kernel(rt, p, "fused_dw_loss_cpu");
   return 0;
 }
 
 void fused_linear_free(fused_linear *f) {
-  cl_kernel *all[] = {&f->fwd, &f->dx, &f->dw};
-  for (int i = 0; i < 3; i++) {
+  cl_kernel *all[] = {&f->fwd, &f->dx, &f->dw, &f->dw_loss};
+  for (int i = 0; i < 4; i++) {
     if (*all[i]) CL_CHECK(clReleaseKernel(*all[i]));
     *all[i] = NULL;
   }
@@ -100,10 +101,16 @@ int op_fused_forward(cl_runtime *rt, const fused_linear *f, int rows, cl_mem x, 
   return 0;
 }
 
+bool fused_linear_can_fuse_loss(const fused_linear *f) { return f->dw_loss != NULL; }
+
 int op_fused_backward(cl_runtime *rt, const fused_linear *f, int rows, cl_mem dz, cl_mem saved,
                       cl_mem x, cl_mem params, size_t w_off, cl_mem grads, size_t dw_off,
-                      bool has_db, size_t db_off, cl_mem dx, const op_epilogue *e, error *err) {
+                      bool has_db, size_t db_off, cl_mem dx, const op_epilogue *e,
+                      const op_loss *loss, error *err) {
   if (check_epilogue(f, e, err)) return -1;
+  if (loss && !fused_linear_can_fuse_loss(f))
+    return ERR_RUNTIME(err, "fused Linear %d -> %d (%s form) cannot run the loss", f->in, f->out,
+                       f->form == FUSED_FORM_GPU ? "GPU" : "CPU");
   const bool drops = e && op_epilogue_drops(e), identity = f->act == ACT_NONE && !drops;
   const cl_int r = rows, wdh = !identity, hdb = has_db, hd = drops;
   const cl_uint dwo = (cl_uint)dw_off, dbo = (cl_uint)db_off;
@@ -111,7 +118,7 @@ int op_fused_backward(cl_runtime *rt, const fused_linear *f, int rows, cl_mem dz
   const cl_mem mask = drops ? e->mask : NULL;
   /* the kernel reads a saved value even where the activation ignores it */
   const cl_mem sv = saved ? saved : dz;
-  cl_kernel kk = f->dw;
+  cl_kernel kk = loss ? f->dw_loss : f->dw;
   cl_uint i = 0;
   KARG(kk, i++, r);
   KARG(kk, i++, dz);
@@ -126,7 +133,10 @@ int op_fused_backward(cl_runtime *rt, const fused_linear *f, int rows, cl_mem dz
   KARG(kk, i++, hd);
   KARG(kk, i++, scale);
   KARG(kk, i++, mask);
-  if (f->form == FUSED_FORM_GPU) {
+  if (loss) {
+    ops_set_loss(kk, i, loss);
+    rt_launch1d(rt, kk, 1, 1);
+  } else if (f->form == FUSED_FORM_GPU) {
     rt_launch1d(rt, kk, (size_t)f->out * OPS_FUSED_WG, OPS_FUSED_WG);
   } else {
     const int ob = dw_outputs_per_item(f->in);

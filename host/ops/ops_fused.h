@@ -34,6 +34,7 @@ typedef struct {
   act_kind act;        /* the epilogue's activation, compiled in */
   fused_form form;     /* CPU or GPU, never AUTO after fused_linear_init */
   cl_kernel fwd, dx, dw;
+  cl_kernel dw_loss;   /* fused_dw_loss_cpu: CPU form with out <= OPS_LOSS_SMALL_C, else NULL */
 } fused_linear;
 
 /* Whether a Linear in -> out has a fused form. */
@@ -58,9 +59,16 @@ int op_fused_forward(cl_runtime *rt, const fused_linear *f, int rows, cl_mem x, 
    dz unless the epilogue is the identity (as op_bias_act_backward with write_dh); dW = dh^T x
    into grads[dw_off]; db = column sums of dh into grads[db_off] when has_db; dx = dh W when
    dx is not NULL. saved: the forward's saved buffer, or z. Sums over rows in order in blocks
-   of 32, so db is bit-identical to op_bias_act_backward's vector form. */
+   of 32, so db is bit-identical to op_bias_act_backward's vector form.
+   loss (NULL: none; only where fused_linear_can_fuse_loss): the training loss of the
+   stage's output first, its gradient written into dz, in the same launch as dW (as
+   op_bias_act_backward's loss). */
 int op_fused_backward(cl_runtime *rt, const fused_linear *f, int rows, cl_mem dz, cl_mem saved,
                       cl_mem x, cl_mem params, size_t w_off, cl_mem grads, size_t dw_off,
-                      bool has_db, size_t db_off, cl_mem dx, const op_epilogue *e, error *err);
+                      bool has_db, size_t db_off, cl_mem dx, const op_epilogue *e,
+                      const op_loss *loss, error *err);
+/* Whether op_fused_backward of F can run the training loss first (the CPU form, out <=
+   OPS_LOSS_SMALL_C classes: one work-item does it all). */
+bool fused_linear_can_fuse_loss(const fused_linear *f);
 
 #endif
