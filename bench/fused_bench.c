@@ -124,11 +124,12 @@ int main(int argc, char **argv) {
   cl_runtime rt;
   rt_open(&rt, NULL, NULL);
   if (tuned) {
-    static const char *const names[] = {"WGD", "MDIMCD", "NDIMCD", "MDIMAD", "NDIMBD", "KWID", "VWMD", "VWND"};
-    static const size_t values[] = {16, 2, 2, 2, 2, 2, 8, 8};
+    static const char *const names[] = {"WGD", "MDIMCD", "NDIMCD", "MDIMAD", "NDIMBD",
+                                        "KWID", "VWMD", "VWND", "PADA", "PADB"};
+    static const size_t values[] = {16, 2, 2, 2, 2, 2, 8, 8, 0, 0};
     const char *thr_name[] = {"XGEMM_MIN_INDIRECT_SIZE"};
     const size_t never_indirect = 1u << 20;
-    if (gemm_override(&rt, "XgemmDirect", 8, names, values) || gemm_override(&rt, "GemmRoutine", 1, thr_name, &never_indirect))
+    if (gemm_override(&rt, "XgemmDirect", 10, names, values) || gemm_override(&rt, "GemmRoutine", 1, thr_name, &never_indirect))
       DIE("CLBlast refused the tuned parameters");
   }
   ops_kernels k;
