@@ -1,12 +1,15 @@
 /* Micro-benchmark (not a test): the fused narrow Linear path (ops_fused.h) against the
    CLBlast path (ops_linear.c) per layer and stage, for jsc-tiny's and jsc-trt's Linear
-   shapes at batch 32, 256, 1024, launches queued as in training (no host wait between
+   shapes (and the rest of the zoo's) at batch 32, 256, 1024, launches queued as in training (no host wait between
    them). Every round times every configuration once per path, the paths interleaved; the
    table gives the median over the rounds of the mean time per stage.
 
-     fused_bench [--rounds N] [--reps N] [--tuned] [--form cpu|gpu]
+     fused_bench [--rounds N] [--reps N] [--tuned] [--form cpu|gpu] [--part]
 
-   --tuned applies the XgemmDirect set that `cltrain tune` chose on the development machine
+   A Linear followed by a BatchNorm runs without bias and activation on both paths (the
+   BatchNorm adds the bias); --part makes the fused forward also write the block sums such
+   a BatchNorm could take its mean from. Every Linear computes its input gradient (in the
+   zoo a BatchNorm with parameters comes first).    --tuned applies the XgemmDirect set that `cltrain tune` chose on the development machine
    (BENCHMARKS.md) instead of CLBlast's defaults. The 1-minute load average is printed
    before and after (the machine may be shared). */
 #include <stdio.h>
@@ -23,10 +26,16 @@ typedef struct {
   bool bias_act; /* bias + ReLU after the GEMM (else a BatchNorm follows and takes the bias) */
 } layer;
 
+/* The zoo's Linear layers (models/\*.model), in order; a model's rows add up to its step. */
 static const layer layers[] = {
-    {"jsc-tiny", 16, 5, true}, {"jsc-trt", 16, 32, false}, {"jsc-trt", 32, 48, false},
-    {"jsc-trt", 48, 16, false}, {"jsc-trt", 16, 5, false},
+    {"jsc-tiny", 16, 5, true},  {"jsc-toy", 16, 8, false},  {"jsc-toy", 8, 8, false},
+    {"jsc-toy", 8, 5, false},   {"jsc-s", 16, 64, false},   {"jsc-s", 64, 32, true},
+    {"jsc-s", 32, 32, true},    {"jsc-s", 32, 32, true},    {"jsc-s", 32, 5, false},
+    {"jsc-trt", 16, 32, false}, {"jsc-trt", 32, 48, false}, {"jsc-trt", 48, 16, false},
+    {"jsc-trt", 16, 5, false},
 };
+static const char *const models[] = {"jsc-tiny", "jsc-toy", "jsc-s", "jsc-trt"};
+#define N_MODELS 4
 #define N_LAYERS ((int)(sizeof layers / sizeof layers[0]))
 static const int batches[] = {32, 256, 1024};
 #define N_BATCH 3
@@ -39,6 +48,7 @@ typedef struct {
   cl_mem x, params, params_t, z, dz, dx, grads;
   op_epilogue e;
   fused_linear f;
+  cl_mem part; /* block sums of the fused forward, or NULL */
 } config;
 
 static void clblast_fwd(config *c) {
@@ -54,7 +64,7 @@ static void clblast_bwd(config *c) {
 static void fused_fwd(config *c) {
   error err = {0};
   const size_t b = (size_t)c->l->in * c->l->out;
-  if (op_fused_forward(c->rt, &c->f, c->rows, c->x, c->params, 0, c->l->bias_act, b, c->z, NULL, NULL, &c->e, &err))
+  if (op_fused_forward(c->rt, &c->f, c->rows, c->x, c->params, 0, c->l->bias_act, b, c->z, NULL, c->part, &c->e, &err))
     DIE("%s", err.msg);
 }
 static void fused_bwd(config *c) {
@@ -103,17 +113,18 @@ static void fill(cl_runtime *rt, cl_mem m, size_t n, unsigned seed) {
 
 int main(int argc, char **argv) {
   int rounds = 7, reps = 100;
-  bool tuned = false;
+  bool tuned = false, part = false;
   fused_form form = FUSED_FORM_AUTO;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--tuned")) tuned = true;
+    else if (!strcmp(argv[i], "--part")) part = true;
     else if (!strcmp(argv[i], "--form") && i + 1 < argc) {
       const char *f = argv[++i];
       form = !strcmp(f, "gpu") ? FUSED_FORM_GPU : !strcmp(f, "cpu") ? FUSED_FORM_CPU : FUSED_FORM_AUTO;
     } else {
-      fprintf(stderr, "usage: fused_bench [--rounds N] [--reps N] [--tuned] [--form cpu|gpu]\n");
+      fprintf(stderr, "usage: fused_bench [--rounds N] [--reps N] [--tuned] [--form cpu|gpu] [--part]\n");
       return 2;
     }
   }
@@ -153,6 +164,7 @@ int main(int argc, char **argv) {
       fill(&rt, c->dz, nh, 2);
       fill(&rt, c->params, np, 3);
       fill(&rt, c->params_t, np, 3);
+      if (part && !l->bias_act) c->part = rt_alloc(&rt, ((size_t)c->rows + 31) / 32 * l->out * 4);
       error err = {0};
       if (fused_linear_init(&c->f, &rt, l->in, l->out, c->e.act, form, &err)) DIE("%s", err.msg);
     }
@@ -169,34 +181,36 @@ int main(int argc, char **argv) {
         t[li][bi][3][r] = time_us(c, fused_bwd, n);
       }
   const double load1 = load_avg();
-  printf("device %s; CLBlast %s; fused form %s; %d rounds; load %.2f -> %.2f\n", rt.info.name,
-         tuned ? "tuned set" : "defaults", cfg[0][0].f.form == FUSED_FORM_GPU ? "gpu" : "cpu", rounds, load0, load1);
+  printf("device %s; CLBlast %s; fused form %s%s; %d rounds; load %.2f -> %.2f\n", rt.info.name,
+         tuned ? "tuned set" : "defaults", cfg[0][0].f.form == FUSED_FORM_GPU ? "gpu" : "cpu",
+         part ? " with block sums" : "", rounds, load0, load1);
   printf("%-9s %-8s %5s | %9s %9s %6s | %9s %9s %6s | %6s\n", "model", "layer", "batch", "clblast f", "fused f",
          "x", "clblast b", "fused b", "x", "step x");
-  double tot[2][N_BATCH][4] = {{{0}}};
+  double tot[N_MODELS][N_BATCH][4] = {{{0}}};
   for (int li = 0; li < N_LAYERS; li++)
     for (int bi = 0; bi < N_BATCH; bi++) {
       double m[4];
       for (int p = 0; p < 4; p++) m[p] = median(t[li][bi][p], rounds);
-      const int model = strcmp(layers[li].model, "jsc-tiny") != 0;
+      int model = 0;
+      while (strcmp(models[model], layers[li].model) != 0) model++;
       for (int p = 0; p < 4; p++) tot[model][bi][p] += m[p];
       char name[16];
       snprintf(name, sizeof name, "%dx%d", layers[li].in, layers[li].out);
       printf("%-9s %-8s %5d | %9.1f %9.1f %6.2f | %9.1f %9.1f %6.2f | %6.2f\n", layers[li].model, name, batches[bi], m[0],
              m[1], m[0] / m[1], m[2], m[3], m[2] / m[3], (m[0] + m[2]) / (m[1] + m[3]));
     }
-  for (int model = 0; model < 2; model++)
+  for (int model = 0; model < N_MODELS; model++)
     for (int bi = 0; bi < N_BATCH; bi++) {
       const double *m = tot[model][bi];
-      printf("%-9s %-8s %5d | %9.1f %9.1f %6.2f | %9.1f %9.1f %6.2f | %6.2f\n", model ? "jsc-trt" : "jsc-tiny", "all",
+      printf("%-9s %-8s %5d | %9.1f %9.1f %6.2f | %9.1f %9.1f %6.2f | %6.2f\n", models[model], "all",
              batches[bi], m[0], m[1], m[0] / m[1], m[2], m[3], m[2] / m[3], (m[0] + m[2]) / (m[1] + m[3]));
     }
   for (int li = 0; li < N_LAYERS; li++)
     for (int bi = 0; bi < N_BATCH; bi++) {
       config *c = &cfg[li][bi];
       fused_linear_free(&c->f);
-      cl_mem *all[] = {&c->x, &c->dx, &c->z, &c->dz, &c->params, &c->params_t, &c->grads};
-      for (int i = 0; i < 7; i++) rt_release(all[i]);
+      cl_mem *all[] = {&c->x, &c->dx, &c->z, &c->dz, &c->params, &c->params_t, &c->grads, &c->part};
+      for (int i = 0; i < 8; i++) rt_release(all[i]);
     }
   ops_free(&k);
   rt_close(&rt);
