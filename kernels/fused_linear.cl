@@ -4,7 +4,10 @@
    tiny-cuda-nn's templates); dropout is an argument (has_drop: the mask of
    kernels/dropout.cl, read only in training), so training and evaluation share a program:
      -D IN=  -D OUT=   the Linear's widths (1..64); W is OUT x IN row-major, y = x W^T + b
-     -D ACT=           the epilogue's activation (ACT_* of common.cl)
+     -D ACT=           the epilogue's activation: an id of ACT_LIST, whose math is act_math.cl's
+     -D ACT_IDENTITY=  the id of "none" (the input-gradient GEMM has no epilogue)
+     -D FUSED_WG=      work-group size of the GPU forms (OPS_FUSED_WG, host/ops/ops_fused.h)
+   (ROW_BLOCK, LOSS_SMALL_C and ACT_LIST come with every program, host/ops/ops_build.c.)
    Kernels, each in a CPU form (*_cpu: one work-item per ROW_BLOCK rows or per few outputs,
    the narrow matrix in private memory, explicit vectors, no barriers) and a GPU form (*_gpu:
    work-groups of FUSED_WG items, the matrix and the row tile in local memory):
@@ -19,8 +22,6 @@
    colvec.cl (so db, and a block sum that a BatchNorm adds up, are the colvec values). */
 #include "colvec.cl"
 #include "xent_vec.cl"
-
-#define FUSED_WG 64 /* work-group size of the GPU forms (OPS_FUSED_WG in host/ops/ops_fused.h) */
 
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
@@ -172,8 +173,8 @@ LOAD_PART(1)
 GEMM_CPU(fused_fwd_cpu, IN, OUT, VWO, 1, ACT, 1)
 GEMM_GPU(fused_fwd_gpu, IN, OUT, 1, ACT, 1)
 /* Input gradient: K = OUT, N = IN, B = W as stored, no bias and no epilogue. */
-GEMM_CPU(fused_dx_cpu, OUT, IN, VWI, 0, ACT_NONE, 0)
-GEMM_GPU(fused_dx_gpu, OUT, IN, 0, ACT_NONE, 0)
+GEMM_CPU(fused_dx_cpu, OUT, IN, VWI, 0, ACT_IDENTITY, 0)
+GEMM_GPU(fused_dx_gpu, OUT, IN, 0, ACT_IDENTITY, 0)
 
 /* Arguments of the weight-gradient kernels: dz (rows x OUT; dh written over it when
    write_dh), saved (what the forward saved, or any rows x OUT buffer when the activation

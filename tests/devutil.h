@@ -28,7 +28,7 @@ static inline void dev_check(const cl_runtime *rt, const char *what) {
 /* A net training with optimizer KIND; exit 1 when it cannot be made. */
 static inline net *dev_net(cl_runtime *rt, const model_spec *m, int max_batch, uint64_t seed, optim_kind kind) {
   error e = {0};
-  net *n = net_create(rt, m, max_batch, seed, &e);
+  net *n = net_create(rt, m, max_batch, seed, NET_GEMM_CLBLAST, &e);
   if (!n || net_use_optimizer(n, kind, &e) != 0) {
     fprintf(stderr, "net_create: %s\n", e.msg);
     exit(1);

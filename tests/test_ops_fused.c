@@ -37,6 +37,7 @@ static const int batches[] = {1, 2, 31, 32, 33, 1024};
 static const op_epilogue epis[] = {
     {ACT_NONE, 0, 0, 0, 0, NULL},  {ACT_RELU, 0, 0, 0, 0, NULL},        {ACT_RELU, 0, 0.5f, 4, 77, NULL},
     {ACT_TANH, 0, 0, 0, 0, NULL},  {ACT_SIGMOID, 0, 0.25f, 9, 5, NULL}, {ACT_LEAKY_RELU, -0.2f, 0, 0, 0, NULL},
+    {ACT_GELU, 0, 0, 0, 0, NULL},  {ACT_GELU, 0, 0.3f, 4, 13, NULL},
 };
 #define N_EPIS ((int)(sizeof epis / sizeof epis[0]))
 
@@ -60,17 +61,15 @@ typedef struct {
 
 /* Run the fused path: forward (with block sums), backward with dx. */
 static void run_fused(cl_runtime *rt, const fused_linear *f, const fcase *c, outputs *o) {
-  error err = {0};
   cl_mem z = rt_alloc(rt, c->nh * 4), dz = rt_alloc(rt, c->nh * 4), dx = rt_alloc(rt, c->nx * 4);
   cl_mem grads = rt_alloc(rt, c->nflat * 4), part = rt_alloc(rt, c->nblocks * c->out * 4);
   cl_mem saved = op_epilogue_needs_saved(&c->e) ? rt_alloc(rt, c->nh * 4) : NULL;
   rt_zero(rt, grads, 0, c->nflat * 4);
-  CL_CHECK(clEnqueueCopyBuffer(rt->queue, c->dz0, dz, 0, 0, c->nh * 4, 0, NULL, NULL));
+  CL_CHECK(&rt->err, clEnqueueCopyBuffer(rt->queue, c->dz0, dz, 0, 0, c->nh * 4, 0, NULL, NULL));
   const size_t w = c->off, b = c->off + c->nw;
-  int rc = op_fused_forward(rt, f, c->rows, c->x, c->flat, w, c->has_bias, b, z, saved, part, &c->e, &err);
-  rc |= op_fused_backward(rt, f, c->rows, dz, saved ? saved : z, c->x, c->flat, w, grads, w, true, b, dx,
-                          &c->e, NULL, &err);
-  CHECK(rc == 0, "fused launch: %s", err.msg);
+  op_fused_forward(rt, f, c->rows, c->x, c->flat, w, c->has_bias, b, z, saved, part, &c->e);
+  op_fused_backward(rt, f, c->rows, dz, saved ? saved : z, c->x, c->flat, w, grads, w, true, b, dx, &c->e, NULL);
+  dev_check(rt, "fused launch");
   o->z = dev_download(rt, z, c->nh);
   o->dh = dev_download(rt, dz, c->nh);
   o->grads = dev_download(rt, grads, c->nflat);
@@ -86,7 +85,7 @@ static void run_clblast(cl_runtime *rt, const ops_kernels *k, const fcase *c, co
   cl_mem grads = rt_alloc(rt, c->nflat * 4);
   cl_mem saved = op_epilogue_needs_saved(&c->e) ? rt_alloc(rt, c->nh * 4) : NULL;
   rt_zero(rt, grads, 0, c->nflat * 4);
-  CL_CHECK(clEnqueueCopyBuffer(rt->queue, c->dz0, dz, 0, 0, c->nh * 4, 0, NULL, NULL));
+  CL_CHECK(&rt->err, clEnqueueCopyBuffer(rt->queue, c->dz0, dz, 0, 0, c->nh * 4, 0, NULL, NULL));
   const size_t w = c->off, b = c->off + c->nw;
   op_linear_forward(rt, c->rows, c->in, c->out, c->x, c->flat, w, h);
   /* without a bias, the epilogue over h + 0 (h itself up to the sign of a zero) */
@@ -114,7 +113,7 @@ static void one_case(cl_runtime *rt, const ops_kernels *k, const fused_linear *f
   c.nh = (size_t)rows * out;
   c.nw = (size_t)out * in;
   c.nflat = c.off + c.nw + (size_t)out;
-  c.nblocks = ((size_t)rows + OPS_FUSED_ROW_BLOCK - 1) / OPS_FUSED_ROW_BLOCK;
+  c.nblocks = ((size_t)rows + OPS_ROW_BLOCK - 1) / OPS_ROW_BLOCK;
   float *x = xmalloc(c.nx * 4), *flat = xmalloc(c.nflat * 4), *dz = xmalloc(c.nh * 4);
   ref_fill(x, c.nx, c.nx + 1, -1, 1);
   ref_fill(flat, c.nflat, c.nw + 2, -1, 1);
@@ -140,7 +139,7 @@ static void one_case(cl_runtime *rt, const ops_kernels *k, const fused_linear *f
   ref_linear_back(rows, in, out, x, W, dh, dW, db, dx);
   memset(part, 0, c.nblocks * (size_t)out * 8);
   for (int i = 0; i < rows; i++)
-    for (int o = 0; o < out; o++) part[(size_t)(i / OPS_FUSED_ROW_BLOCK) * out + o] += h[(size_t)i * out + o];
+    for (int o = 0; o < out; o++) part[(size_t)(i / OPS_ROW_BLOCK) * out + o] += h[(size_t)i * out + o];
 
   outputs cb = {0};
   run_clblast(rt, k, &c, NULL, &cb);
@@ -189,7 +188,7 @@ static void one_case(cl_runtime *rt, const ops_kernels *k, const fused_linear *f
       for (size_t bl = 0; bl < c.nblocks; bl++)
         for (int o = 0; o < out; o++) {
           float p = 0.0f;
-          for (size_t i = bl * OPS_FUSED_ROW_BLOCK; i < (size_t)rows && i < (bl + 1) * OPS_FUSED_ROW_BLOCK; i++)
+          for (size_t i = bl * OPS_ROW_BLOCK; i < (size_t)rows && i < (bl + 1) * OPS_ROW_BLOCK; i++)
             p += fo.z[i * out + o];
           same = same && memcmp(&p, &fo.part[bl * out + o], 4) == 0;
         }
@@ -199,10 +198,9 @@ static void one_case(cl_runtime *rt, const ops_kernels *k, const fused_linear *f
     if (c.e.mask) {
       op_epilogue ev = c.e;
       ev.mask = NULL;
-      error err = {0};
       cl_mem zb = rt_alloc(rt, c.nh * 4);
-      CHECK(op_fused_forward(rt, f, rows, c.x, c.flat, wo, has_bias, bo, zb, NULL, NULL, &ev, &err) == 0, "%s",
-            err.msg);
+      op_fused_forward(rt, f, rows, c.x, c.flat, wo, has_bias, bo, zb, NULL, NULL, &ev);
+      dev_check(rt, "fused evaluation forward");
       float *ze = dev_download(rt, zb, c.nh);
       double *za = xmalloc(c.nh * 8);
       for (size_t i = 0; i < c.nh; i++) za[i] = ref_act(c.e.act, c.e.slope, h[i]);
@@ -240,17 +238,16 @@ static void fused_loss_case(cl_runtime *rt, const ops_kernels *k, const fused_li
   const size_t total = nh + np + nx + OPS_METRICS_WORDS;
   float *g[2];
   for (int fused = 0; fused < 2; fused++) {
-    error err = {0};
     cl_mem bz = rt_alloc(rt, nh * 4), bdz = rt_alloc(rt, nh * 4), grads = rt_alloc(rt, np * 4);
     cl_mem bdx = rt_alloc(rt, nx * 4), bm = rt_alloc(rt, OPS_METRICS_WORDS * 4);
     cl_mem saved = op_epilogue_needs_saved(&e) ? rt_alloc(rt, nh * 4) : NULL;
     rt_zero(rt, bm, 0, OPS_METRICS_WORDS * 4);
-    int rc = op_fused_forward(rt, f, rows, bx, bflat, 0, true, (size_t)in * out, bz, saved, NULL, &e, &err);
+    op_fused_forward(rt, f, rows, bx, bflat, 0, true, (size_t)in * out, bz, saved, NULL, &e);
     const op_loss loss = {bz, by, NULL, bm};
     if (!fused) op_softmax_xent(rt, k, rows, out, bz, by, NULL, bdz, bm, NULL);
-    rc |= op_fused_backward(rt, f, rows, bdz, saved ? saved : bz, bx, bflat, 0, grads, 0, true, (size_t)in * out,
-                            bdx, &e, fused ? &loss : NULL, &err);
-    CHECK(rc == 0, "fused loss launch: %s", err.msg);
+    op_fused_backward(rt, f, rows, bdz, saved ? saved : bz, bx, bflat, 0, grads, 0, true, (size_t)in * out, bdx, &e,
+                      fused ? &loss : NULL);
+    dev_check(rt, "fused loss launch");
     g[fused] = xmalloc(total * 4);
     rt_read(rt, bdz, 0, nh * 4, g[fused]);
     rt_read(rt, grads, 0, np * 4, g[fused] + nh);
@@ -264,7 +261,9 @@ static void fused_loss_case(cl_runtime *rt, const ops_kernels *k, const fused_li
   free(x); free(flat); free(y); free(g[0]); free(g[1]);
 }
 
-/* Bad input: widths out of range and an activation the kernels were not built for. */
+/* Bad input: widths out of range (a usage error, the runtime stays usable) and an
+   activation the kernels were not built for (latched in the runtime: checked on a runtime
+   of its own). */
 static void bad_input(cl_runtime *rt) {
   fused_linear f;
   error err = {0};
@@ -274,18 +273,23 @@ static void bad_input(cl_runtime *rt) {
   error_clear(&err);
   CHECK(fused_linear_init(&f, rt, 4, 0, ACT_NONE, FUSED_FORM_AUTO, &err) == -1, "width 0 accepted");
   error_clear(&err);
-  CHECK(fused_linear_init(&f, rt, 4, 3, ACT_NONE, FUSED_FORM_CPU, &err) == 0, "4 -> 3: %s", err.msg);
+  CHECK(!rt_failed(rt), "a refused width left the runtime failed: %s", rt->err.msg);
+  cl_runtime own;
+  dev_open(&own);
+  CHECK(fused_linear_init(&f, &own, 4, 3, ACT_NONE, FUSED_FORM_CPU, &err) == 0, "4 -> 3: %s", err.msg);
   const op_epilogue relu = {ACT_RELU, 0, 0, 0, 0, NULL};
-  cl_mem m = rt_alloc(rt, 64);
-  CHECK(op_fused_forward(rt, &f, 2, m, m, 0, true, 0, m, NULL, NULL, &relu, &err) == -1 && err.code == EXIT_RUNTIME,
+  cl_mem m = rt_alloc(&own, 64);
+  op_fused_forward(&own, &f, 2, m, m, 0, true, 0, m, NULL, NULL, &relu);
+  CHECK(rt_failed(&own) && own.err.code == EXIT_RUNTIME && strstr(own.err.msg, "activation") != NULL,
         "an activation the kernels were not built for was accepted");
   rt_release(&m);
   fused_linear_free(&f);
+  rt_close(&own);
 }
 
 int main(void) {
   cl_runtime rt;
-  rt_open(&rt, NULL, NULL);
+  dev_open(&rt);
   ops_kernels k;
   ops_init(&k, &rt);
   bad_input(&rt);

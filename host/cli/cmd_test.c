@@ -97,11 +97,11 @@ static void inherit_run_options(train_config *cfg, const checkpoint *ck) {
   char err[512];
   if (train_config_from_text(&run, ck->config_text, err, sizeof err)) return;
   const train_option inherited[] = {TOPT_VAL_FRACTION, TOPT_SYNTH_SIZE, TOPT_SPLIT_SEED, TOPT_SYNTH_SEED,
-                                    TOPT_DATA,         TOPT_BATCH_SIZE, TOPT_DEVICE};
+                                    TOPT_DATA,         TOPT_BATCH_SIZE, TOPT_DEVICE,     TOPT_GEMM};
   for (size_t i = 0; i < sizeof inherited / sizeof inherited[0]; i++) {
     train_option o = inherited[i];
     if (cfg->given[o] || !run.given[o]) continue;
-    if (o != TOPT_BATCH_SIZE && o != TOPT_DEVICE && strcmp(run.dataset, cfg->dataset) != 0) continue;
+    if (o != TOPT_BATCH_SIZE && o != TOPT_DEVICE && o != TOPT_GEMM && strcmp(run.dataset, cfg->dataset) != 0) continue;
     char v[TRAIN_PATH_MAX + 64];
     train_config_value_text(&run, o, v, sizeof v);
     if (v[0] && train_config_set_opt(cfg, o, v, err, sizeof err) == 0) cfg->given[o] = false;
@@ -154,7 +154,7 @@ int cmd_test(int argc, char **argv) {
   const data_split *split = a.val_split ? &ds.val : &ds.test;
   if (split->rows == 0) cli_usage_exit("test: the %s split of %s is empty", a.val_split ? "val" : "test", ds.name);
   eval_result r;
-  if (evaluate_checkpoint(&rt, &ck, &m, split, cfg->batch_size, &r, &e)) exit(cli_report("test", &e));
+  if (evaluate_checkpoint(&rt, &ck, &m, split, cfg->batch_size, cfg->gemm, &r, &e)) exit(cli_report("test", &e));
 
   if (!cfg->quiet) {
     printf("checkpoint %s: model %s, epoch %llu, step %llu, trained on %s\n", cfg->load, ck.model_name,

@@ -8,6 +8,7 @@
 
 #include "net/net.h"
 #include "ops/ops.h"
+#include "ops/ops_fused.h"
 
 typedef enum { STAGE_LINEAR, STAGE_BATCHNORM, STAGE_POINTWISE } stage_kind;
 
@@ -27,6 +28,8 @@ typedef struct {
   cl_mem own_saved;     /* separate buffer when op_epilogue_needs_saved */
   cl_mem dout_buf;      /* gradient at the output */
   cl_mem din_buf;       /* gradient at the input: the previous stage's dout_buf (or NULL) */
+  bool fused_on;        /* Linear: runs on the fused kernels (net_gemm_fused), not CLBlast */
+  fused_linear fused;   /* their programs, when fused_on */
 } net_stage;
 
 struct net {
@@ -34,6 +37,7 @@ struct net {
   model_spec m;         /* copy of the layer table (text not owned) */
   int max_batch;
   uint64_t seed;
+  net_gemm gemm;        /* engine of the Linear stages (net_gemm.h) */
   ops_kernels k;
   cl_mem params, grads, optim_state, stats;
   size_t optim_floats;  /* optimizer state (net_use_optimizer), 0 before */

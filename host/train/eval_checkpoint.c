@@ -10,11 +10,11 @@
 #include "train/evaluate.h"
 
 int evaluate_checkpoint(cl_runtime *rt, const checkpoint *ck, const model_spec *m, const data_split *split,
-                        long batch_size, eval_result *out, error *err) {
+                        long batch_size, net_gemm gemm, eval_result *out, error *err) {
   memset(out, 0, sizeof *out);
   if (split->rows == 0) return ERR_USAGE(err, "the split to evaluate is empty");
   int batch = (size_t)batch_size < split->rows ? (int)batch_size : (int)split->rows;
-  net *n = net_create(rt, m, batch, 0, err);
+  net *n = net_create(rt, m, batch, 0, gemm, err);
   if (!n) return -1;
   if (ck->n_params != net_param_count(n) || ck->n_stats != net_stats_count(n)) {
     net_free(n);

@@ -234,7 +234,7 @@ static int start(trainer *t, train_run *run, train_result *out, error *err) {
   device_data_upload(t->rt, t->ds, &t->dev);
   setup_batches(t);
   t->eval_batch = max_batch_of(t);
-  t->net = net_create(t->rt, t->model, t->eval_batch, cfg->seed, err);
+  t->net = net_create(t->rt, t->model, t->eval_batch, cfg->seed, cfg->gemm, err);
   if (!t->net || net_use_optimizer(t->net, cfg->optimizer, err)) return -1;
   if (cfg->resume[0] ? start_resumed(t, &run->ckpt, err) : start_fresh(t, run->have_ckpt ? &run->ckpt : NULL, err))
     return -1;
