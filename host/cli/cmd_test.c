@@ -34,6 +34,7 @@ static const char test_help[] =
     "  --split NAME           test (default) or val\n"
     "  --batch-size N         rows per evaluation batch [the run's]\n"
     "  --device SPEC          index, P:D or name substring\n"
+    "  --gemm NAME            Linear layers on clblast, fused or auto [the run's]\n"
     "  --data PATH            the real JSC file for DATASET 'jsc'\n"
     "  --val-fraction F       as in training [the run's]\n"
     "  --synth-size N         as in training [the run's]\n"
@@ -64,6 +65,7 @@ static void parse_args(int argc, char **argv, test_args *a) {
       {"load", required_argument, NULL, TID(TOPT_LOAD)},
       {"batch-size", required_argument, NULL, TID(TOPT_BATCH_SIZE)},
       {"device", required_argument, NULL, TID(TOPT_DEVICE)},
+      {"gemm", required_argument, NULL, TID(TOPT_GEMM)},
       {"data", required_argument, NULL, TID(TOPT_DATA)},
       {"val-fraction", required_argument, NULL, TID(TOPT_VAL_FRACTION)},
       {"synth-size", required_argument, NULL, TID(TOPT_SYNTH_SIZE)},
