@@ -2,7 +2,10 @@
    one fused launch (plus the GEMMs of a Linear): a head (Linear, BatchNorm, or nothing)
    followed by at most one activation and one dropout, which the head's kernel applies to
    its output. A Linear directly followed by a BatchNorm leaves its bias to the BatchNorm
-   kernel (and gets its bias gradient from the BatchNorm backward). */
+   kernel (and gets its bias gradient from the BatchNorm backward). A Linear stage runs on
+   CLBlast GEMMs plus the bias/activation kernels, or, where the net's --gemm choice puts it
+   there (net_gemm_fused), on the fused kernels of ops_fused.h: GEMM and epilogue in one
+   launch forward, one or two backward. */
 #ifndef CLTRAIN_NET_INTERNAL_H
 #define CLTRAIN_NET_INTERNAL_H
 
