@@ -5,8 +5,9 @@
    into the flat parameter and gradient buffers, launchers only enqueue.
 
    One fused_linear per Linear layer: its program is specialised to the layer's widths and
-   activation (-D through ops_program, cached by the runtime), in the CPU or the GPU form; dropout is decided per
-   launch (training with a mask, evaluation without), as in the other ops.
+   activation (-D through ops_program, cached by the runtime), in the CPU or the GPU form;
+   dropout is decided per launch (training with a mask, evaluation without), as in the
+   other ops.
    Errors are latched in the runtime as for every launcher of ops.h.
    Per step a stage costs one launch forward (op_fused_forward) and one or two backward
    (op_fused_backward: dW/db with the epilogue's backward, then dx when wanted), against
