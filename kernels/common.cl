@@ -67,7 +67,7 @@ DEFINE_WG_SUM(wg_sum2, float2)
    drop) for each activation of ACT_LIST and each dropout flag, and the kernel names end in
    _<activation name><0|1> (host/ops/ops_build.c builds the same names). A CPU compiles a
    kernel when it is first launched, so only the variants a model uses cost compile time. */
-#define ROW_BLOCK 32
+/* ROW_BLOCK comes from the host as -D (OPS_ROW_BLOCK). */
 #define EPILOGUE_PAIR(MAKE, NAME, ID, SAVES, GATES) MAKE(NAME##0, ID, 0) MAKE(NAME##1, ID, 1)
 #define EPILOGUE_VARIANTS(MAKE) ACT_LIST(EPILOGUE_PAIR, MAKE)
 

@@ -12,7 +12,7 @@ failures=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 
 out="$tmp/bench out"
-"$BIN" bench --quick --breakdown --models jsc-tiny,jsc-trt --batch-sizes 32,100 --synth-size 4000 --out "$out" \
+"$BIN" bench --quick --breakdown --gemm clblast --models jsc-tiny,jsc-trt --batch-sizes 32,100 --synth-size 4000 --out "$out" \
   >"$tmp/stdout" 2>"$tmp/stderr" || fail "bench exited $?: $(cat "$tmp/stderr")"
 
 csv="$out/bench.csv"
@@ -52,6 +52,19 @@ awk -F, 'NR > 1 {
   rows++
 } END { exit bad || rows != 4 }' "$bcsv" >"$tmp/awk" || fail "breakdown.csv: $(cat "$tmp/awk")"
 
+# The fused path (--gemm fused): every Linear of both models is narrow, so no CLBlast call
+# and one launch forward and one or two backward per Linear (jsc-tiny 6 kernels a step,
+# jsc-trt 24, as tests/test_net.c counts).
+fout="$tmp/fused"
+"$BIN" bench --quick --no-epoch --gemm fused --models jsc-tiny,jsc-trt --batch-sizes 32 --out "$fout" \
+  >"$tmp/stdout" 2>"$tmp/stderr" || fail "bench --gemm fused exited $?: $(cat "$tmp/stderr")"
+grep -q -- '--gemm fused' "$tmp/stdout" || fail "bench does not say which GEMM path it ran"
+awk -F, 'NR > 1 {
+  launches = ($1 == "jsc-tiny") ? 6 : 24
+  if ($9 != launches || $10 != 0) { print "expected " launches " launches and no CLBlast call: " $0; bad = 1 }
+  rows++
+} END { exit bad || rows != 2 }' "$fout/bench.csv" >"$tmp/awk" || fail "fused bench.csv: $(cat "$tmp/awk")"
+
 expect_usage() { # DESCRIPTION ARGS...
   local p
   p=$(bad_input_problem "" "$BIN" bench "${@:2}" --out "$tmp/bad")
@@ -61,6 +74,7 @@ expect_usage "unknown model" --quick --models nosuchmodel
 expect_usage "bad batch size" --quick --batch-sizes 32,zero
 expect_usage "empty list item" --quick --batch-sizes 32,,64
 expect_usage "unknown option" --quick --fast
+expect_usage "unknown GEMM path" --quick --gemm cublas --no-epoch
 expect_usage "bad device" --quick --device nosuchdevice --no-epoch
 [ -e "$tmp/bad/bench.csv" ] && fail "bad input still wrote bench.csv"
 

@@ -17,8 +17,10 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # 4000 jets: 2880 train rows = 45 steps of 64 per epoch, 320 val, 800 test rows.
+# --gemm clblast, not the default (fused on a CPU): a resumed run must keep the stored path
+# to end bit-identical to the uninterrupted one.
 COMMON=(jsc-tiny jsc-synth --synth-size 4000 --max-epochs 3 --batch-size 64 --learning-rate 1e-2
-        --log-every-n-steps 10 --no-progress)
+        --log-every-n-steps 10 --no-progress --gemm clblast)
 STEPS_PER_EPOCH=45
 
 run_dir() { ls -d "$1"/jsc-tiny_jsc-synth_* 2>/dev/null | head -1; }
@@ -48,6 +50,7 @@ check 'awk -F, "NR > 1 && (\$3 <= 0 || \$4 < 0 || \$4 > 1 || \$5 <= 0) { bad = 1
 check '[ "$(col "$A/epochs.csv" 7 | tr "\n" " ")" = "0.01 0.00750025 0.00250075 " ]' "cosine lr: $(col "$A/epochs.csv" 7 | tr "\n" " ")"
 check 'grep -Eq "^batch-size +128 +64 +64$" "$A/config.txt"' "config.txt batch-size row"
 check 'grep -Eq "^option +default +override +effective$" "$A/config.txt"' "config.txt header"
+check 'grep -Eq "^gemm +auto +clblast +clblast$" "$A/config.txt"' "config.txt gemm row"
 check '[ "$(json "$A/summary.json" status)" = finished ] && [ "$(json "$A/summary.json" epochs_run)" = 3 ] &&
        [ "$(json "$A/summary.json" params)" = 117 ] && [ "$(json "$A/summary.json" steps)" = 135 ]' "summary.json fields"
 final_val=$(col "$A/epochs.csv" 6 | tail -1)

@@ -23,6 +23,7 @@ expect_usage "--learning-rate: '0' is not a number in (0, 10]" "${T[@]}" --learn
 expect_usage "--learning-rate: 'fast'" "${T[@]}" --learning-rate fast
 expect_usage "--optimizer: 'adagrad' is not one of adam, adamw, sgd, rmsprop" "${T[@]}" --optimizer adagrad
 expect_usage "--scheduler: 'step'" "${T[@]}" --scheduler step
+expect_usage "--gemm: 'cublas' is not one of auto, clblast, fused" "${T[@]}" --gemm cublas
 expect_usage "--weight-decay: '-1'" "${T[@]}" --weight-decay -1
 expect_usage "--seed: 'x'" "${T[@]}" --seed x
 expect_usage "--early-stopping: '-2'" "${T[@]}" --early-stopping -2

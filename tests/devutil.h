@@ -25,15 +25,21 @@ static inline void dev_check(const cl_runtime *rt, const char *what) {
   exit(1);
 }
 
-/* A net training with optimizer KIND; exit 1 when it cannot be made. */
-static inline net *dev_net(cl_runtime *rt, const model_spec *m, int max_batch, uint64_t seed, optim_kind kind) {
+/* A net training with optimizer KIND, its Linear layers on GEMM; exit 1 when it cannot be
+   made. */
+static inline net *dev_net_gemm(cl_runtime *rt, const model_spec *m, int max_batch, uint64_t seed, optim_kind kind,
+                                net_gemm gemm) {
   error e = {0};
-  net *n = net_create(rt, m, max_batch, seed, &e);
+  net *n = net_create(rt, m, max_batch, seed, gemm, &e);
   if (!n || net_use_optimizer(n, kind, &e) != 0) {
     fprintf(stderr, "net_create: %s\n", e.msg);
     exit(1);
   }
   return n;
+}
+/* The same on CLBlast, the reference path. */
+static inline net *dev_net(cl_runtime *rt, const model_spec *m, int max_batch, uint64_t seed, optim_kind kind) {
+  return dev_net_gemm(rt, m, max_batch, seed, kind, NET_GEMM_CLBLAST);
 }
 
 /* A device buffer holding a copy of n floats (n == 0 gives a 4-byte buffer). */

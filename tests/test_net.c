@@ -14,7 +14,9 @@
      forward, loss, backward, optimizer (every zoo model);
    - warm-up (net_warm_up, run before any clock starts) leaves no trace: a net warmed up
      at several training and evaluation batch sizes mid-run trains on bit-identically to
-     one that was not, with the same metrics from there on. */
+     one that was not, with the same metrics from there on;
+   each on the CLBlast path and on the fused narrow-Linear path (--gemm fused), whose
+   launches per step are counted for jsc-tiny and jsc-trt. */
 #include <string.h>
 
 #include "net/net.h"
@@ -73,7 +75,7 @@ static void check_init(cl_runtime *rt, const model_spec *m) {
   free(p); free(s); free(o);
 }
 
-static snapshot run(cl_runtime *rt, const model_spec *m, uint64_t seed) {
+static snapshot run(cl_runtime *rt, const model_spec *m, uint64_t seed, net_gemm gemm) {
   const int W = m->input_width;
   float *x = xmalloc((size_t)ROWS * W * 4);
   int32_t *y = xmalloc(ROWS * 4);
@@ -86,7 +88,7 @@ static snapshot run(cl_runtime *rt, const model_spec *m, uint64_t seed) {
   rt_write(rt, bx, 0, (size_t)ROWS * W * 4, x);
   rt_write(rt, by, 0, ROWS * 4, y);
   rt_write(rt, bp, 0, ROWS * 4, perm);
-  net *n = dev_net(rt, m, B, seed, OPTIM_ADAM);
+  net *n = dev_net_gemm(rt, m, B, seed, OPTIM_ADAM, gemm);
   optim_config o;
   optim_config_default(&o, OPTIM_ADAM, 1e-2f, 1e-3f);
   for (uint64_t step = 1; step <= 6; step++) {
@@ -116,20 +118,20 @@ static void snapshot_free(snapshot *s) {
   free(s->params); free(s->stats); free(s->optim); free(s->grads); free(s->out);
 }
 
-static void determinism(const model_spec *m) {
+static void determinism(const model_spec *m, net_gemm gemm) {
   cl_runtime rt1, rt2;
   dev_open(&rt1);
-  snapshot a = run(&rt1, m, 5), b = run(&rt1, m, 5), d = run(&rt1, m, 6);
+  snapshot a = run(&rt1, m, 5, gemm), b = run(&rt1, m, 5, gemm), d = run(&rt1, m, 6, gemm);
   rt_close(&rt1);
   dev_open(&rt2);
-  snapshot c = run(&rt2, m, 5);
+  snapshot c = run(&rt2, m, 5, gemm);
   rt_close(&rt2);
   const size_t P = m->n_params, S = m->n_stats, O = (size_t)B * m->output_width;
   snapshot *others[] = {&b, &c};
   for (int i = 0; i < 2; i++) {
     snapshot *o = others[i];
     CHECK(same(a.params, o->params, P * 4) && same(a.stats, o->stats, S * 4) && same(a.optim, o->optim, 2 * P * 4),
-          "%s run %d: state not bit-identical", m->name, i + 2);
+          "%s (%s) run %d: state not bit-identical", m->name, net_gemm_name(gemm), i + 2);
     CHECK(same(a.grads, o->grads, P * 4) && same(a.out, o->out, O * 4), "%s run %d: gradients/outputs differ",
           m->name, i + 2);
     CHECK(a.mt.loss_sum == o->mt.loss_sum && a.mt.correct == o->mt.correct && a.mt.last_loss == o->mt.last_loss,
@@ -200,7 +202,7 @@ static void in_place_batches(cl_runtime *rt, const model_spec *m) {
 /* net_train_step (its fused paths: the loss inside the last stage's backward kernel) and
    the pieces net_forward, net_loss, net_backward, net_optimizer_step give bit-identical
    state, gradients, outputs and metrics. */
-static void step_equals_pieces(cl_runtime *rt, const model_spec *m) {
+static void step_equals_pieces(cl_runtime *rt, const model_spec *m, net_gemm gemm) {
   const int W = m->input_width;
   float *x = xmalloc((size_t)ROWS * W * 4);
   int32_t *y = xmalloc(ROWS * 4);
@@ -208,7 +210,7 @@ static void step_equals_pieces(cl_runtime *rt, const model_spec *m) {
   cl_mem bx = rt_alloc(rt, (size_t)ROWS * W * 4), by = rt_alloc(rt, ROWS * 4);
   rt_write(rt, bx, 0, (size_t)ROWS * W * 4, x);
   rt_write(rt, by, 0, ROWS * 4, y);
-  net *nets[2] = {dev_net(rt, m, B, 8, OPTIM_ADAMW), dev_net(rt, m, B, 8, OPTIM_ADAMW)};
+  net *nets[2] = {dev_net_gemm(rt, m, B, 8, OPTIM_ADAMW, gemm), dev_net_gemm(rt, m, B, 8, OPTIM_ADAMW, gemm)};
   optim_config o;
   optim_config_default(&o, OPTIM_ADAMW, 1e-2f, 1e-2f);
   for (uint64_t step = 1; step <= 3; step++)
@@ -236,12 +238,35 @@ static void step_equals_pieces(cl_runtime *rt, const model_spec *m) {
   }
   CHECK(memcmp(snap[0], snap[1], total * 4) == 0 && mt[0].loss_sum == mt[1].loss_sum &&
             mt[0].correct == mt[1].correct && mt[0].count == mt[1].count && mt[0].last_loss == mt[1].last_loss,
-        "%s: net_train_step differs from forward + loss + backward + optimizer", m->name);
+        "%s (%s): net_train_step differs from forward + loss + backward + optimizer", m->name,
+        net_gemm_name(gemm));
   for (int i = 0; i < 2; i++) {
     net_free(nets[i]);
     free(snap[i]);
   }
   rt_release(&bx); rt_release(&by);
+  free(x); free(y);
+}
+
+/* Kernels and CLBlast calls of one training step on each path: the fused path runs every
+   Linear of jsc-tiny and jsc-trt (all up to 64 wide) without CLBlast, in one launch forward
+   and one or two backward (ops_fused.h), so its counts are these exact numbers. */
+static void launch_counts(cl_runtime *rt, const model_spec *m, net_gemm gemm, unsigned long launches,
+                          unsigned long gemms) {
+  net *n = dev_net_gemm(rt, m, B, 2, OPTIM_ADAM, gemm);
+  float *x = xmalloc((size_t)B * m->input_width * 4);
+  int32_t *y = xmalloc(B * 4);
+  synth(x, y, B, m->input_width);
+  net_set_batch_host(n, x, y, B);
+  optim_config o;
+  optim_config_default(&o, OPTIM_ADAM, 1e-3f, 0.0f);
+  net_train_step(n, B, &o, 1); /* the first step may copy the batch */
+  const unsigned long l0 = rt->launches, g0 = rt->gemm_calls;
+  net_train_step(n, B, &o, 2);
+  const unsigned long dl = rt->launches - l0, dg = rt->gemm_calls - g0;
+  CHECK(dl == launches && dg == gemms, "%s (%s): %lu kernels and %lu CLBlast calls a step, expected %lu and %lu",
+        m->name, net_gemm_name(gemm), dl, dg, launches, gemms);
+  net_free(n);
   free(x); free(y);
 }
 
@@ -290,7 +315,7 @@ static void metrics_and_learning(cl_runtime *rt, const model_spec *m) {
   free(x); free(out); free(y); free(want_conf); free(conf);
 }
 
-static void warm_up_leaves_no_trace(cl_runtime *rt, const model_spec *m) {
+static void warm_up_leaves_no_trace(cl_runtime *rt, const model_spec *m, net_gemm gemm) {
   const int W = m->input_width;
   float *x = xmalloc((size_t)ROWS * W * 4);
   int32_t *y = xmalloc(ROWS * 4);
@@ -303,7 +328,7 @@ static void warm_up_leaves_no_trace(cl_runtime *rt, const model_spec *m) {
   snapshot got[2];
   const size_t P = m->n_params, S = m->n_stats ? m->n_stats : 1;
   for (int warmed = 0; warmed < 2; warmed++) {
-    net *n = dev_net(rt, m, B, 11, OPTIM_ADAM);
+    net *n = dev_net_gemm(rt, m, B, 11, OPTIM_ADAM, gemm);
     for (uint64_t step = 1; step <= 5; step++) {
       if (step == 3) {
         /* Mid-run, with optimizer state and running statistics to keep. The warm-up
@@ -358,10 +383,17 @@ int main(void) {
     if (model_load(*name, &m, &e) != 0) DIE("%s", e.msg);
     check_init(&rt, &m);
     metrics_and_learning(&rt, &m);
-    if (strcmp(*name, "jsc-trt") == 0 || strcmp(*name, "jsc-tiny") == 0) determinism(&m);
+    if (strcmp(*name, "jsc-trt") == 0 || strcmp(*name, "jsc-tiny") == 0) {
+      determinism(&m, NET_GEMM_CLBLAST);
+      determinism(&m, NET_GEMM_FUSED);
+    }
+    if (strcmp(*name, "jsc-tiny") == 0) launch_counts(&rt, &m, NET_GEMM_FUSED, 6, 0);
+    if (strcmp(*name, "jsc-trt") == 0) launch_counts(&rt, &m, NET_GEMM_FUSED, 24, 0);
     in_place_batches(&rt, &m);
-    step_equals_pieces(&rt, &m);
-    warm_up_leaves_no_trace(&rt, &m);
+    step_equals_pieces(&rt, &m, NET_GEMM_CLBLAST);
+    step_equals_pieces(&rt, &m, NET_GEMM_FUSED);
+    warm_up_leaves_no_trace(&rt, &m, NET_GEMM_CLBLAST);
+    warm_up_leaves_no_trace(&rt, &m, NET_GEMM_FUSED);
     model_free(&m);
   }
   rt_close(&rt);

@@ -10,7 +10,11 @@
    Tolerance: max relative error 1e-4 with an absolute floor of 1e-2 * max|want| per
    tensor (entries far below the tensor's scale carry only cancellation noise); counts
    exact. Exception, explained at noise_driven: the biases of Linear layers that feed a
-   BatchNorm (their gradients are rounding noise) and what depends on them. */
+   BatchNorm (their gradients are rounding noise) and what depends on them.
+   Every file is replayed twice, through the CLBlast path and through the fused
+   narrow-Linear kernels (--gemm fused; every golden model's Linear layers fit them), at the
+   same tolerances: each path sums in its own fixed order, both within float rounding of
+   PyTorch's double-checked values. */
 #include <string.h>
 
 #include "net/net.h"
@@ -150,7 +154,7 @@ static const noise_bound noise_bounds[] = {
 
 /* MODEL_NAME: a zoo name, or a model file under tests/golden/ (NAME.model); OPTS: the
    optimizers whose records the file must hold, NULL-terminated. */
-static void replay(cl_runtime *rt, const char *model_name, const char *const *opts) {
+static void replay(cl_runtime *rt, const char *model_name, const char *const *opts, net_gemm gemm) {
   char path[1024], model_path[1024];
   snprintf(path, sizeof path, "%s/tests/golden/%s.bin", CLTRAIN_SOURCE_DIR, model_name);
   snprintf(model_path, sizeof model_path, "%s/tests/golden/%s.model", CLTRAIN_SOURCE_DIR, model_name);
@@ -185,7 +189,14 @@ static void replay(cl_runtime *rt, const char *model_name, const char *const *op
     free(mask);
   }
 
-  net *n = dev_net(rt, &m, B, seed, OPTIM_ADAM);
+  net *n = dev_net_gemm(rt, &m, B, seed, OPTIM_ADAM, gemm);
+  int linear = 0;
+  for (int i = 0; i < m.n_layers; i++) linear += m.layers[i].kind == LAYER_LINEAR;
+  CHECK(net_fused_stages(n) == (gemm == NET_GEMM_FUSED ? linear : 0), "%s --gemm %s: %d of %d Linear stages fused",
+        model_name, net_gemm_name(gemm), net_fused_stages(n), linear);
+  char label[96];
+  snprintf(label, sizeof label, "%s (%s)", model_name, net_gemm_name(gemm));
+  model_name = label;
   net_write_state(n, p0, s0, zeros, NULL);
   net_set_batch_host(n, x, y, B);
   net_metrics mt;
@@ -299,10 +310,12 @@ int main(void) {
   dev_open(&rt);
   const char *const three[] = {"adam", "adamw", "sgd", NULL};
   const char *const four[] = {"adam", "adamw", "sgd", "rmsprop", NULL};
-  replay(&rt, "jsc-toy", three);
-  replay(&rt, "jsc-trt", three);
-  replay(&rt, "mixed", three); /* every stage kind of host/net/net_plan.c */
-  replay(&rt, "gelu", four);   /* GELU in every fusion; RMSprop */
+  for (int g = NET_GEMM_CLBLAST; g <= NET_GEMM_FUSED; g++) {
+    replay(&rt, "jsc-toy", three, (net_gemm)g);
+    replay(&rt, "jsc-trt", three, (net_gemm)g);
+    replay(&rt, "mixed", three, (net_gemm)g); /* every stage kind of host/net/net_plan.c */
+    replay(&rt, "gelu", four, (net_gemm)g);   /* GELU in every fusion; RMSprop */
+  }
   rt_close(&rt);
   dev_check(&rt, "test_net_golden");
   return test_summary("test_net_golden");

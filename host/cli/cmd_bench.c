@@ -20,7 +20,7 @@
 static const char bench_help[] =
     "usage: cltrain bench [--models LIST] [--batch-sizes LIST] [--device SPEC] [--quick]\n"
     "                     [--reps N] [--no-epoch] [--epoch-model M] [--epoch-batch N]\n"
-    "                     [--synth-size N] [--breakdown] [--out DIR]\n"
+    "                     [--synth-size N] [--breakdown] [--gemm NAME] [--out DIR]\n"
     "\n"
     "Steady-state throughput of a full training step (batch gather, forward, loss,\n"
     "backward, Adam) for every model and batch size: warm-up steps (and every kernel\n"
@@ -41,6 +41,8 @@ static const char bench_help[] =
     "  --breakdown         also where a step's time goes: gather, forward, loss,\n"
     "                      backward, optimizer, and the step's CLBlast calls alone\n"
     "                      (breakdown.csv)\n"
+    "  --gemm NAME         Linear layers on clblast, fused or auto (as cltrain train;\n"
+    "                      default auto), the steps and the epoch alike\n"
     "  --out DIR           where bench.csv and epoch.csv go (default runs/bench_<time>)\n"
     "\n"
     "bench.csv: model,batch_size,samples_per_s,samples_per_s_min,samples_per_s_max,step_us,\n"
@@ -50,7 +52,7 @@ static const char bench_help[] =
     "average after each row.\n";
 
 enum { OPT_MODELS = 1, OPT_BATCHES, OPT_DEVICE, OPT_QUICK, OPT_REPS, OPT_NO_EPOCH, OPT_EPOCH_MODEL,
-       OPT_EPOCH_BATCH, OPT_SYNTH, OPT_OUT, OPT_BREAKDOWN };
+       OPT_EPOCH_BATCH, OPT_SYNTH, OPT_OUT, OPT_BREAKDOWN, OPT_GEMM };
 
 typedef struct {
   char models[32][LIST_ITEM_MAX];
@@ -60,6 +62,7 @@ typedef struct {
   const char *device, *epoch_model;
   long epoch_batch, synth_size, reps;
   bool quick, no_epoch, breakdown;
+  net_gemm gemm;
   char out[RUN_PATH_MAX];
 } bench_args;
 
@@ -79,6 +82,9 @@ static int bench_option(void *ctx, int id, const char *arg, error *err) {
     case OPT_QUICK: a->quick = true; return 0;
     case OPT_NO_EPOCH: a->no_epoch = true; return 0;
     case OPT_BREAKDOWN: a->breakdown = true; return 0;
+    case OPT_GEMM:
+      if (net_gemm_parse(arg, &a->gemm)) return ERR_USAGE(err, "--gemm: '%s' is not one of auto, clblast, fused", arg);
+      return 0;
     case OPT_EPOCH_MODEL: a->epoch_model = arg; return 0;
     case OPT_REPS:
       if (!parse_long(arg, 1, 1000, &v)) return ERR_USAGE(err, "--reps: '%s' is not an integer in [1, 1000]", arg);
@@ -115,7 +121,8 @@ static void parse_args(int argc, char **argv, bench_args *a) {
       {"epoch-model", required_argument, NULL, OPT_EPOCH_MODEL},
       {"epoch-batch", required_argument, NULL, OPT_EPOCH_BATCH},
       {"synth-size", required_argument, NULL, OPT_SYNTH}, {"out", required_argument, NULL, OPT_OUT},
-      {"breakdown", no_argument, NULL, OPT_BREAKDOWN},    {NULL, 0, NULL, 0}};
+      {"breakdown", no_argument, NULL, OPT_BREAKDOWN},    {"gemm", required_argument, NULL, OPT_GEMM},
+      {NULL, 0, NULL, 0}};
   bench_parse p = {a, "jsc-tiny,jsc-toy,jsc-s,jsc-trt", "32,256,1024"};
   const struct option *tables[] = {opts, NULL};
   const cli_command c = {.cmd = "bench", .tables = tables, .help = bench_help, .apply = bench_option, .ctx = &p};
@@ -187,12 +194,13 @@ static void bench_steps(const bench_args *a, model_spec *models) {
   bench_options o;
   bench_options_default(&o, a->quick);
   if (a->reps) o.reps = (int)a->reps;
+  o.gemm = a->gemm;
   cl_runtime rt;
   error e = {0};
   if (rt_open(&rt, a->device, NULL, &e)) exit(error_report(&e));
   tuning_apply_stored(&rt);
-  printf("device %s (%s, driver %s), CLBlast parameters: %s\n", rt.info.name, rt.info.platform_name,
-         rt.info.driver, rt.tuned ? "tuned (cltrain tune)" : "defaults");
+  printf("device %s (%s, driver %s), CLBlast parameters: %s, --gemm %s\n", rt.info.name, rt.info.platform_name,
+         rt.info.driver, rt.tuned ? "tuned (cltrain tune)" : "defaults", net_gemm_name(a->gemm));
   printf("%-12s %6s %12s %12s %12s %9s %9s %6s %6s\n", "model", "batch", "samples/s", "min", "max",
          "step_us", "launches", "gemms", "load");
   FILE *csv = open_csv(a->out, "bench.csv",
@@ -229,10 +237,11 @@ static void bench_epoch(const bench_args *a) {
   snprintf(num, sizeof num, "%ld", a->synth_size);
   struct { const char *name, *value; } set[] = {
       {"model", a->epoch_model}, {"dataset", "jsc-synth"}, {"max-epochs", "2"}, {"synth-size", num},
-      {"project-dir", project},  {"device", a->device ? a->device : ""}, {"batch-size", NULL}};
+      {"project-dir", project},  {"device", a->device ? a->device : ""}, {"gemm", net_gemm_name(a->gemm)},
+      {"batch-size", NULL}};
   char batch[32];
   snprintf(batch, sizeof batch, "%ld", a->epoch_batch);
-  set[6].value = batch;
+  set[7].value = batch;
   for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
     if (set[i].value[0] && train_config_set(&cfg, set[i].name, set[i].value, err, sizeof err) != 0)
       cli_usage_exit("bench: %s", err);

@@ -39,6 +39,7 @@ static const char test_help[] =
     "  --split NAME           test (default) or val\n"
     "  --batch-size N         rows per evaluation batch [the run's]\n"
     "  --device SPEC          index, P:D or name substring\n"
+    "  --gemm NAME            Linear layers on clblast, fused or auto [the run's]\n"
     "  --data PATH            the real JSC file for DATASET 'jsc'\n"
     "  --val-fraction F       as in training [the run's]\n"
     "  --synth-size N         as in training [the run's]\n"
@@ -69,6 +70,7 @@ static void parse_args(int argc, char **argv, test_args *a) {
       {"load", required_argument, NULL, TID(TOPT_LOAD)},
       {"batch-size", required_argument, NULL, TID(TOPT_BATCH_SIZE)},
       {"device", required_argument, NULL, TID(TOPT_DEVICE)},
+      {"gemm", required_argument, NULL, TID(TOPT_GEMM)},
       {"data", required_argument, NULL, TID(TOPT_DATA)},
       {"val-fraction", required_argument, NULL, TID(TOPT_VAL_FRACTION)},
       {"synth-size", required_argument, NULL, TID(TOPT_SYNTH_SIZE)},
@@ -102,11 +104,11 @@ static void inherit_run_options(train_config *cfg, const checkpoint *ck) {
   char err[512];
   if (train_config_from_text(&run, ck->config_text, err, sizeof err)) return;
   const train_option inherited[] = {TOPT_VAL_FRACTION, TOPT_SYNTH_SIZE, TOPT_SPLIT_SEED, TOPT_SYNTH_SEED,
-                                    TOPT_DATA,         TOPT_BATCH_SIZE, TOPT_DEVICE};
+                                    TOPT_DATA,         TOPT_BATCH_SIZE, TOPT_DEVICE,     TOPT_GEMM};
   for (size_t i = 0; i < sizeof inherited / sizeof inherited[0]; i++) {
     train_option o = inherited[i];
     if (cfg->given[o] || !run.given[o]) continue;
-    if (o != TOPT_BATCH_SIZE && o != TOPT_DEVICE && strcmp(run.dataset, cfg->dataset) != 0) continue;
+    if (o != TOPT_BATCH_SIZE && o != TOPT_DEVICE && o != TOPT_GEMM && strcmp(run.dataset, cfg->dataset) != 0) continue;
     char v[TRAIN_PATH_MAX + 64];
     train_config_value_text(&run, o, v, sizeof v);
     if (v[0] && train_config_set_opt(cfg, o, v, err, sizeof err) == 0) cfg->given[o] = false;
@@ -182,7 +184,7 @@ int cmd_test(int argc, char **argv) {
   if (split->rows == 0) cli_usage_exit("test: the %s split of %s is empty", a.val_split ? "val" : "test", ds.name);
   eval_result r;
   float *probs = xmalloc(split->rows * JSC_N_CLASSES * sizeof(float));
-  if (evaluate_checkpoint(&rt, &ck, &m, split, cfg->batch_size, &r, probs, &e)) exit(cli_report("test", &e));
+  if (evaluate_checkpoint(&rt, &ck, &m, split, cfg->batch_size, cfg->gemm, &r, probs, &e)) exit(cli_report("test", &e));
   roc_curve roc[JSC_N_CLASSES];
   roc_compute_all(probs, split->y, split->rows, roc);
   free(probs);

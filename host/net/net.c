@@ -18,7 +18,8 @@ static void write_params(net *n, const float *params) {
   free(tmap);
 }
 
-net *net_create(cl_runtime *rt, const model_spec *m, int max_batch, uint64_t seed, error *err) {
+net *net_create(cl_runtime *rt, const model_spec *m, int max_batch, uint64_t seed, net_gemm gemm,
+                error *err) {
   if (max_batch < 1) {
     ERR_USAGE(err, "net_create: max_batch %d < 1", max_batch);
     return NULL;
@@ -35,6 +36,7 @@ net *net_create(cl_runtime *rt, const model_spec *m, int max_batch, uint64_t see
   n->m.text = NULL;
   n->max_batch = max_batch;
   n->seed = seed;
+  n->gemm = gemm;
   ops_init(&n->k, rt);
 
   const size_t P = m->n_params, S = m->n_stats, C = (size_t)m->output_width;

@@ -19,6 +19,7 @@
 
 #include "cl/runtime.h"
 #include "model/model.h"
+#include "net/net_gemm.h"
 #include "ops/optimizer.h"
 
 typedef struct net net;
@@ -27,8 +28,13 @@ typedef struct net net;
    PyTorch does (Linear W, b ~ U(-1/sqrt(in), 1/sqrt(in)); BatchNorm gamma 1, beta 0,
    running mean 0, running var 1) from a host RNG seeded by SEED. SEED also keys the
    dropout masks. NULL with err when the device fails or the sizes exceed the kernels'
-   32-bit indices. The net has no optimizer until net_use_optimizer. */
-net *net_create(cl_runtime *rt, const model_spec *m, int max_batch, uint64_t seed, error *err);
+   32-bit indices. The net has no optimizer until net_use_optimizer. GEMM: the engine of its
+   Linear stages (net_gemm.h); both give PyTorch's numbers within float rounding, and each
+   the same bits run to run. */
+net *net_create(cl_runtime *rt, const model_spec *m, int max_batch, uint64_t seed, net_gemm gemm,
+                error *err);
+/* How many of the net's Linear stages run on the fused kernels. */
+int net_fused_stages(const net *n);
 void net_free(net *n);
 
 /* Train with optimizer KIND: its kernels and its state (zero; optim_state_per_param floats

@@ -2,12 +2,16 @@
    one fused launch (plus the GEMMs of a Linear): a head (Linear, BatchNorm, or nothing)
    followed by at most one activation and one dropout, which the head's kernel applies to
    its output. A Linear directly followed by a BatchNorm leaves its bias to the BatchNorm
-   kernel (and gets its bias gradient from the BatchNorm backward). */
+   kernel (and gets its bias gradient from the BatchNorm backward). A Linear stage runs on
+   CLBlast GEMMs plus the bias/activation kernels, or, where the net's --gemm choice puts it
+   there (net_gemm_fused), on the fused kernels of ops_fused.h: GEMM and epilogue in one
+   launch forward, one or two backward. */
 #ifndef CLTRAIN_NET_INTERNAL_H
 #define CLTRAIN_NET_INTERNAL_H
 
 #include "net/net.h"
 #include "ops/ops.h"
+#include "ops/ops_fused.h"
 
 typedef enum { STAGE_LINEAR, STAGE_BATCHNORM, STAGE_POINTWISE } stage_kind;
 
@@ -27,6 +31,8 @@ typedef struct {
   cl_mem own_saved;     /* separate buffer when op_epilogue_needs_saved */
   cl_mem dout_buf;      /* gradient at the output */
   cl_mem din_buf;       /* gradient at the input: the previous stage's dout_buf (or NULL) */
+  bool fused_on;        /* Linear: runs on the fused kernels (net_gemm_fused), not CLBlast */
+  fused_linear fused;   /* their programs, when fused_on */
 } net_stage;
 
 struct net {
@@ -34,6 +40,7 @@ struct net {
   model_spec m;         /* copy of the layer table (text not owned) */
   int max_batch;
   uint64_t seed;
+  net_gemm gemm;        /* engine of the Linear stages (net_gemm.h) */
   ops_kernels k;
   cl_mem params, grads, optim_state, stats;
   size_t optim_floats;  /* optimizer state (net_use_optimizer), 0 before */

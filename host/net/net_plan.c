@@ -47,6 +47,12 @@ void net_plan_stages(net *n) {
       s->w_off = L->param_offset;
       s->b_off = L->param_offset + (size_t)L->in * (size_t)L->out;
       s->bias_in_next = !s->has_epi && j < m->n_layers && m->layers[j].kind == LAYER_BATCHNORM;
+      s->fused_on = net_gemm_fused(n->gemm, (rt->info.type & CL_DEVICE_TYPE_GPU) != 0, L->in, L->out);
+      error e = {0};
+      /* the widths fit (net_gemm_fused), so a failure is the runtime's and already in it */
+      if (s->fused_on && fused_linear_init(&s->fused, rt, L->in, L->out, s->epi.act, FUSED_FORM_AUTO, &e) &&
+          !rt_failed(rt))
+        rt->err = e;
     }
     if (s->kind == STAGE_BATCHNORM) {
       op_bn *bn = &s->bn;
@@ -89,6 +95,13 @@ void net_free_stages(net *n) {
     rt_release(&s->dout_buf);
     rt_release(&s->bn.batch_stats);
     rt_release(&s->epi.mask);
+    if (s->fused_on) fused_linear_free(&s->fused);
   }
   n->n_stages = 0;
+}
+
+int net_fused_stages(const net *n) {
+  int count = 0;
+  for (int i = 0; i < n->n_stages; i++) count += n->stages[i].fused_on;
+  return count;
 }

@@ -31,6 +31,11 @@ static void stage_forward(net *n, net_stage *s, int batch, bool training, uint64
   if (training) op_dropout_mask(rt, &n->k, e, batch * s->out, step);
   switch (s->kind) {
     case STAGE_LINEAR:
+      if (s->fused_on) {
+        op_fused_forward(rt, &s->fused, batch, in, n->params, s->w_off, !s->bias_in_next, s->b_off, s->out_buf,
+                         saved, NULL, e);
+        break;
+      }
       op_linear_forward_t(rt, batch, s->in, s->out, in, n->params_t, s->w_off, s->out_buf);
       if (!s->bias_in_next)
         op_bias_act_forward(rt, &n->k, batch, s->out, s->out_buf, n->params, s->b_off, s->out_buf,
@@ -55,6 +60,11 @@ static void stage_backward(net *n, net_stage *s, int batch, const op_loss *loss)
   cl_mem in = stage_input(n, s, batch, s->kind == STAGE_BATCHNORM, &rows);
   switch (s->kind) {
     case STAGE_LINEAR:
+      if (s->fused_on) {
+        op_fused_backward(rt, &s->fused, batch, s->dout_buf, s->saved_buf, in, n->params, s->w_off, n->grads,
+                          s->w_off, !s->bias_in_next, s->b_off, dx, &s->epi, loss);
+        break;
+      }
       /* With bias_in_next, dout already is the gradient at h and the bias gradient was
          written by the BatchNorm backward. */
       if (!s->bias_in_next)
@@ -79,8 +89,10 @@ void net_forward(net *n, int batch, bool training, uint64_t step) {
 }
 
 /* Whether the last stage S runs the training loss inside its backward kernel: a Linear's
-   bias backward or a BatchNorm backward in the form that can (ops_can_fuse_loss). */
+   bias backward or a BatchNorm backward in the form that can (ops_can_fuse_loss), or a
+   fused Linear's weight-gradient kernel (fused_linear_can_fuse_loss). */
 static bool stage_fuses_loss(const net *n, const net_stage *s) {
+  if (s->kind == STAGE_LINEAR && s->fused_on) return !s->bias_in_next && fused_linear_can_fuse_loss(&s->fused);
   const bool kernel = (s->kind == STAGE_LINEAR && !s->bias_in_next) || s->kind == STAGE_BATCHNORM;
   return kernel && ops_can_fuse_loss(&n->k, s->out);
 }

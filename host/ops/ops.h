@@ -74,6 +74,7 @@ cl_program ops_program(cl_runtime *rt, const char *file, const char *extra);
 /* Constants the kernels share with the host: every program gets them as -D (ops_build.c),
    the kernels write none of them. */
 #define OPS_VEC_GROUP 16 /* columns per work-item of the vector form (VEC_GROUP, colvec.cl) */
+#define OPS_ROW_BLOCK 32 /* rows per partial sum of the column reductions (ROW_BLOCK, common.cl) */
 /* Same with chosen local sizes for the reductions. col_wg 0: the device's default (a CPU:
    vector form; a GPU: a work-group of 64 per column); col_wg > 0:
    a work-group of col_wg per column. loss_wg 0: on a CPU one vectorised work-item for a

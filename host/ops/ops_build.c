@@ -34,10 +34,10 @@ static cl_kernel checked_kernel(cl_runtime *rt, cl_program p, const char *name, 
 static bool program_options(char *out, size_t n, const char *extra) {
   size_t len = (size_t)snprintf(
       out, n,
-      "-DVEC_GROUP=%d -DDROP_PER_ITEM=%d -DLOSS_SMALL_C=%d -DOPT_PER_ITEM=%du -DNO_MIRROR=%uu "
+      "-DVEC_GROUP=%d -DROW_BLOCK=%d -DDROP_PER_ITEM=%d -DLOSS_SMALL_C=%d -DOPT_PER_ITEM=%du -DNO_MIRROR=%uu "
       "-DM_LOSS_SUM=%d -DM_LOSS_COMP=%d -DM_LAST_LOSS=%d -DM_LAST_CORRECT=%d -DM_CORRECT_LO=%d "
       "-DM_CORRECT_HI=%d -DACT_LIST(X,M)=",
-      OPS_VEC_GROUP, OPS_DROP_PER_ITEM, OPS_LOSS_SMALL_C, OPS_OPT_PER_ITEM, OPS_NO_MIRROR,
+      OPS_VEC_GROUP, OPS_ROW_BLOCK, OPS_DROP_PER_ITEM, OPS_LOSS_SMALL_C, OPS_OPT_PER_ITEM, OPS_NO_MIRROR,
       OPS_METRIC_LOSS_SUM, OPS_METRIC_LOSS_COMP, OPS_METRIC_LAST_LOSS, OPS_METRIC_LAST_CORRECT,
       OPS_METRIC_CORRECT_LO, OPS_METRIC_CORRECT_HI);
   for (int a = 0; a < ACT_COUNT && len < n; a++) {

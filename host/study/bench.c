@@ -14,6 +14,7 @@ void bench_options_default(bench_options *o, bool quick) {
   o->reps = quick ? 3 : 7;
   o->rep_seconds = quick ? 0.05 : 0.4;
   o->warmup_steps = quick ? 5 : 20;
+  o->gemm = NET_GEMM_AUTO;
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -77,10 +78,11 @@ static void free_state(bench_state *s) {
 }
 
 /* A net for M at BATCH with Adam, and the pool of rows its batches are drawn from. */
-static int open_state(bench_state *s, cl_runtime *rt, const model_spec *m, int batch, error *err) {
+static int open_state(bench_state *s, cl_runtime *rt, const model_spec *m, int batch, net_gemm gemm,
+                      error *err) {
   *s = (bench_state){.rt = rt, .batch = batch};
   optim_config_default(&s->opt, OPTIM_ADAM, 1e-3f, 0.0f);
-  s->n = net_create(rt, m, batch, 0, err);
+  s->n = net_create(rt, m, batch, 0, gemm, err);
   if (!s->n || net_use_optimizer(s->n, s->opt.kind, err)) {
     free_state(s);
     return -1;
@@ -92,7 +94,7 @@ static int open_state(bench_state *s, cl_runtime *rt, const model_spec *m, int b
 int bench_train_step(cl_runtime *rt, const model_spec *m, int batch, const bench_options *o, bench_result *out,
                      error *err) {
   bench_state s;
-  if (open_state(&s, rt, m, batch, err)) return -1;
+  if (open_state(&s, rt, m, batch, o->gemm, err)) return -1;
   net_metrics met;
 
   /* Warm-up: compiles every CLBlast program this shape needs; then a short timed run
@@ -210,7 +212,7 @@ static void gemm_steps(void *ctx, long steps) {
 int bench_step_breakdown(cl_runtime *rt, const model_spec *m, int batch, const bench_options *o,
                          bench_breakdown *out, error *err) {
   bench_state s;
-  if (open_state(&s, rt, m, batch, err)) return -1;
+  if (open_state(&s, rt, m, batch, o->gemm, err)) return -1;
   run_steps(&s, o->warmup_steps);
   rt_finish(rt);
   /* about rep_seconds per repetition of the full step */

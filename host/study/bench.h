@@ -13,14 +13,17 @@
 
 #include "model/model.h"
 #include "cl/runtime.h"
+#include "net/net_gemm.h"
 
 typedef struct {
   int reps;            /* timed repetitions (median over them) */
   double rep_seconds;  /* target length of one repetition; sets the steps per repetition */
   int warmup_steps;
+  net_gemm gemm;       /* engine of the Linear layers (net_gemm.h) */
 } bench_options;
 
-/* 7 repetitions of about 0.4 s, 20 warm-up steps; QUICK: 3 of about 0.05 s, 5 warm-up. */
+/* 7 repetitions of about 0.4 s, 20 warm-up steps; QUICK: 3 of about 0.05 s, 5 warm-up;
+   --gemm auto. */
 void bench_options_default(bench_options *o, bool quick);
 
 typedef struct {

@@ -45,7 +45,7 @@ int lab1_evaluate_best(const train_config *cfg, const dataset *ds, const char *r
   const bool opened =
       rt_open(&rt, cfg->device[0] ? cfg->device : NULL, cfg->kernels_dir[0] ? cfg->kernels_dir : NULL, err) == 0;
   if (opened) tuning_apply_stored(&rt);
-  if (opened && evaluate_checkpoint(&rt, &ck, &m, &ds->test, 1024, &r, probs, err) == 0) {
+  if (opened && evaluate_checkpoint(&rt, &ck, &m, &ds->test, 1024, cfg->gemm, &r, probs, err) == 0) {
     out->have = true;
     snprintf(out->run_dir, sizeof out->run_dir, "%s", run_dir);
     snprintf(out->model, sizeof out->model, "%s", ck.model_name);

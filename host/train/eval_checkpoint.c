@@ -12,13 +12,13 @@
 #include "train/scores.h"
 
 int evaluate_checkpoint(cl_runtime *rt, const checkpoint *ck, const model_spec *m, const data_split *split,
-                        long batch_size, eval_result *out, float *probs, error *err) {
+                        long batch_size, net_gemm gemm, eval_result *out, float *probs, error *err) {
   memset(out, 0, sizeof *out);
   if (split->rows == 0) return ERR_USAGE(err, "the split to evaluate is empty");
   if (m->output_width != JSC_N_CLASSES)
     return ERR_USAGE(err, "model %s has %d outputs; the JSC classes are %d", m->name, m->output_width, JSC_N_CLASSES);
   int batch = (size_t)batch_size < split->rows ? (int)batch_size : (int)split->rows;
-  net *n = net_create(rt, m, batch, 0, err);
+  net *n = net_create(rt, m, batch, 0, gemm, err);
   if (!n) return -1;
   if (ck->n_params != net_param_count(n) || ck->n_stats != net_stats_count(n)) {
     net_free(n);

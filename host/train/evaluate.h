@@ -36,12 +36,12 @@ typedef struct {
 int evaluate_split(net *n, const device_split *s, int batch, eval_result *out, float *logits, error *err);
 
 /* The weights of checkpoint CK (model M, whose text it holds) on SPLIT, in batches of at
-   most BATCH rows, on the opened device RT: `cltrain test`, `cltrain predict` and lab1's
-   confusion matrix and ROC curves. PROBS (NULL: not wanted) receives every row's softmax
-   probabilities (split->rows x JSC_N_CLASSES). 0, or -1 with ERR (the checkpoint does not
-   hold M's parameters: EXIT_USAGE). */
+   most BATCH rows, its Linear layers on GEMM, on the opened device RT: `cltrain test`,
+   `cltrain predict` and lab1's confusion matrix and ROC curves. PROBS (NULL: not wanted)
+   receives every row's softmax probabilities (split->rows x JSC_N_CLASSES). 0, or -1 with
+   ERR (the checkpoint does not hold M's parameters: EXIT_USAGE). */
 int evaluate_checkpoint(cl_runtime *rt, const checkpoint *ck, const model_spec *m, const data_split *split,
-                        long batch, eval_result *out, float *probs, error *err);
+                        long batch, net_gemm gemm, eval_result *out, float *probs, error *err);
 
 /* confusion.csv (class,g,q,W,Z,t; one row per true class, counts of predicted classes),
    written through PATH.tmp and a rename. 0 or -1 with ERR. */

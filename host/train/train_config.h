@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "base/error.h"
+#include "net/net_gemm.h"
 #include "ops/optimizer.h"
 
 typedef enum { SCHED_COSINE, SCHED_NONE } sched_kind;
@@ -32,6 +33,7 @@ typedef enum {
   TOPT_EARLY_STOPPING,
   TOPT_LOG_EVERY,
   TOPT_DEVICE,
+  TOPT_GEMM,
   TOPT_DATA,
   TOPT_VAL_FRACTION,
   TOPT_SYNTH_SIZE,
@@ -65,6 +67,7 @@ typedef struct {
   long early_stopping;            /* patience in epochs on validation loss; 0 = off */
   long log_every_n_steps;
   char device[256];               /* empty: env CLTRAIN_DEVICE, else device 0 */
+  net_gemm gemm;                  /* engine of the Linear layers (net_gemm.h) */
   char data_path[TRAIN_PATH_MAX]; /* --data */
   double val_fraction;
   long synth_size;

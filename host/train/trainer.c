@@ -261,7 +261,7 @@ static int start(trainer *t, train_run *run, train_result *out, error *err) {
     fflush(stdout);
   }
   double compile_start = now_seconds();
-  t->net = net_create(t->rt, t->model, t->eval_batch, cfg->seed, err);
+  t->net = net_create(t->rt, t->model, t->eval_batch, cfg->seed, cfg->gemm, err);
   if (!t->net || net_use_optimizer(t->net, cfg->optimizer, err) || warm_up(t, err)) {
     if (!cfg->quiet) printf("\n");
     return -1;
