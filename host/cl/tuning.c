@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cl/gemm.h"
+#include "base/safe_file.h"
 #include "base/util.h"
 
 #define TUNING_MAGIC "cltrain-tuning 1"
@@ -54,7 +55,7 @@ int tuning_save(const char *path, const tuning *t, char *err, size_t errlen) {
   }
   char tmp[1100];
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "wb");
+  FILE *f = safe_tmp_fopen(tmp);
   if (!f) return seterr(err, errlen, "cannot write tuning file '%s': %s", tmp, strerror(errno));
   int bad = fwrite(body, 1, len, f) != len;
   bad |= fflush(f) != 0;
@@ -96,8 +97,9 @@ static int parse_set(char *rest, tuning_set *s) {
 int tuning_load(const char *path, tuning *t, char *err, size_t errlen) {
   memset(t, 0, sizeof *t);
   size_t len;
-  char *text = read_file(path, &len);
-  if (!text) return seterr(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+  char *text = safe_read_file(path, SAFE_CAP_TEXT, &len);
+  char why[96];
+  if (!text) return seterr(err, errlen, "tuning file '%s'%s", path, safe_read_why(errno, SAFE_CAP_TEXT, why, sizeof why));
   char *sum = strstr(text, "checksum ");
   unsigned long long want;
   if (!sum || (sum != text && sum[-1] != '\n') || sscanf(sum, "checksum %16llx", &want) != 1 ||

@@ -16,6 +16,7 @@
 #include "train/run_summary.h"
 #include "train/train_config.h"
 #include "train/trainer.h"
+#include "base/safe_file.h"
 #include "base/util.h"
 
 static const char test_help[] =
@@ -136,7 +137,7 @@ static void print_report(const eval_result *r, const char *split, const dataset 
 static void write_confusion(const char *path, const eval_result *r) {
   char tmp[RUN_PATH_MAX + 8];
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
+  FILE *f = safe_tmp_fopen(tmp);
   if (!f) DIE("cannot write %s: %s", tmp, strerror(errno));
   fprintf(f, "class");
   for (int p = 0; p < JSC_N_CLASSES; p++) fprintf(f, ",%s", jsc_class_names[p]);

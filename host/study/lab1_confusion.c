@@ -8,12 +8,13 @@
 #include "train/checkpoint.h"
 #include "train/evaluate.h"
 #include "study/lab1.h"
+#include "base/safe_file.h"
 #include "base/util.h"
 
 static int write_confusion(const char *path, const long *counts, char *err, size_t errlen) {
   char tmp[RUN_PATH_MAX + 8];
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
+  FILE *f = safe_tmp_fopen(tmp);
   if (!f) return seterr(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
   fputs("class", f);
   for (int p = 0; p < JSC_N_CLASSES; p++) fprintf(f, ",%s", jsc_class_names[p]);

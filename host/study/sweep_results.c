@@ -7,6 +7,7 @@
 
 #include "base/csvread.h"
 #include "study/sweep.h"
+#include "base/safe_file.h"
 #include "base/util.h"
 
 void sweep_point_label(const sweep_grid *g, size_t p, char *buf, size_t n) {
@@ -56,7 +57,7 @@ int sweep_write_csv(const sweep_spec *s, const sweep_result *results, char *err,
   char path[RUN_PATH_MAX], tmp[RUN_PATH_MAX + 8];
   run_path(path, sizeof path, s->dir, "sweep.csv");
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
+  FILE *f = safe_tmp_fopen(tmp);
   if (!f) return seterr(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
   const sweep_grid *g = s->grid;
   fputs("run_dir", f);
