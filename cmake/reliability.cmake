@@ -11,7 +11,8 @@ if(TEST cli_faults)
 endif()
 
 # libFuzzer targets (tests/fuzz/): the model-file parser, the dataset CSV loader (and the
-# reader of cltrain's own CSV files), the checkpoint reader and the tuning-file reader.
+# reader of cltrain's own CSV files), the checkpoint reader, the tuning-file reader and
+# the HDF5 loader.
 # clang only: -DCLTRAIN_FUZZ=ON in a build directory configured with CC=clang (scripts/test
 # uses build-fuzz). The host sources are compiled a second time, into cltrain_fuzz_core,
 # with coverage instrumentation, AddressSanitizer and UndefinedBehaviorSanitizer; the
@@ -33,7 +34,11 @@ if(CLTRAIN_FUZZ)
   target_compile_options(cltrain_fuzz_core PRIVATE ${CLTRAIN_WARNINGS})
   target_compile_options(cltrain_fuzz_core PUBLIC -fsanitize=fuzzer-no-link ${FUZZ_SANITIZERS})
   add_custom_target(fuzz_all)
-  foreach(name model csv checkpoint tuning)
+  set(fuzz_targets model csv checkpoint tuning)
+  if(HDF5_FOUND)
+    list(APPEND fuzz_targets hdf5)  # the HDF5 loader from an in-memory file image
+  endif()
+  foreach(name ${fuzz_targets})
     add_executable(fuzz_${name} ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_${name}.c)
     target_link_libraries(fuzz_${name} PRIVATE cltrain_fuzz_core)
     target_compile_options(fuzz_${name} PRIVATE ${CLTRAIN_WARNINGS})
@@ -44,6 +49,10 @@ if(CLTRAIN_FUZZ)
                      ${CMAKE_SOURCE_DIR}/tests/fuzz/${name} ${CLTRAIN_FUZZ_SECONDS})
     set_tests_properties(fuzz_${name}_smoke PROPERTIES LABELS fuzz WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
   endforeach()
+  if(HDF5_FOUND)
+    # libhdf5 leaks inside its own error paths on damaged files (tests/fuzz/fuzz_hdf5.c).
+    set_property(TEST fuzz_hdf5_smoke PROPERTY ENVIRONMENT "ASAN_OPTIONS=detect_leaks=0")
+  endif()
 endif()
 
 # Sanitized build (CLTRAIN_SANITIZE, scripts/test uses build-asan): every test runs with
@@ -65,4 +74,18 @@ if(CLTRAIN_VALGRIND_TEST)
   add_test(NAME valgrind_train COMMAND bash ${CMAKE_SOURCE_DIR}/tests/valgrind_train.sh $<TARGET_FILE:cltrain>)
   set_tests_properties(valgrind_train PROPERTIES LABELS valgrind TIMEOUT 900
     ENVIRONMENT "POCL_CACHE_DIR=${CLTRAIN_TEST_POCL_CACHE}" WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+endif()
+
+# hdf5_craft: small HDF5 files in the JSC layout with damaged metadata (a wrapping or
+# oversized row count, a member outside its row, an impossible precision), for
+# tests/cli_faults.sh.
+if(HDF5_FOUND)
+  add_executable(hdf5_craft ${CMAKE_SOURCE_DIR}/tests/hdf5_craft.c)
+  target_include_directories(hdf5_craft PRIVATE ${HDF5_INCLUDE_DIRS})
+  target_link_libraries(hdf5_craft PRIVATE ${HDF5_C_LIBRARIES})
+  target_compile_options(hdf5_craft PRIVATE -Wall -Wextra -Werror)
+  if(TEST cli_faults)
+    add_dependencies(cltrain hdf5_craft)
+    set_property(TEST cli_faults APPEND PROPERTY ENVIRONMENT "CLTRAIN_HDF5_CRAFT=$<TARGET_FILE:hdf5_craft>")
+  endif()
 endif()

@@ -83,7 +83,7 @@ static void check_points(const sweep_spec *s, char (*devices)[256]) {
     /* Enumerating OpenCL devices is slow: resolve each distinct spec once. */
     size_t same = 0;
     while (same < p && strcmp(point_device_spec(s, same), cfg.device) != 0) same++;
-    if (same < p) snprintf(devices[p], sizeof devices[p], "%s", devices[same]);
+    if (same < p) memcpy(devices[p], devices[same], sizeof devices[p]); /* same < p: distinct rows */
     else if (sweep_device_name(cfg.device, devices[p], sizeof devices[p], err, sizeof err))
       die_usage("%s: --device: %s", s->cmd, err);
     if (train_config_validate(&cfg, err, sizeof err)) die_usage("%s: %s", s->cmd, err);

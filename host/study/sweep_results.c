@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/csvread.h"
 #include "study/sweep.h"
@@ -70,8 +71,13 @@ int sweep_write_csv(const sweep_spec *s, const sweep_result *results, char *err,
     const char *base = strrchr(r->run_dir, '/');
     base = base ? base + 1 : r->run_dir;
     char rel[RUN_PATH_MAX];
-    if (s->runs_dir_rel && s->runs_dir_rel[0]) snprintf(rel, sizeof rel, "%s/%s", s->runs_dir_rel, base);
-    else snprintf(rel, sizeof rel, "%s", base);
+    int w = s->runs_dir_rel && s->runs_dir_rel[0] ? snprintf(rel, sizeof rel, "%s/%s", s->runs_dir_rel, base)
+                                                   : snprintf(rel, sizeof rel, "%s", base);
+    if (w < 0 || (size_t)w >= sizeof rel) {
+      fclose(f);
+      unlink(tmp);
+      return seterr(err, errlen, "run folder name too long for %s: %s", path, base);
+    }
     csv_put_field(f, rel);
     int idx[SWEEP_MAX_AXES];
     sweep_grid_indices(g, p, idx);
