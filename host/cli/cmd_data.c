@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "data/data.h"
 #include "data/download.h"
+#include "base/safe_file.h"
 #include "base/util.h"
 
 static void data_usage(FILE *out) {
@@ -133,6 +134,9 @@ static int data_export(const char *spec, const data_args *a) {
   load_or_die(spec, &a->data, &d);
   const data_split *s = dataset_split(&d, a->split);
   bool to_stdout = strcmp(a->out, "-") == 0;
+  /* Same device and inode, not the same name: writing would truncate the input. */
+  if (!to_stdout && same_file(d.source, a->out))
+    die_usage("data export: --out '%s' is the input file '%s'", a->out, d.source);
   FILE *f = to_stdout ? stdout : fopen(a->out, "w");
   if (!f) die_usage("data export: cannot write '%s': %s", a->out, strerror(errno));
   for (int j = 0; j < JSC_N_FEATURES; j++) fprintf(f, "%s,", jsc_feature_names[j]);
