@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -131,6 +132,22 @@ int safe_tmp_commit(FILE *f, const char *tmp, const char *path) {
   }
   sync_folder(path);
   return 0;
+}
+
+int dir_lock(const char *dir, char *err, size_t errlen) {
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    snprintf(err, errlen, "cannot open %s: %s", dir, strerror(errno));
+    return -1;
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int e = errno;
+    close(fd);
+    if (e == EWOULDBLOCK) snprintf(err, errlen, "%s is in use by another cltrain process", dir);
+    else snprintf(err, errlen, "cannot lock %s: %s", dir, strerror(e));
+    return -1;
+  }
+  return fd;
 }
 
 int same_file(const char *a, const char *b) {

@@ -36,6 +36,13 @@ FILE *safe_tmp_fopen(const char *tmp);
    every case. */
 int safe_tmp_commit(FILE *f, const char *tmp, const char *path);
 
+/* Lock folder DIR for this process (an exclusive flock on it, no waiting): two sweeps,
+   lab1s or compares writing one --out would train every point twice and race on their
+   CSV files and figures. Returns the fd holding the lock (closing it, or exiting,
+   releases it), or -1 with a message in err: "DIR is in use by another cltrain
+   process" (a usage error) or why it could not be opened. */
+int dir_lock(const char *dir, char *err, size_t errlen);
+
 /* True when A and B name the same existing file (same device and inode). */
 int same_file(const char *a, const char *b);
 

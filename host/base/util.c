@@ -10,23 +10,32 @@
 #include <sys/stat.h>
 #include <time.h>
 
+/* Messages are one line: a newline or another control character quoted from a file (a
+   CSV cell, a path) becomes a space. */
+static void one_line(char *s) {
+  for (; *s; s++)
+    if ((unsigned char)*s < 0x20 || *s == 0x7f) *s = ' ';
+}
+
 void die_usage(const char *fmt, ...) {
+  char msg[4096];
   va_list ap;
   va_start(ap, fmt);
-  fputs("cltrain: error: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
+  vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  one_line(msg);
+  fprintf(stderr, "cltrain: error: %s\n", msg);
   exit(EXIT_USAGE);
 }
 
 void die_at(const char *file, int line, const char *fmt, ...) {
+  char msg[4096];
   va_list ap;
   va_start(ap, fmt);
-  fprintf(stderr, "cltrain: error: %s:%d: ", file, line);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
+  vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  one_line(msg);
+  fprintf(stderr, "cltrain: error: %s:%d: %s\n", file, line, msg);
   exit(EXIT_RUNTIME);
 }
 
@@ -105,6 +114,7 @@ int seterr(char *err, size_t errlen, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
+    one_line(err);
   }
   return -1;
 }

@@ -17,6 +17,7 @@
 #include "plot/plot.h"
 #include "cl/runtime.h"
 #include "train/trainer.h"
+#include "base/safe_file.h"
 #include "base/util.h"
 
 static const char compare_help[] =
@@ -170,6 +171,7 @@ int cmd_compare(int argc, char **argv) {
   /* A batch larger than the data is refused before the compare directory exists. */
   if (train_check_data(&a->m.cfg, &ds, err, sizeof err)) die_usage("compare: %s", err);
   if (make_dirs(dir, err, sizeof err) != 0) die_usage("compare: %s", err);
+  if (dir_lock(dir, err, sizeof err) < 0) die_usage("compare: %s", err); /* held until exit */
 
   compare_row *rows = xcalloc((size_t)n, sizeof *rows);
   double *first_acc = NULL;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "base/safe_file.h"
 #include "base/util.h"
 
 typedef struct {
@@ -62,6 +63,14 @@ int main(int argc, char **argv) {
     printf("cltrain %s\n", CLTRAIN_VERSION);
     return EXIT_OK;
   }
+  /* Every argument ends up in a path, a CSV cell, a figure or a one-line message; a
+     newline or another control character would break them, so none is taken. */
+  for (int i = 1; i < argc; i++)
+    if (find_control_char(argv[i])) {
+      if (i > 2 && argv[i - 1][0] == '-' && argv[i][0] != '-')
+        die_usage("%s: the value contains a control character (newline, tab, escape...)", argv[i - 1]);
+      die_usage("argument %d contains a control character (newline, tab, escape...)", i);
+    }
   for (size_t i = 0; i < N_COMMANDS; i++)
     if (strcmp(action, commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
   die_usage("unknown command '%s' (see 'cltrain --help')", action);

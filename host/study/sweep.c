@@ -3,10 +3,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "model/model.h"
 #include "study/sweep_runs.h"
 #include "train/trainer.h"
+#include "base/safe_file.h"
 #include "base/util.h"
 
 /* ---- the shared data set ---- */
@@ -129,6 +131,8 @@ int sweep_execute(const sweep_spec *s, sweep_data *data, plotter *p, sweep_resul
   }
   const char *runs_dir = s->runs_dir ? s->runs_dir : s->dir;
   if (make_dirs(s->dir, err, sizeof err) || make_dirs(runs_dir, err, sizeof err)) die_usage("%s: %s", s->cmd, err);
+  int lock = dir_lock(s->dir, err, sizeof err); /* held until this sweep returns */
+  if (lock < 0) die_usage("%s: %s", s->cmd, err);
   bool quiet = s->base->quiet;
   printf("%s: %s%s%zu run%s in %s\n", s->cmd, s->label ? s->label : "", s->label ? ": " : "", n,
          n == 1 ? "" : "s", s->dir);
@@ -188,6 +192,7 @@ int sweep_execute(const sweep_spec *s, sweep_data *data, plotter *p, sweep_resul
     }
   }
   fflush(stdout);
+  close(lock);
   free(devices);
   free(own);
   return rc;
