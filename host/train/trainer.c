@@ -106,6 +106,24 @@ void trainer_write_summary(const trainer *t, const train_result *r, const char *
   if (run_summary_write(path, &s, err, sizeof err)) DIE("%s", err);
 }
 
+/* ---- a signal during a long compile ---- */
+
+/* Seconds a signal may wait for the loop before the watchdog ends the run: a step, or
+   saving a checkpoint, takes far less. */
+#define STUCK_GRACE_S 3.0
+
+typedef struct {
+  const trainer *t;
+  const train_result *out;
+} stuck_run;
+
+/* Called by the watchdog thread while the main thread is inside the driver: the run's
+   summary says interrupted (what was saved is the last checkpoint). */
+static void mark_stuck_run(void *ctx) {
+  const stuck_run *s = ctx;
+  trainer_write_summary(s->t, s->out, train_status_name(TRAIN_INTERRUPTED));
+}
+
 /* ---- setup ---- */
 
 static void parse_signal_hook(trainer *t) {
@@ -279,7 +297,13 @@ int train_run_with_data(const train_config *cfg, const dataset *ds, train_result
   print_intro(&t);
   progress_init(&t.prog, stdout, cfg->quiet, cfg->no_progress);
   interrupt_install();
+  /* The loop answers a signal at the next step; a step stuck in a compile (CLBlast's
+     first GEMM with new parameters takes half a minute cold) is ended by the watchdog. */
+  stuck_run stuck = {&t, out};
+  interrupt_watchdog dog;
+  bool watched = interrupt_watchdog_start(&dog, STUCK_GRACE_S, mark_stuck_run, &stuck) == 0;
   int rc = trainer_loop(&t, out);
+  if (watched) interrupt_watchdog_stop(&dog);
   interrupt_uninstall();
   out->wall_seconds = now_seconds() - call_start;
   printf("%srun %s: %s after %llu epochs (%llu steps)", cfg->quiet ? "" : "\n", out->run_dir,
