@@ -185,6 +185,7 @@ typedef struct {
   bool too_large;
   curl_off_t have;    /* bytes in PART afterwards */
   curl_off_t moved;   /* bytes this attempt wrote */
+  char why[CURL_ERROR_SIZE];  /* libcurl's words, shown when the attempt is retried */
 } outcome;
 
 /* One transfer attempt appending to PART (never through a symlink planted there). */
@@ -243,7 +244,7 @@ static int attempt(const char *url, const char *part, curl_off_t max, outcome *o
   if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0)
     return ERR_RUNTIME(err, "writing '%s' failed: %s", part, strerror(errno));
   o->have = stat(part, &st) == 0 ? st.st_size : 0;
-  if (o->rc != CURLE_OK && errbuf[0]) fprintf(stderr, "transfer stopped: %s\n", errbuf);
+  snprintf(o->why, sizeof o->why, "%s", errbuf[0] ? errbuf : curl_easy_strerror(o->rc));
   return 0;
 }
 
@@ -268,7 +269,7 @@ static int fetch(const char *url, const char *part, error *err) {
       continue;
     }
     if (!o.too_large && retryable(o.rc, o.moved) && i < MAX_ATTEMPTS) {
-      fprintf(stderr, "retrying (attempt %d of %d)\n", i + 1, MAX_ATTEMPTS);
+      fprintf(stderr, "transfer stopped: %s; retrying (attempt %d of %d)\n", o.why, i + 1, MAX_ATTEMPTS);
       struct timespec pause = {0, 250000000L * i};
       if (i >= 4) pause = (struct timespec){1, 0};
       nanosleep(&pause, NULL);
