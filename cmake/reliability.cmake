@@ -44,16 +44,25 @@ if(CLTRAIN_FUZZ)
     target_compile_options(fuzz_${name} PRIVATE ${CLTRAIN_WARNINGS})
     target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer ${FUZZ_SANITIZERS})
     add_dependencies(fuzz_all fuzz_${name})
+    set(fuzz_extra "")
+    if(name STREQUAL "hdf5")
+      set(fuzz_extra -fork=1 -ignore_crashes=1)  # see FUZZ_LIBRARY_CRASHES below
+    endif()
     add_test(NAME fuzz_${name}_smoke
              COMMAND bash ${CMAKE_SOURCE_DIR}/tests/fuzz/run.sh $<TARGET_FILE:fuzz_${name}>
-                     ${CMAKE_SOURCE_DIR}/tests/fuzz/${name} ${CLTRAIN_FUZZ_SECONDS})
+                     ${CMAKE_SOURCE_DIR}/tests/fuzz/${name} ${CLTRAIN_FUZZ_SECONDS} ${fuzz_extra})
     set_tests_properties(fuzz_${name}_smoke PROPERTIES LABELS fuzz WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
   endforeach()
   if(HDF5_FOUND)
     # libhdf5 leaks inside its own error paths on damaged files, and asks malloc for
     # petabytes when a length in the metadata is damaged (it checks for NULL and fails
     # cleanly; ASan would abort instead): tests/fuzz/fuzz_hdf5.c.
-    set_property(TEST fuzz_hdf5_smoke PROPERTY ENVIRONMENT "ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1")
+    # libhdf5 also crashes on some damaged files inside its own code (cltrain parses HDF5
+    # in a child process for that reason): the run goes on past crashes and fails only
+    # on one whose innermost frame is not in libhdf5 (tests/fuzz/run.sh).
+    set_property(TEST fuzz_hdf5_smoke PROPERTY ENVIRONMENT
+      "ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1" "FUZZ_LIBRARY_CRASHES=libhdf5")
+
   endif()
 endif()
 
