@@ -19,6 +19,7 @@ ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
   -artifact_prefix="fuzz-artifacts/$name-" "${dict[@]}" "$@" "$scratch" "$seeds" > "$scratch/log" 2>&1
 rc=$?
 grep -E "^stat::number_of_executed_units|^stat::average_exec_per_sec|^#[0-9]+ +DONE" "$scratch/log" | sed "s/^/$name: /"
+grep -E "^#[0-9]+: cov: " "$scratch/log" | tail -1 | sed "s/^/$name: (fork mode) /"
 # FUZZ_LIBRARY_CRASHES=LIB (with -fork=1 -ignore_crashes=1 among the options): crashes
 # whose innermost frame outside libc and the sanitizer runtime lies in library LIB are
 # the library's own bugs (cltrain isolates them, see host/data/hdf5_loader.c) and are
