@@ -9,12 +9,13 @@
 #include "train/train_config.h"
 
 void cli_usage_exit(const char *fmt, ...) {
+  char msg[4096];
   va_list ap;
   va_start(ap, fmt);
-  fputs("cltrain: error: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
+  vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  error_one_line(msg);
+  fprintf(stderr, "cltrain: error: %s\n", msg);
   exit(EXIT_USAGE);
 }
 

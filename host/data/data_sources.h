@@ -22,6 +22,8 @@ void raw_table_free(raw_table *t);
 /* Loaders: 0, or -1 with one line "PATH: ..." in err. */
 int csv_load(const char *path, raw_table *out, char *err, size_t errlen);
 int hdf5_load(const char *path, raw_table *out, char *err, size_t errlen);
+/* The same from an HDF5 file image in memory (the fuzz target); NAME names it in messages. */
+int hdf5_load_image(const void *image, size_t n, const char *name, raw_table *out, char *err, size_t errlen);
 /* True when the file starts with the HDF5 signature (at offset 0 or a user-block offset). */
 int file_is_hdf5(const char *path);
 

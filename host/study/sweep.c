@@ -3,11 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/util.h"
 #include "model/model.h"
 #include "study/sweep_runs.h"
 #include "train/trainer.h"
+#include "base/safe_file.h"
 
 /* ---- the shared data set ---- */
 
@@ -88,7 +90,7 @@ static int check_points(const sweep_spec *s, sweep_data *data, char (*devices)[2
     /* Enumerating OpenCL devices is slow: resolve each distinct spec once. */
     size_t same = 0;
     while (same < p && strcmp(point_device_spec(s, same), cfg.device) != 0) same++;
-    if (same < p) snprintf(devices[p], sizeof devices[p], "%s", devices[same]);
+    if (same < p) memcpy(devices[p], devices[same], sizeof devices[p]); /* same < p: distinct rows */
     else if (sweep_device_name(cfg.device, devices[p], sizeof devices[p], msg, sizeof msg))
       return ERR_USAGE(err, "--device: %s", msg);
     if (train_config_validate(&cfg, msg, sizeof msg)) return ERR_USAGE(err, "%s", msg);
@@ -185,7 +187,8 @@ int sweep_execute(const sweep_spec *s, sweep_data *data, plotter *p, sweep_resul
   int rc = check_points(s, data, devices, err);
   if (rc == 0 && (make_dirs(s->dir, msg, sizeof msg) || make_dirs(runs_dir, msg, sizeof msg)))
     rc = ERR_USAGE(err, "%s", msg);
-  if (rc) {
+  int lock = rc ? -1 : dir_lock(s->dir, err); /* held until this sweep returns */
+  if (rc || lock < 0) {
     free(devices);
     free(own);
     return -1;
@@ -242,6 +245,7 @@ int sweep_execute(const sweep_spec *s, sweep_data *data, plotter *p, sweep_resul
     rc = EXIT_RUNTIME;
   }
   fflush(stdout);
+  close(lock);
   free(devices);
   free(own);
   return rc;
