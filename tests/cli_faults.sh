@@ -253,21 +253,22 @@ if command -v flock > /dev/null; then
   check '[ $rc -eq 2 ] && printf "%s" "$err" | grep -q "is in use by another cltrain process"' "second compare on one --out: exit $rc: $err"
 fi
 
-# SIGTERM while the first GEMM compiles CLBlast's kernels (a cold PoCL cache: ~30 s):
-# the process ends within seconds, exit 143, the run marked interrupted.
+# SIGTERM while the kernels compile before the first step (net_warm_up; a cold PoCL cache:
+# ~30 s for CLBlast): no handler is installed yet, so the process ends at once with 143
+# and, a fresh run, leaves no run directory. (A compile inside the loop, which the warm-up
+# leaves none of, would be ended by the watchdog of base/interrupt.h after 3 s.)
 cold=$(mktemp -d)
 POCL_CACHE_DIR=$cold "$BIN" train jsc-tiny jsc-synth --synth-size 2000 --max-epochs 1 --no-progress \
   --project-dir "$tmp/cold" > "$tmp/cold.out" 2> "$tmp/cold.err" &
 pid=$!
-for _ in $(seq 1200); do grep -q "^run directory" "$tmp/cold.out" && break; sleep 0.1; done
+for _ in $(seq 1200); do grep -q "^compiling kernels" "$tmp/cold.out" && break; sleep 0.1; done
 sleep 1
 start=$(date +%s.%N)
 kill -TERM $pid
 wait $pid; rc=$?
 took=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b - a}')
 rm -rf "$cold"
-check '[ $rc -eq 143 ] && awk -v t="$took" "BEGIN{exit !(t < 10)}"' "SIGTERM during a compile: exit $rc after ${took}s"
-check '[ "$(json "$(run_dir "$tmp/cold")/summary.json" status)" = interrupted ]' \
-  "SIGTERM during a compile: run not marked interrupted: $(cat "$(run_dir "$tmp/cold")/summary.json" 2>/dev/null | grep status)"
+check '[ $rc -eq 143 ] && awk -v t="$took" "BEGIN{exit !(t < 10)}"' "SIGTERM during the compile: exit $rc after ${took}s"
+check '[ -z "$(run_dir "$tmp/cold")" ]' "SIGTERM during the compile left a run directory: $(run_dir "$tmp/cold")"
 echo "SIGTERM during a cold compile: ended after ${took}s"
 exit $fail
