@@ -19,7 +19,8 @@ int interrupt_exit_code(int sig);
    polls the recorded signal; when one stays unanswered for GRACE seconds it calls
    ON_STUCK(CTX) (which marks the run interrupted), prints one line and ends the process
    with 128 + signal: with xmalloc's out-of-memory exit (base/util.h), the only exits
-   below host/cli/, since no error value can reach a caller that is stuck in the driver.
+   of the process below host/cli/ (the HDF5 loader's forked child ends itself with
+   _exit), since no error value can reach a caller that is stuck in the driver.
    Stop it before answering a signal in a way that takes longer. */
 typedef struct {
   void *thread;               /* pthread_t, hidden to keep <pthread.h> out of the header */
