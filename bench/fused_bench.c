@@ -20,6 +20,15 @@
 #include "cl/gemm.h"
 #include "ops/ops_fused.h"
 
+/* A benchmark program: any failure ends it, naming where. */
+#define BENCH_DIE(...)                                          \
+  do {                                                          \
+    fprintf(stderr, "fused_bench: %s:%d: ", __FILE__, __LINE__); \
+    fprintf(stderr, __VA_ARGS__);                               \
+    fputc('\n', stderr);                                        \
+    exit(1);                                                    \
+  } while (0)
+
 typedef struct {
   const char *model;
   int in, out;
@@ -74,10 +83,10 @@ static void fused_bwd(config *c) {
 /* Mean microseconds per call of FN over reps queued calls (one untimed call first). */
 static double time_us(config *c, void (*fn)(config *), int reps) {
   fn(c);
-  if (rt_finish(c->rt)) DIE("%s", rt_error(c->rt)->msg);
+  if (rt_finish(c->rt)) BENCH_DIE("%s", rt_error(c->rt)->msg);
   const double t0 = now_seconds();
   for (int i = 0; i < reps; i++) fn(c);
-  if (rt_finish(c->rt)) DIE("%s", rt_error(c->rt)->msg);
+  if (rt_finish(c->rt)) BENCH_DIE("%s", rt_error(c->rt)->msg);
   return (now_seconds() - t0) / reps * 1e6;
 }
 
@@ -130,7 +139,7 @@ int main(int argc, char **argv) {
   }
   cl_runtime rt;
   error err = {0};
-  if (rt_open(&rt, NULL, NULL, &err)) DIE("%s", err.msg);
+  if (rt_open(&rt, NULL, NULL, &err)) BENCH_DIE("%s", err.msg);
   if (tuned) {
     static const char *const names[] = {"WGD", "MDIMCD", "NDIMCD", "MDIMAD", "NDIMBD",
                                         "KWID", "VWMD", "VWND", "PADA", "PADB"};
@@ -138,7 +147,7 @@ int main(int argc, char **argv) {
     const char *thr_name[] = {"XGEMM_MIN_INDIRECT_SIZE"};
     const size_t never_indirect = 1u << 20;
     if (gemm_override(&rt, "XgemmDirect", 10, names, values) || gemm_override(&rt, "GemmRoutine", 1, thr_name, &never_indirect))
-      DIE("CLBlast refused the tuned parameters");
+      BENCH_DIE("CLBlast refused the tuned parameters");
   }
   ops_kernels k;
   ops_init(&k, &rt);
@@ -162,7 +171,7 @@ int main(int argc, char **argv) {
       fill(&rt, c->params, np, 3);
       fill(&rt, c->params_t, np, 3);
       if (part && !l->bias_act) c->part = rt_alloc(&rt, ((size_t)c->rows + 31) / 32 * l->out * 4);
-      if (fused_linear_init(&c->f, &rt, l->in, l->out, c->e.act, form, &err)) DIE("%s", err.msg);
+      if (fused_linear_init(&c->f, &rt, l->in, l->out, c->e.act, form, &err)) BENCH_DIE("%s", err.msg);
     }
   const double load0 = load_avg();
   double t[N_LAYERS][N_BATCH][4][99];

@@ -88,5 +88,33 @@ CLTRAIN_DATA_DIR="$T/default" "$CLTRAIN" data download jsc --url "$URL" >"$T/out
 check "default place: $T/default/jsc.h5" "[ $rc -eq 0 ] && cmp -s '$T/src.h5' '$T/default/jsc.h5'"
 check "default place: no --sha256 note" "grep -q 'no --sha256' '$T/err'"
 
+# 10. Hostile servers and destinations (issue 15): bounded, one error line, nothing left.
+BASE=${URL%/jsc.h5}
+one_line() { [ "$(grep -c 'cltrain: error' "$1")" -eq 1 ]; }
+CLTRAIN_DOWNLOAD_MAX_BYTES=5000000 "$CLTRAIN" data download jsc --url "$BASE/endless" --out "$T/h/x/jsc.h5" \
+  >/dev/null 2>"$T/err"; rc=$?
+check "endless body: exit 1 at the cap, nothing left" "[ $rc -eq 1 ] && grep -q 'larger than the 5000000-byte cap' '$T/err' && one_line '$T/err' && [ ! -e '$T/h' ]"
+"$CLTRAIN" data download jsc --url "$BASE/huge" --out "$T/h/jsc.h5" >/dev/null 2>"$T/err"; rc=$?
+check "1 TB announced: refused before the body" "[ $rc -eq 1 ] && grep -q 'larger than the' '$T/err' && [ ! -e '$T/h' ]"
+: >"$T/log"
+"$CLTRAIN" data download jsc --url "$BASE/loop" --out "$T/h/jsc.h5" >/dev/null 2>"$T/err"; rc=$?
+check "redirect loop: exit 1 after a few requests" "[ $rc -eq 1 ] && grep -q 'more than 5 redirects' '$T/err' && [ \$(grep -c loop '$T/log') -le 6 ] && [ ! -e '$T/h' ]"
+"$CLTRAIN" data download jsc --url "$BASE/500" --out "$T/h/y/jsc.h5" >/dev/null 2>"$T/err"; rc=$?
+check "500: exit 1, one line, no .part, no folders" "[ $rc -eq 1 ] && grep -q 'HTTP 500' '$T/err' && one_line '$T/err' && [ ! -e '$T/h' ]"
+"$CLTRAIN" data download jsc --url "${URL%/jsc.h5}/missing" --out "$T/h/jsc.h5" >/dev/null 2>"$T/err"; rc=$?
+check "404: no .part, no folders" "[ $rc -eq 1 ] && [ ! -e '$T/h' ]"
+start=$(date +%s)
+"$CLTRAIN" data download jsc --url "$BASE/trickle" --out "$T/h/jsc.h5" >/dev/null 2>"$T/err"; rc=$?
+took=$(($(date +%s) - start))
+check "trickle (2 B/s): given up after the 30 s window, not retried (${took}s)" "[ $rc -eq 1 ] && grep -q 'stalled' '$T/err' && [ $took -lt 50 ]"
+rm -rf "$T/h"
+for out in /dev/zero "$T" "$T/new/"; do
+  "$CLTRAIN" data download jsc --url "$URL" --out "$out" >/dev/null 2>"$T/err"; rc=$?
+  check "--out $out: exit 2, one line" "[ $rc -eq 2 ] && [ \$(wc -l <'$T/err') -eq 1 ]"
+done
+mkdir -p "$T/s" && ln -s "$T/victim" "$T/s/jsc.h5.part"
+"$CLTRAIN" data download jsc --url "$URL" --out "$T/s/jsc.h5" >/dev/null 2>"$T/err"; rc=$?
+check "symlink planted at .part: not followed" "[ $rc -eq 2 ] && [ ! -e '$T/victim' ]"
+
 if [ $fails -ne 0 ]; then echo "$fails download checks failed"; exit 1; fi
 echo "all download checks passed"

@@ -11,7 +11,11 @@
 #    (exit 1, no signal), last.ckpt is byte for byte the previous one and still loads,
 #    no temporary file is left, and once there is space --resume finishes the run;
 #  - a checkpoint of another model is refused by train --load, train --resume and test,
-#    with a message naming both models.
+#    with a message naming both models;
+#  - symlinks planted at a run's temporary names are never followed; damaged HDF5
+#    metadata is refused in bounded memory; a second sweep or compare on a held --out is
+#    refused; SIGTERM during a long compile ends the run within seconds, marked
+#    interrupted (issue 15).
 set -u
 BIN=$(realpath "$1")
 SHIM=${CLTRAIN_ENOSPC_SHIM:-}
@@ -198,4 +202,73 @@ expect_usage "holds model 'jsc-tiny' (117 parameters), not 'jsc-tiny' (213 param
   test "$tmp/mine/jsc-tiny.model" jsc-synth --load "$A/last.ckpt"
 check '[ ! -e "$tmp/x" ]' "a refused run left a project directory"
 expect_usage "no-such-gpu" test jsc-tiny jsc-synth --load "$A/last.ckpt" --device no-such-gpu
+
+# ---- hostile files and concurrent writers (issue 15) ----
+# Symlinks planted at every temporary name of a run: never followed, the targets stay
+# absent, the run's files stay regular files.
+cp -r "$A" "$tmp/sym-run"
+for f in last.ckpt best.ckpt summary.json config.txt metrics.csv epochs.csv; do
+  ln -s "$tmp/victim-$f" "$tmp/sym-run/$f.tmp"
+done
+"$BIN" train --resume "$tmp/sym-run/last.ckpt" --max-epochs 4 --quiet > /dev/null 2> "$tmp/sym.err"; rc=$?
+check '[ $rc -eq 0 ]' "resume with symlinks planted at the temporary names: exit $rc: $(cat "$tmp/sym.err")"
+check '[ -z "$(ls "$tmp" | grep victim-)" ]' "a planted symlink was written through: $(ls "$tmp" | grep victim-)"
+for f in last.ckpt summary.json config.txt metrics.csv epochs.csv; do
+  check '[ -f "$tmp/sym-run/$f" ] && [ ! -L "$tmp/sym-run/$f" ]' "$f is not a regular file after the resume"
+done
+check '[ "$(json "$tmp/sym-run/summary.json" status)" = finished ]' "symlink run not finished"
+
+# Damaged HDF5 metadata (tests/hdf5_craft.c): refused with one line, before any large
+# allocation (a 25M-row count used to cost 2 GB; a wrapped one overran a 68-byte buffer;
+# a bad member offset or precision crashed inside libhdf5's converters).
+CRAFT=${CLTRAIN_HDF5_CRAFT:-}
+if [ -n "$CRAFT" ] && [ -x "$CRAFT" ]; then
+  for kind in rows-wrap:"declares" rows-25m:"declares 25000000 rows" bad-offset:"lies outside its" \
+              bad-precision:"is not a standard 1-8 byte integer"; do
+    "$CRAFT" "${kind%%:*}" "$tmp/${kind%%:*}.h5" || check false "hdf5_craft ${kind%%:*} failed"
+    /usr/bin/time -f %M -o "$tmp/rss" "$BIN" data info "$tmp/${kind%%:*}.h5" --no-cache > /dev/null 2> "$tmp/h5.err"; rc=$?
+    check '[ $rc -eq 2 ] && [ "$(grep -c . "$tmp/h5.err")" = 1 ] && grep -qF -- "${kind#*:}" "$tmp/h5.err"' \
+      "HDF5 ${kind%%:*}: exit $rc, want 2 and one line with '${kind#*:}': $(cat "$tmp/h5.err")"
+    check '[ "$(tail -1 "$tmp/rss")" -lt 1000000 ]' "HDF5 ${kind%%:*}: peak RSS $(tail -1 "$tmp/rss") KiB"
+  done
+else
+  check false "no hdf5_craft helper (CLTRAIN_HDF5_CRAFT=$CRAFT)"
+fi
+# A file on which libhdf5 1.10 itself crashes (found by fuzz_hdf5): the loader's child
+# process dies, the command refuses the file (the ASan build may add its report).
+"$BIN" data info "$CLTRAIN_SOURCE_DIR/tests/data/hdf5-damaged-libhdf5-crash.h5" --no-cache > /dev/null 2> "$tmp/h5.err"; rc=$?
+check '[ $rc -eq 2 ] && [ "$(grep -c "^cltrain: error: " "$tmp/h5.err")" = 1 ] && grep -q "the HDF5 library \(crashed\|failed\) reading" "$tmp/h5.err"' \
+  "HDF5 file that crashes libhdf5: exit $rc: $(grep cltrain "$tmp/h5.err")"
+
+# A sweep or compare output folder another process holds (flock(1) stands in for a
+# running sweep): refused with exit 2, no run trained.
+if command -v flock > /dev/null; then
+  mkdir -p "$tmp/sw-locked" "$tmp/cmp-locked"
+  err=$(flock "$tmp/sw-locked" "$BIN" sweep jsc-tiny jsc-synth --synth-size 2000 --max-epochs 1 --vary seed=1,2 \
+        --out "$tmp/sw-locked" --quiet 2>&1 >/dev/null); rc=$?
+  check '[ $rc -eq 2 ] && printf "%s" "$err" | grep -q "is in use by another cltrain process"' "second sweep on one --out: exit $rc: $err"
+  check '[ -z "$(ls "$tmp/sw-locked")" ]' "a refused sweep trained: $(ls "$tmp/sw-locked")"
+  err=$(flock "$tmp/cmp-locked" "$BIN" compare jsc-tiny jsc-synth --synth-size 2000 --max-epochs 1 --devices 0 \
+        --out "$tmp/cmp-locked" --quiet 2>&1 >/dev/null); rc=$?
+  check '[ $rc -eq 2 ] && printf "%s" "$err" | grep -q "is in use by another cltrain process"' "second compare on one --out: exit $rc: $err"
+fi
+
+# SIGTERM while the kernels compile before the first step (net_warm_up; a cold PoCL cache:
+# ~30 s for CLBlast): no handler is installed yet, so the process ends at once with 143
+# and, a fresh run, leaves no run directory. (A compile inside the loop, which the warm-up
+# leaves none of, would be ended by the watchdog of base/interrupt.h after 3 s.)
+cold=$(mktemp -d)
+POCL_CACHE_DIR=$cold "$BIN" train jsc-tiny jsc-synth --synth-size 2000 --max-epochs 1 --no-progress \
+  --project-dir "$tmp/cold" > "$tmp/cold.out" 2> "$tmp/cold.err" &
+pid=$!
+for _ in $(seq 1200); do grep -q "^compiling kernels" "$tmp/cold.out" && break; sleep 0.1; done
+sleep 1
+start=$(date +%s.%N)
+kill -TERM $pid
+wait $pid; rc=$?
+took=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b - a}')
+rm -rf "$cold"
+check '[ $rc -eq 143 ] && awk -v t="$took" "BEGIN{exit !(t < 10)}"' "SIGTERM during the compile: exit $rc after ${took}s"
+check '[ -z "$(run_dir "$tmp/cold")" ]' "SIGTERM during the compile left a run directory: $(run_dir "$tmp/cold")"
+echo "SIGTERM during a cold compile: ended after ${took}s"
 exit $fail

@@ -361,6 +361,63 @@ if "$BIN" bench --help > /dev/null 2>&1; then
   bad "a-file" -- bench --models jsc-tiny --batch-sizes 32 --quick --no-epoch --out a-file
 fi
 
+# ---- hostile files, paths and values (issue 15) ----
+# Model, checkpoint and tuning files: regular files under a cap only; a FIFO or a device
+# is refused at once (it used to hang, or grow at 2 GB/s from /dev/zero).
+mkfifo fifo.model fifo.ckpt
+truncate -s 17M big.model
+S=(--synth-size 2000 --max-epochs 1 --project-dir "$tmp/runs")
+bad "'/dev/zero' is not a regular file" -- models /dev/zero
+bad "'fifo.model' is not a regular file" -- models fifo.model
+bad "larger than the 16 MiB cap" -- models big.model
+bad "checkpoint /dev/zero is not a regular file" -- train --resume /dev/zero
+bad "checkpoint fifo.ckpt is not a regular file" -- train --resume fifo.ckpt
+bad "checkpoint /dev/zero is not a regular file" -- train jsc-tiny jsc-synth "${S[@]}" --load /dev/zero
+bad "checkpoint fifo.ckpt is not a regular file" -- test jsc-tiny jsc-synth --load fifo.ckpt
+bad "'fifo.model' is not a regular file" -- sweep jsc-tiny jsc-synth "${S[@]}" --vary model=fifo.model,jsc-tiny --out "$tmp/sw-fifo"
+bad "'/dev/zero' is not a regular file" -- train /dev/zero jsc-synth "${S[@]}"
+# Device specs: strict numbers, no wrap-around to device 0.
+for d in 0:4294967296 4294967296:0 0:-4294967296 -1 "0:" ":0" 1:2:3; do
+  bad "device '$d': not a device index" -- train jsc-tiny jsc-synth "${S[@]}" --device "$d"
+done
+# Control characters in anything that becomes a path, a CSV cell or a message.
+nl=$'\n'
+bad "--out: the value contains a control character" -- sweep jsc-tiny jsc-synth "${S[@]}" --vary seed=1,2 --out "sw/new${nl}line"
+bad "--device: the value contains a control character" -- train jsc-tiny jsc-synth "${S[@]}" --device "a${nl}b"
+bad "--project-dir: the value contains a control character" -- train jsc-tiny jsc-synth --project-dir "p${nl}q"
+bad "contains a control character" -- models "odd${nl}.model"
+bad "contains a control character" -- train jsc-tiny "jsc-synth"$'\t'
+bad_env "CLTRAIN_DEVICE: the value contains a control character" "CLTRAIN_DEVICE=a${nl}b" -- train jsc-tiny jsc-synth "${S[@]}"
+# A quoted newline in a metrics.csv cell: one line, not two.
+mkdir nl-metrics; printf 'step,epoch,train_loss,train_acc,lr\n1,0,"0.5\n0.6",0.5,0.1\n' > nl-metrics/metrics.csv
+bad "is not a number" -- plot nl-metrics
+# The output is the input (same inode, whatever the name): refused, nothing truncated.
+"$BIN" data export jsc-synth --synth-size 3000 --split test --raw --out self.csv 2>/dev/null
+ln self.csv self-link.csv
+rows_before=$(wc -l < self.csv)
+bad "is the input file" -- data export self.csv --split test --raw --out self.csv
+bad "is the input file" -- data export self.csv --split test --raw --out ./self-link.csv
+[ "$(wc -l < self.csv)" = "$rows_before" ] || report "data export truncated its own input"
+# A finite value that leaves float range once standardised: refused, naming row and column.
+{ head -1 "$csv"; sed -n 2,400p "$csv"; } > spread.csv
+awk -F, 'BEGIN{OFS=","} NR==1{print; next} {$1=(NR%2)*0.01; print}' spread.csv > small.csv
+overflow_case=""
+for row in $(seq 1 40); do
+  awk -F, -v r=$row 'BEGIN{OFS=","} NR==r+1{$1="1e38"} {print}' small.csv > over.csv
+  if ! "$BIN" data info over.csv --no-cache > /dev/null 2>&1; then overflow_case=$row; break; fi
+done
+if [ -n "$overflow_case" ]; then
+  bad "row $overflow_case, column" -- data info over.csv --no-cache
+  bad "beyond float range once standardised" -- train jsc-tiny over.csv "${S[@]}" --no-cache
+  bad "beyond float range once standardised" -- data export over.csv --no-cache --split test --out over-out.csv
+  [ ! -e over-out.csv ] || report "data export wrote a file from a table that overflows"
+else
+  report "no row of over.csv landed outside the training split"
+fi
+# The download destination: a directory or a device is bad input.
+bad "is a directory" -- data download jsc --url http://127.0.0.1:9/x --out "$tmp"
+bad "not a regular file" -- data download jsc --url http://127.0.0.1:9/x --out /dev/zero
+
 # ---- nothing failed half-way into a finished run ----
 # (stronger: every refusal comes before a run directory is made)
 if [ -d "$tmp/runs" ]; then

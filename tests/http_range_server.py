@@ -7,12 +7,15 @@ honours Range requests (206), and logs each request's Range header.
 --drop-first N  the first request is cut off after N bytes of the body (a dropped
                 connection; the announced length stays the full one)
 --no-range      ignore Range headers and always send the whole file (200)
-Any other path gets 404. The chosen port is written to PORTFILE.
+Hostile paths: /endless (a body that never ends, no length announced), /loop (a
+redirect to itself, for ever), /500 (a server error), /trickle (2 bytes a second),
+/huge (announces 1 TB). Any other path gets 404. The chosen port is written to PORTFILE.
 """
 import http.server
 import os
 import re
 import sys
+import time
 
 
 def main():
@@ -35,6 +38,47 @@ def main():
             rng = self.headers.get("Range")
             with open(log, "a") as f:
                 f.write(f"GET {self.path} range={rng}\n")
+            if self.path == "/endless":
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.end_headers()
+                self.close_connection = True
+                chunk = b"\0" * 65536
+                try:
+                    while True:
+                        self.wfile.write(chunk)
+                except OSError:
+                    return
+            if self.path == "/huge":
+                self.send_response(200)
+                self.send_header("Content-Length", str(1 << 40))
+                self.end_headers()
+                self.close_connection = True
+                return
+            if self.path == "/loop":
+                self.send_response(302)
+                self.send_header("Location", "/loop")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            if self.path == "/500":
+                self.send_response(500)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            if self.path == "/trickle":
+                self.send_response(200)
+                self.send_header("Content-Length", "100000")
+                self.end_headers()
+                try:
+                    for _ in range(100000):
+                        self.wfile.write(b"x")
+                        self.wfile.flush()
+                        time.sleep(0.5)
+                except OSError:
+                    pass
+                self.close_connection = True
+                return
             if self.path != "/jsc.h5":
                 self.send_response(404)
                 self.send_header("Content-Length", "0")

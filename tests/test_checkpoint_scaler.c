@@ -78,8 +78,19 @@ int main(void) {
   fit_standardization(x, 2, mean, sd);
   CHECK(mean[0] == 0.5f && sd[0] == 0.5f && sd[JSC_N_FEATURES - 1] == 0.5f, "fit: mean %g std %g", mean[0], sd[0]);
   data_rows rows = {.rows = 2, .x = x};
-  data_rows_standardize(&rows, mean, sd);
+  error se = {0};
+  CHECK(data_rows_standardize(&rows, mean, sd, &se) == 0, "%s", se.msg);
   CHECK(x[0] == -1.0f && x[JSC_N_FEATURES] == 1.0f, "standardised %g %g", x[0], x[JSC_N_FEATURES]);
+  /* A finite value that leaves float range once standardised is bad input, named. */
+  float huge[JSC_N_FEATURES] = {0}, tiny_sd[JSC_N_FEATURES], zero[JSC_N_FEATURES] = {0};
+  for (int j = 0; j < JSC_N_FEATURES; j++) tiny_sd[j] = 1.0f;
+  huge[5] = 3.4e38f;
+  tiny_sd[5] = 1e-3f;
+  data_rows big = {.rows = 1, .x = huge};
+  error be = {0};
+  CHECK(data_rows_standardize(&big, zero, tiny_sd, &be) == -1 && be.code == EXIT_USAGE &&
+            strstr(be.msg, "row 1") && strstr(be.msg, "j_c2_b2_mmdt"),
+        "overflow not reported: '%s'", be.msg);
 
   data_options opt;
   data_options_default(&opt);
@@ -90,12 +101,12 @@ int main(void) {
   float own_mean[JSC_N_FEATURES], own_std[JSC_N_FEATURES];
   memcpy(own_mean, ds.mean, sizeof own_mean);
   memcpy(own_std, ds.std, sizeof own_std);
-  CHECK(!dataset_use_scaler(&ds, own_mean, own_std), "its own statistics changed the data set");
+  CHECK(dataset_use_scaler(&ds, own_mean, own_std, &se) == 0, "its own statistics changed the data set");
   for (int j = 0; j < JSC_N_FEATURES; j++) {
     mean[j] = own_mean[j] + 1.0f;
     sd[j] = own_std[j] * 2.0f;
   }
-  CHECK(dataset_use_scaler(&ds, mean, sd), "other statistics left the data set alone");
+  CHECK(dataset_use_scaler(&ds, mean, sd, &se) == 1, "other statistics left the data set alone: %s", se.msg);
   double want = ((double)raw - mean[3]) / sd[3];
   CHECK(fabs(ds.test.x[3] - want) < 1e-5 * (1 + fabs(want)), "re-standardised %g, want %g", ds.test.x[3], want);
   dataset_free(&ds);

@@ -380,7 +380,7 @@ int main(void) {
   for (const char *const *name = model_zoo_names; *name; name++) {
     model_spec m;
     error e = {0};
-    if (model_load(*name, &m, &e) != 0) DIE("%s", e.msg);
+    if (model_load(*name, &m, &e) != 0) TEST_DIE("%s", e.msg);
     check_init(&rt, &m);
     metrics_and_learning(&rt, &m);
     if (strcmp(*name, "jsc-trt") == 0 || strcmp(*name, "jsc-tiny") == 0) {

@@ -72,18 +72,18 @@ static int golden_load(const char *path, golden *g) {
 static const golden_rec *rec(const golden *g, const char *name) {
   for (int i = 0; i < g->n; i++)
     if (strcmp(g->recs[i].name, name) == 0) return &g->recs[i];
-  DIE("golden record '%s' missing", name);
+  TEST_DIE("golden record '%s' missing", name);
 }
 static float *recf(const golden *g, const char *name, size_t want_n) {
   const golden_rec *r = rec(g, name);
-  if (r->type != 'f' || (want_n && r->n != want_n)) DIE("golden record '%s': %u floats, want %zu", name, r->n, want_n);
+  if (r->type != 'f' || (want_n && r->n != want_n)) TEST_DIE("golden record '%s': %u floats, want %zu", name, r->n, want_n);
   float *v = xmalloc((r->n ? r->n : 1) * sizeof *v);
   memcpy(v, r->data, (size_t)r->n * 4); /* little-endian hosts only */
   return v;
 }
 static int64_t recq(const golden *g, const char *name, uint32_t i) {
   const golden_rec *r = rec(g, name);
-  if (r->type != 'q' || i >= r->n) DIE("golden record '%s': bad int64 access", name);
+  if (r->type != 'q' || i >= r->n) TEST_DIE("golden record '%s': bad int64 access", name);
   int64_t v;
   memcpy(&v, r->data + 8 * (size_t)i, 8);
   return v;
@@ -167,7 +167,7 @@ static void replay(cl_runtime *rt, const char *model_name, const char *const *op
   FILE *local = fopen(model_path, "r");
   if (local) fclose(local);
   error me = {0};
-  if (model_load(local ? model_path : model_name, &m, &me) != 0) DIE("%s", me.msg);
+  if (model_load(local ? model_path : model_name, &m, &me) != 0) TEST_DIE("%s", me.msg);
   const int B = (int)recq(&g, "batch", 0);
   const uint64_t seed = (uint64_t)recq(&g, "seed", 0);
   const size_t P = m.n_params, S = m.n_stats, O = (size_t)m.output_width;
@@ -262,7 +262,7 @@ static void replay(cl_runtime *rt, const char *model_name, const char *const *op
     const noise_bound *nb = NULL;
     for (size_t b = 0; b < sizeof noise_bounds / sizeof noise_bounds[0]; b++)
       if (strcmp(noise_bounds[b].name, opts[o]) == 0) nb = &noise_bounds[b];
-    if (optim_kind_parse(opts[o], &kind) != 0 || !nb) DIE("optimizer %s unknown to the test", opts[o]);
+    if (optim_kind_parse(opts[o], &kind) != 0 || !nb) TEST_DIE("optimizer %s unknown to the test", opts[o]);
     snprintf(key, sizeof key, "%s.hparams", opts[o]);
     float *hp = recf(&g, key, 2);
     optim_config oc;

@@ -2,6 +2,7 @@
    tuning_apply_stored on the same device, never by rt_open alone), and a corrupt,
    truncated or stale file is ignored. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -106,6 +107,77 @@ int main(void) {
   open_tuned(&rt);
   CHECK(!rt.tuned, "stale tuning applied");
   rt_close(&rt);
+
+  /* Hostile parameters (issue 15): refused at load, naming the file and the violated
+     CLBlast constraint, so no compile is ever attempted (WGD=2^30 kept LLVM busy for 15
+     minutes at 2.3 GB; all zeros printed 200 lines of compiler errors). A set that
+     cltrain tune itself stores is accepted and applied. */
+  snprintf(t.driver, sizeof t.driver, "%s", rt.info.driver);
+  static const struct {
+    const char *kernel;
+    size_t v[10];
+    const char *needle;
+  } sets[] = {
+      {"XgemmDirect", {1073741824, 8, 8, 8, 8, 2, 1, 1, 0, 0}, "WGD=1073741824 is outside 1-256"},
+      {"XgemmDirect", {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, "WGD=0 is outside"},
+      {"XgemmDirect", {16, 2, 2, 2, 2, 3, 8, 8, 0, 0}, "not a multiple of KWID=3"},
+      {"XgemmDirect", {16, 4, 4, 4, 4, 2, 8, 8, 0, 0}, "not a multiple of MDIMCD*VWMD=32"},
+      {"XgemmDirect", {16, 2, 2, 2, 2, 2, 3, 8, 0, 0}, "vector widths"},
+      {"XgemmDirect", {32, 8, 8, 8, 8, 2, 4, 4, 2, 0}, "PADA/PADB"},
+      {"XgemmDirect", {32, 64, 32, 64, 32, 2, 1, 1, 0, 0}, "thread counts"},
+      {"Xgemm", {16, 2, 2, 2, 2, 2, 8, 8, 0, 0}, "kernel 'Xgemm' is not one"},
+      {"XgemmDirect", {16, 2, 2, 2, 2, 2, 8, 8, 0, 0}, NULL},
+  };
+  static const char *const names[10] = {"WGD", "MDIMCD", "NDIMCD", "MDIMAD", "NDIMBD",
+                                         "KWID", "VWMD", "VWND", "PADA", "PADB"};
+  for (size_t c = 0; c < sizeof sets / sizeof sets[0]; c++) {
+    snprintf(s->kernel, sizeof s->kernel, "%s", sets[c].kernel);
+    s->n = 10;
+    for (int i = 0; i < 10; i++) {
+      snprintf(s->names[i], sizeof s->names[i], "%s", names[i]);
+      s->values[i] = sets[c].v[i];
+    }
+    CHECK(tuning_save(path, &t, err, sizeof err) == 0, "save hostile: %s", err);
+    int rc = tuning_load(path, &back, err, sizeof err);
+    if (sets[c].needle)
+      CHECK(rc == -1 && strstr(err, path) && strstr(err, sets[c].needle), "set %zu: rc %d '%s' lacks '%s'", c, rc, err,
+            sets[c].needle);
+    else
+      CHECK(rc == 0, "set %zu (a cltrain tune candidate) refused: %s", c, err);
+    double t0 = now_seconds();
+    open_tuned(&rt);
+    CHECK(rt.tuned == (sets[c].needle == NULL), "set %zu: applied %d", c, rt.tuned);
+    CHECK(now_seconds() - t0 < 60, "set %zu: opening took %.0f s", c, now_seconds() - t0);
+    rt_close(&rt);
+  }
+  /* The command warns once, naming the file, and trains with CLBlast's defaults. */
+  s->values[0] = 1073741824;
+  snprintf(s->kernel, sizeof s->kernel, "XgemmDirect");
+  CHECK(tuning_save(path, &t, err, sizeof err) == 0, "save hostile: %s", err);
+  char cmd[4096];
+  snprintf(cmd, sizeof cmd,
+           "'%s' train jsc-tiny jsc-synth --synth-size 2000 --max-epochs 1 --no-progress --quiet --project-dir '%s/p' "
+           ">/dev/null 2>'%s/err.txt'",
+           CLTRAIN_BINARY, dir, dir);
+  int st = system(cmd);
+  snprintf(cmd, sizeof cmd, "%s/err.txt", dir);
+  char *text = read_file(cmd, NULL);
+  /* cltrain's own lines only: on a cold PoCL cache the kernel compiler adds its own
+     ("N warnings generated."). */
+  int own_lines = 0;
+  const char *warning = NULL;
+  for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : "")
+    if (strncmp(line, "cltrain:", 8) == 0) {
+      own_lines++;
+      warning = line;
+    }
+  CHECK(st == 0 && own_lines == 1 && strstr(warning, "ignoring tuning file") && strstr(warning, path),
+        "train with a hostile tuning file: status %d, %d cltrain lines, stderr '%s'", st, own_lines,
+        text ? text : "");
+  free(text);
+  unlink(cmd);
+  snprintf(cmd, sizeof cmd, "rm -rf '%s/p'", dir);
+  CHECK(system(cmd) == 0, "cleanup");
 
   /* Missing file: nothing applied, no error. */
   unlink(path);

@@ -21,6 +21,16 @@ static int test_checks_ = 0;
     }                                                                      \
   } while (0)
 
+/* A test that cannot go on (its fixture is missing or broken): the message with this
+   file:line, exit 1. The program's own code returns errors instead (base/error.h). */
+#define TEST_DIE(...)                                   \
+  do {                                                  \
+    fprintf(stderr, "FATAL %s:%d: ", __FILE__, __LINE__); \
+    fprintf(stderr, __VA_ARGS__);                       \
+    fputc('\n', stderr);                                \
+    exit(1);                                            \
+  } while (0)
+
 /* Relative error with an absolute floor, so values near zero compare sensibly. */
 static inline double rel_err(double got, double want, double floor_) {
   double d = fabs(got - want);

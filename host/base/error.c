@@ -4,6 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
+void error_one_line(char *s) {
+  for (; *s; s++)
+    if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f) *s = ' ';
+}
+
 static int error_vset(error *e, int code, const char *prefix, const char *fmt, va_list ap) {
   if (e->code != 0) return -1;  /* keep the first cause */
   e->code = code;
@@ -13,9 +18,7 @@ static int error_vset(error *e, int code, const char *prefix, const char *fmt, v
     used = n < 0 ? 0 : (size_t)n < sizeof e->msg ? (size_t)n : sizeof e->msg - 1;
   }
   vsnprintf(e->msg + used, sizeof e->msg - used, fmt, ap);
-  /* One line: a message that quotes a file or an option must not break the contract. */
-  for (char *p = e->msg; *p; p++)
-    if (*p == '\n' || *p == '\r') *p = ' ';
+  error_one_line(e->msg);
   return -1;
 }
 

@@ -31,6 +31,10 @@ int error_set_at(error *e, int code, const char *file, int line, const char *fmt
 #define ERR_USAGE(e, ...) error_set((e), EXIT_USAGE, __VA_ARGS__)
 #define ERR_RUNTIME(e, ...) error_set_at((e), EXIT_RUNTIME, __FILE__, __LINE__, __VA_ARGS__)
 
+/* Messages are one line: every control character (a newline, a tab or an escape quoted
+   from a file, a CSV cell or a path) becomes a space. error_set does it to every message. */
+void error_one_line(char *s);
+
 static inline bool error_is_set(const error *e) { return e->code != 0; }
 void error_clear(error *e);
 

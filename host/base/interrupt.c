@@ -1,7 +1,12 @@
 #include "base/interrupt.h"
 
+#include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 /* The one piece of global state a signal handler cannot avoid. */
 static volatile sig_atomic_t pending_signal;
@@ -31,3 +36,53 @@ void interrupt_uninstall(void) {
 int interrupt_pending(void) { return (int)pending_signal; }
 
 int interrupt_exit_code(int sig) { return 128 + sig; }
+
+static void *watchdog_main(void *arg) {
+  interrupt_watchdog *w = arg;
+  const struct timespec tick = {0, 50 * 1000 * 1000};
+  double waited = 0;
+  while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
+    nanosleep(&tick, NULL);
+    int sig = (int)pending_signal;
+    waited = sig ? waited + 0.05 : 0;
+    if (sig && waited >= w->grace && !__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
+      if (w->on_stuck) w->on_stuck(w->ctx);
+      fprintf(stderr, "cltrain: %s during a long OpenCL call (a program compile): stopped without waiting for it\n",
+              sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      /* _exit: the main thread is inside the driver; exit handlers would wait on it. */
+      _exit(interrupt_exit_code(sig));
+    }
+  }
+  return NULL;
+}
+
+int interrupt_watchdog_start(interrupt_watchdog *w, double grace, void (*on_stuck)(void *ctx), void *ctx) {
+  memset(w, 0, sizeof *w);
+  w->on_stuck = on_stuck;
+  w->ctx = ctx;
+  w->grace = grace;
+  pthread_t *t = malloc(sizeof *t);
+  if (!t) return -1;
+  /* The thread must not take the signals: they stay with the main thread's handler. */
+  sigset_t block, old;
+  sigemptyset(&block);
+  sigaddset(&block, SIGINT);
+  sigaddset(&block, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &block, &old);
+  int rc = pthread_create(t, NULL, watchdog_main, w);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (rc != 0) {
+    free(t);
+    return -1;
+  }
+  w->thread = t;
+  return 0;
+}
+
+void interrupt_watchdog_stop(interrupt_watchdog *w) {
+  if (!w->thread) return;
+  __atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);
+  pthread_join(*(pthread_t *)w->thread, NULL);
+  free(w->thread);
+  w->thread = NULL;
+}

@@ -10,33 +10,14 @@
 #include <sys/stat.h>
 #include <time.h>
 
-void die_usage(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("cltrain: error: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-  exit(EXIT_USAGE);
-}
-
-void die_at(const char *file, int line, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fprintf(stderr, "cltrain: error: %s:%d: ", file, line);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-  exit(EXIT_RUNTIME);
-}
-
 void warnf(const char *fmt, ...) {
+  char msg[4096];
   va_list ap;
   va_start(ap, fmt);
-  fputs("cltrain: warning: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
+  vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  error_one_line(msg);
+  fprintf(stderr, "cltrain: warning: %s\n", msg);
 }
 
 static _Noreturn void out_of_memory(const char *file, int line, size_t n) {
@@ -96,6 +77,7 @@ int seterr(char *err, size_t errlen, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
+    error_one_line(err); /* one line, as every message */
   }
   return -1;
 }

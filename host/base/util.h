@@ -8,20 +8,14 @@
 
 #include "base/error.h"  /* exit codes */
 
-/* Print "cltrain: error: ..." and exit with EXIT_USAGE (bad input) / EXIT_RUNTIME
-   ("FILE:LINE: ..."). Everything below host/cli/ returns errors (base/error.h) instead;
-   the last user, data/download.c, is being converted on its own branch, and these go
-   with it. Commands use cli/cli_args.h. */
-_Noreturn void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-_Noreturn void die_at(const char *file, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-#define DIE(...) die_at(__FILE__, __LINE__, __VA_ARGS__)
 /* Print "cltrain: warning: ..." on stderr. */
 void warnf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Allocation that cannot fail: out of host memory, the program prints one line (with
-   the caller's file:line) and exits with EXIT_RUNTIME. The one process-level exit below
-   host/cli/: no caller could do anything better with a failed small allocation. */
+   the caller's file:line) and exits with EXIT_RUNTIME. One of the two process-level
+   exits below host/cli/ (the other: base/interrupt.h's watchdog, for a signal the main
+   thread cannot answer): no caller could do anything better with a failed small
+   allocation. */
 void *xmalloc_at(size_t n, const char *file, int line);
 void *xcalloc_at(size_t count, size_t size, const char *file, int line);
 void *xrealloc_at(void *p, size_t n, const char *file, int line);

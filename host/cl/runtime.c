@@ -116,11 +116,25 @@ int device_select(const device_list *list, const char *spec, error *err) {
                     spec, list->count);
     return (int)flat;
   }
-  int p, d, consumed = 0;
-  if (sscanf(spec, "%d:%d%n", &p, &d, &consumed) == 2 && spec[consumed] == '\0') {
-    for (int i = 0; i < list->count; i++)
-      if (list->items[i].platform_index == p && list->items[i].device_index == d) return i;
-    return ERR_USAGE(err, "device '%s': no platform %d device %d (see 'cltrain devices')", spec, p, d);
+  /* A spec of digits, signs and a colon is a number or PLATFORM:DEVICE, parsed strictly
+     (no wrap: 0:4294967296 and -1 are refused), never a name to match. */
+  if (strspn(spec, "0123456789+-: ") == strlen(spec)) {
+    const char *colon = strchr(spec, ':');
+    char left[32];
+    long p, d;
+    size_t n = colon ? (size_t)(colon - spec) : 0;
+    if (colon && n < sizeof left) {
+      memcpy(left, spec, n);
+      left[n] = '\0';
+      if (parse_long(left, 0, 1L << 30, &p) && parse_long(colon + 1, 0, 1L << 30, &d)) {
+        for (int i = 0; i < list->count; i++)
+          if (list->items[i].platform_index == p && list->items[i].device_index == d) return i;
+        return ERR_USAGE(err, "device '%s': no platform %ld device %ld (see 'cltrain devices')", spec, p, d);
+      }
+    }
+    return ERR_USAGE(err,
+                     "device '%s': not a device index (0-%d) or PLATFORM:DEVICE of two indices (see 'cltrain devices')",
+                     spec, list->count - 1);
   }
   for (int i = 0; i < list->count; i++)
     if (contains_nocase(list->items[i].name, spec) || contains_nocase(list->items[i].platform_name, spec))

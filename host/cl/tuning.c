@@ -1,6 +1,7 @@
 #include "cl/tuning.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "cl/gemm.h"
+#include "base/safe_file.h"
 #include "base/util.h"
 
 #define TUNING_MAGIC "cltrain-tuning 1"
@@ -54,7 +56,7 @@ int tuning_save(const char *path, const tuning *t, char *err, size_t errlen) {
   }
   char tmp[1100];
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "wb");
+  FILE *f = safe_tmp_fopen(tmp);
   if (!f) return seterr(err, errlen, "cannot write tuning file '%s': %s", tmp, strerror(errno));
   int bad = fwrite(body, 1, len, f) != len;
   bad |= fflush(f) != 0;
@@ -93,11 +95,74 @@ static int parse_set(char *rest, tuning_set *s) {
   return s->n > 0 ? 0 : -1;
 }
 
+/* The value of NAME in S, or 0 when absent (every checked parameter is at least 1). */
+static size_t param(const tuning_set *s, const char *name) {
+  for (int i = 0; i < s->n; i++)
+    if (strcmp(s->names[i], name) == 0) return s->values[i];
+  return 0;
+}
+
+static bool power_of_two_upto(size_t v, size_t max) { return v >= 1 && v <= max && (v & (v - 1)) == 0; }
+
+/* XgemmDirect's parameters against CLBlast's own constraints (its tuner,
+   src/tuning/kernels/xgemm_direct.hpp; README, "Limits"): WGD a multiple of KWID, of
+   MDIMCD*VWMD, NDIMCD*VWND, MDIMAD*VWMD, NDIMBD*VWND, and of MDIMCD*NDIMCD/MDIMAD and
+   /NDIMBD (which must divide exactly); vector widths 1-16 in powers of two; padding 0 or
+   1; and sane sizes (WGD <= 256, thread counts <= 1024), so a hostile file cannot make the
+   compiler unroll for hours. 0, or -1 with the first violation in err. */
+static int check_direct(const tuning_set *s, char *err, size_t errlen) {
+  static const char *const need[] = {"WGD", "MDIMCD", "NDIMCD", "MDIMAD", "NDIMBD",
+                                     "KWID", "VWMD", "VWND", "PADA", "PADB"};
+  for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
+    bool found = false;
+    for (int j = 0; j < s->n; j++) found |= strcmp(s->names[j], need[i]) == 0;
+    if (!found) return seterr(err, errlen, "XgemmDirect lacks parameter %s", need[i]);
+  }
+  if (s->n != 10) return seterr(err, errlen, "XgemmDirect has %d parameters, CLBlast takes 10", s->n);
+  size_t wgd = param(s, "WGD"), mc = param(s, "MDIMCD"), nc = param(s, "NDIMCD"), ma = param(s, "MDIMAD"),
+         nb = param(s, "NDIMBD"), kwi = param(s, "KWID"), vm = param(s, "VWMD"), vn = param(s, "VWND");
+  if (wgd < 1 || wgd > 256) return seterr(err, errlen, "XgemmDirect WGD=%zu is outside 1-256", wgd);
+  if (mc < 1 || nc < 1 || ma < 1 || nb < 1 || mc > 1024 || nc > 1024 || ma > 1024 || nb > 1024 || mc * nc > 1024)
+    return seterr(err, errlen, "XgemmDirect thread counts MDIMCD=%zu NDIMCD=%zu MDIMAD=%zu NDIMBD=%zu are outside 1-1024",
+                  mc, nc, ma, nb);
+  if (!power_of_two_upto(vm, 16) || !power_of_two_upto(vn, 16))
+    return seterr(err, errlen, "XgemmDirect vector widths VWMD=%zu VWND=%zu are not 1, 2, 4, 8 or 16", vm, vn);
+  if (param(s, "PADA") > 1 || param(s, "PADB") > 1)
+    return seterr(err, errlen, "XgemmDirect PADA/PADB must be 0 or 1");
+  if (kwi < 1 || wgd % kwi) return seterr(err, errlen, "XgemmDirect WGD=%zu is not a multiple of KWID=%zu", wgd, kwi);
+  const size_t divisors[4][2] = {{mc, vm}, {nc, vn}, {ma, vm}, {nb, vn}};
+  static const char *const what[4] = {"MDIMCD*VWMD", "NDIMCD*VWND", "MDIMAD*VWMD", "NDIMBD*VWND"};
+  for (int i = 0; i < 4; i++)
+    if (wgd % (divisors[i][0] * divisors[i][1]))
+      return seterr(err, errlen, "XgemmDirect WGD=%zu is not a multiple of %s=%zu", wgd, what[i],
+                    divisors[i][0] * divisors[i][1]);
+  if ((mc * nc) % ma || (mc * nc) % nb || wgd % (mc * nc / ma) || wgd % (mc * nc / nb))
+    return seterr(err, errlen, "XgemmDirect WGD=%zu is not a multiple of MDIMCD*NDIMCD/MDIMAD and /NDIMBD", wgd);
+  return 0;
+}
+
+/* Every set names a kernel cltrain tunes, with values CLBlast can compile. */
+static int check_sets(const tuning *t, char *err, size_t errlen) {
+  for (int i = 0; i < t->n_sets; i++) {
+    const tuning_set *s = &t->sets[i];
+    if (strcmp(s->kernel, "XgemmDirect") == 0) {
+      if (check_direct(s, err, errlen)) return -1;
+    } else if (strcmp(s->kernel, "GemmRoutine") == 0) {
+      if (s->n != 1 || strcmp(s->names[0], "XGEMM_MIN_INDIRECT_SIZE") != 0 || s->values[0] > 4096)
+        return seterr(err, errlen, "GemmRoutine takes XGEMM_MIN_INDIRECT_SIZE of 0-4096 only");
+    } else {
+      return seterr(err, errlen, "kernel '%s' is not one 'cltrain tune' stores (XgemmDirect, GemmRoutine)", s->kernel);
+    }
+  }
+  return 0;
+}
+
 int tuning_load(const char *path, tuning *t, char *err, size_t errlen) {
   memset(t, 0, sizeof *t);
   size_t len;
-  char *text = read_file(path, &len);
-  if (!text) return seterr(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+  char *text = safe_read_file(path, SAFE_CAP_TEXT, &len);
+  char why[96];
+  if (!text) return seterr(err, errlen, "tuning file '%s'%s", path, safe_read_why(errno, SAFE_CAP_TEXT, why, sizeof why));
   char *sum = strstr(text, "checksum ");
   unsigned long long want;
   if (!sum || (sum != text && sum[-1] != '\n') || sscanf(sum, "checksum %16llx", &want) != 1 ||
@@ -130,12 +195,33 @@ int tuning_load(const char *path, tuning *t, char *err, size_t errlen) {
   free(text);
   if (rc || !t->device[0] || !t->driver[0])
     return seterr(err, errlen, "'%s' is corrupt (malformed line %d)", path, lineno);
+  char bad[256];
+  if (check_sets(t, bad, sizeof bad)) return seterr(err, errlen, "tuning file '%s': %s", path, bad);
+  return 0;
+}
+
+/* The device's limits: the work-group of MDIMCD x NDIMCD items and the two local tiles
+   of WGD x (WGD + PAD) floats must fit. */
+static int check_device_limits(const cl_runtime *rt, const tuning_set *s, char *err, size_t errlen) {
+  if (strcmp(s->kernel, "XgemmDirect") != 0) return 0;
+  size_t wgd = param(s, "WGD"), items = param(s, "MDIMCD") * param(s, "NDIMCD");
+  if (items > rt->info.max_work_group)
+    return seterr(err, errlen, "XgemmDirect work-group of %zu items exceeds the device's %zu", items,
+                  rt->info.max_work_group);
+  cl_ulong local = 0;
+  if (clGetDeviceInfo(rt->info.device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof local, &local, NULL) != CL_SUCCESS) return 0;
+  size_t need = sizeof(float) * (wgd * (wgd + param(s, "PADA")) + wgd * (wgd + param(s, "PADB")));
+  if (need > local)
+    return seterr(err, errlen, "XgemmDirect WGD=%zu needs %zu bytes of local memory, the device has %llu", wgd, need,
+                  (unsigned long long)local);
   return 0;
 }
 
 int tuning_apply(cl_runtime *rt, const tuning *t, char *err, size_t errlen) {
+  if (check_sets(t, err, errlen)) return -1;
   for (int s = 0; s < t->n_sets; s++) {
     const tuning_set *ts = &t->sets[s];
+    if (check_device_limits(rt, ts, err, errlen)) return -1;
     const char *names[TUNING_MAX_PARAMS];
     for (int i = 0; i < ts->n; i++) names[i] = ts->names[i];
     int st = gemm_override(rt, ts->kernel, (size_t)ts->n, names, ts->values);

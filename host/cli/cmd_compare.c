@@ -18,6 +18,7 @@
 #include "plot/plot.h"
 #include "cl/runtime.h"
 #include "train/trainer.h"
+#include "base/safe_file.h"
 #include "base/util.h"
 
 static const char compare_help[] =
@@ -176,6 +177,7 @@ int cmd_compare(int argc, char **argv) {
   error e = {0};
   if (train_check_data(&a->m.cfg, &ds, &e)) exit(cli_report("compare", &e));
   if (make_dirs(dir, err, sizeof err) != 0) cli_usage_exit("compare: %s", err);
+  if (dir_lock(dir, &e) < 0) exit(cli_report("compare", &e)); /* held until exit */
 
   compare_row *rows = xcalloc((size_t)n, sizeof *rows);
   double *first_acc = NULL;

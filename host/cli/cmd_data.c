@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "data/data.h"
 #include "data/download.h"
+#include "base/safe_file.h"
 #include "base/util.h"
 
 static void data_usage(FILE *out) {
@@ -133,6 +134,9 @@ static int data_export(const char *spec, const data_args *a) {
   load_or_die(spec, &a->data, &d);
   const data_split *s = dataset_split(&d, a->split);
   bool to_stdout = strcmp(a->out, "-") == 0;
+  /* Same device and inode, not the same name: writing would truncate the input. */
+  if (!to_stdout && same_file(d.source, a->out))
+    cli_usage_exit("data export: --out '%s' is the input file '%s'", a->out, d.source);
   FILE *f = to_stdout ? stdout : fopen(a->out, "w");
   if (!f) cli_usage_exit("data export: cannot write '%s': %s", a->out, strerror(errno));
   for (int j = 0; j < JSC_N_FEATURES; j++) fprintf(f, "%s,", jsc_feature_names[j]);
@@ -166,7 +170,12 @@ static int data_download(const char *what, const data_args *a) {
     data_jsc_default_paths(paths, DATA_JSC_MAX_PATHS);
     req.out = paths[0];
   }
-  return download_run(&req);
+  /* The path is quoted in messages and becomes a file name: no control characters (an
+     --out argument was checked by main; the default comes from the environment). */
+  if (find_control_char(req.out)) cli_usage_exit("data download: --out: the path contains a control character");
+  error e = {0};
+  if (download_run(&req, &e)) return error_report(&e);
+  return EXIT_OK;
 }
 
 static int data_option(void *ctx, int id, const char *arg, error *err) {

@@ -108,13 +108,14 @@ static void write_predictions(FILE *f, const data_rows *rows, const float *probs
 /* The rows standardised with the checkpoint's statistics (a version 1 checkpoint has
    none: the rows' own, with a warning). */
 static void standardize(data_rows *rows, const checkpoint *ck, const predict_args *a) {
+  error e = {0};
   if (ck->has_scaler) {
-    data_rows_standardize(rows, ck->mean, ck->std);
+    if (data_rows_standardize(rows, ck->mean, ck->std, &e)) exit(cli_report("predict", &e));
     return;
   }
   float mean[JSC_N_FEATURES], std[JSC_N_FEATURES];
   fit_standardization(rows->x, rows->rows, mean, std);
-  data_rows_standardize(rows, mean, std);
+  if (data_rows_standardize(rows, mean, std, &e)) exit(cli_report("predict", &e));
   warnf("predict: checkpoint %s stores no standardisation statistics (format version 1): standardising %s with "
         "its own mean and std",
         a->ckpt, a->data);

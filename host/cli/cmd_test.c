@@ -178,8 +178,11 @@ int cmd_test(int argc, char **argv) {
     warnf("test: checkpoint %s stores no standardisation statistics (format version 1): using those fitted on the "
           "training split of %s",
           cfg->load, ds.name);
-  else if (dataset_use_scaler(&ds, ck.mean, ck.std) && !cfg->quiet)
-    printf("standardised %s with the statistics stored in the checkpoint\n", ds.name);
+  else {
+    int changed = dataset_use_scaler(&ds, ck.mean, ck.std, &e);
+    if (changed < 0) exit(cli_report("test", &e));
+    if (changed && !cfg->quiet) printf("standardised %s with the statistics stored in the checkpoint\n", ds.name);
+  }
   const data_split *split = a.val_split ? &ds.val : &ds.test;
   if (split->rows == 0) cli_usage_exit("test: the %s split of %s is empty", a.val_split ? "val" : "test", ds.name);
   eval_result r;

@@ -5,6 +5,7 @@
 
 #include "cli/cli_args.h"
 #include "cli/commands.h"
+#include "base/safe_file.h"
 #include "base/util.h"
 #include "dist/dist.h"
 
@@ -99,10 +100,22 @@ int main(int argc, char **argv) {
     printf("cltrain %s (%s)\n", CLTRAIN_VERSION, dist_built_with_mpi() ? mpi : "built without MPI");
     return EXIT_OK;
   }
+  /* Every argument ends up in a path, a CSV cell, a figure or a one-line message; a
+     newline or another control character would break them, so none is taken. */
+  for (int i = 1; i < argc; i++)
+    if (find_control_char(argv[i])) {
+      if (i > 2 && argv[i - 1][0] == '-' && argv[i][0] != '-')
+        cli_usage_exit("%s: the value contains a control character (newline, tab, escape...)", argv[i - 1]);
+      cli_usage_exit("argument %d contains a control character (newline, tab, escape...)", i);
+    }
+  /* CLTRAIN_DEVICE is a device spec too (host/cl/runtime.c device_select), quoted in messages. */
+  const char *device = getenv("CLTRAIN_DEVICE");
+  if (device && find_control_char(device))
+    cli_usage_exit("CLTRAIN_DEVICE: the value contains a control character (newline, tab, escape...)");
   /* read by host/ops/ops_build.c, which takes any other value as unset */
   const char *form = getenv("CLTRAIN_KERNEL_FORM");
   if (form && *form && strcmp(form, "workgroup") != 0 && strcmp(form, "vector") != 0)
-    die_usage("CLTRAIN_KERNEL_FORM is '%s': use 'workgroup' or 'vector' (or leave it unset)", form);
+    cli_usage_exit("CLTRAIN_KERNEL_FORM is '%s': use 'workgroup' or 'vector' (or leave it unset)", form);
   for (size_t i = 0; i < N_COMMANDS; i++)
     if (strcmp(action, commands[i].name) == 0) return run_command(&commands[i], argc, argv);
   cli_usage_exit("unknown command '%s' (see 'cltrain --help')", action);

@@ -89,13 +89,18 @@ void data_rows_free(data_rows *r);
 /* Population mean and std per feature of ROWS rows (a constant column gets std 1), as
    fitted on the training split. */
 void fit_standardization(const float *x, size_t rows, float mean[JSC_N_FEATURES], float std[JSC_N_FEATURES]);
-/* x' = (x - mean) / std in place, exactly as the training split was standardised. */
-void data_rows_standardize(data_rows *r, const float mean[JSC_N_FEATURES], const float std[JSC_N_FEATURES]);
+/* x' = (x - mean) / std in place, exactly as the training split was standardised. 0, or
+   -1 with ERR (EXIT_USAGE) naming the first row and column whose value leaves float range
+   once standardised. */
+int data_rows_standardize(data_rows *r, const float mean[JSC_N_FEATURES], const float std[JSC_N_FEATURES],
+                          error *err);
 
 /* Re-standardise every split of D with a trained model's statistics (MEAN, STD) instead
    of D's own: raw values are recovered from D's scaler first. Returns false (and changes
-   nothing) when they are the same, as for the run's own data set and options. */
-bool dataset_use_scaler(dataset *d, const float mean[JSC_N_FEATURES], const float std[JSC_N_FEATURES]);
+   nothing) when they are the same, as for the run's own data set and options. 1 when
+   re-standardised, 0 when nothing changed, -1 with ERR (EXIT_USAGE) when a value leaves
+   float range (row and column named). */
+int dataset_use_scaler(dataset *d, const float mean[JSC_N_FEATURES], const float std[JSC_N_FEATURES], error *err);
 
 /* "train", "val", "test" -> the split, NULL for anything else. */
 const data_split *dataset_split(const dataset *d, const char *which);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "data/data_sources.h"
+#include "base/safe_file.h"
 #include "base/util.h"
 
 #define CACHE_MAGIC "CLTDSET1"
@@ -187,7 +188,7 @@ int data_cache_store(const char *cache_path, uint64_t content_hash, const data_o
 
   char tmp[1300];
   snprintf(tmp, sizeof tmp, "%s.tmp%ld", cache_path, (long)getpid());
-  FILE *f = fopen(tmp, "wb");
+  FILE *f = safe_tmp_fopen(tmp);
   if (!f) return seterr(err, errlen, "%s: %s", tmp, strerror(errno));
   bool ok = fwrite(&h, sizeof h, 1, f) == 1;
   for (int i = 0; i < 3 && ok; i++)

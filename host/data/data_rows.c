@@ -63,8 +63,17 @@ void data_rows_free(data_rows *r) {
   memset(r, 0, sizeof *r);
 }
 
-void data_rows_standardize(data_rows *r, const float mean[JSC_N_FEATURES], const float std[JSC_N_FEATURES]) {
-  standardize_rows(r->x, r->rows, mean, std);
+/* The first value standardisation pushed out of float range, as one line. */
+static int overflow_error(const char *what, long bad, error *err) {
+  const size_t row = (size_t)bad / JSC_N_FEATURES, col = (size_t)bad % JSC_N_FEATURES;
+  return ERR_USAGE(err, "%s row %zu, column %s: the value leaves float range once standardised", what, row + 1,
+                   jsc_feature_names[col]);
+}
+
+int data_rows_standardize(data_rows *r, const float mean[JSC_N_FEATURES], const float std[JSC_N_FEATURES],
+                          error *err) {
+  long bad = standardize_rows(r->x, r->rows, mean, std);
+  return bad < 0 ? 0 : overflow_error("data", bad, err);
 }
 
 int data_rows_load(const char *spec, const data_options *opt, data_rows *out, error *err) {
@@ -74,8 +83,8 @@ int data_rows_load(const char *spec, const data_options *opt, data_rows *out, er
   return 0;
 }
 
-bool dataset_use_scaler(dataset *d, const float mean[JSC_N_FEATURES], const float std[JSC_N_FEATURES]) {
-  if (memcmp(d->mean, mean, sizeof d->mean) == 0 && memcmp(d->std, std, sizeof d->std) == 0) return false;
+int dataset_use_scaler(dataset *d, const float mean[JSC_N_FEATURES], const float std[JSC_N_FEATURES], error *err) {
+  if (memcmp(d->mean, mean, sizeof d->mean) == 0 && memcmp(d->std, std, sizeof d->std) == 0) return 0;
   data_split *s[3] = {&d->train, &d->val, &d->test};
   for (int k = 0; k < 3; k++)
     for (size_t i = 0; i < s[k]->rows; i++)
@@ -83,8 +92,12 @@ bool dataset_use_scaler(dataset *d, const float mean[JSC_N_FEATURES], const floa
         float *v = &s[k]->x[i * JSC_N_FEATURES + j];
         *v = (float)((double)*v * d->std[j] + d->mean[j]); /* back to raw units */
       }
-  for (int k = 0; k < 3; k++) standardize_rows(s[k]->x, s[k]->rows, mean, std);
+  static const char *const names[3] = {"training split", "validation split", "test split"};
+  for (int k = 0; k < 3; k++) {
+    long bad = standardize_rows(s[k]->x, s[k]->rows, mean, std);
+    if (bad >= 0) return overflow_error(names[k], bad, err);
+  }
   memcpy(d->mean, mean, sizeof d->mean);
   memcpy(d->std, std, sizeof d->std);
-  return true;
+  return 1;
 }

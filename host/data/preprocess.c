@@ -45,7 +45,9 @@ static uint64_t key_hash(const uint32_t key[JSC_N_FEATURES + 1]) {
   return h;
 }
 
-size_t dedupe_rows(raw_table *t) {
+/* As dedupe_rows; ORIGIN (when given, t->rows entries) receives for each kept row the
+   index it had before, so a later message can name the row of the file. */
+static size_t dedupe_rows_from(raw_table *t, uint32_t *origin) {
   size_t cap = 16;
   while (cap < 2 * t->rows) cap *= 2;
   /* Open addressing over row indices + 1 (0 = empty). */
@@ -69,6 +71,7 @@ size_t dedupe_rows(raw_table *t) {
       t->y[kept] = t->y[r];
     }
     slots[h] = (uint32_t)(kept + 1);
+    if (origin) origin[kept] = (uint32_t)r;
     kept++;
   }
   free(slots);
@@ -76,6 +79,8 @@ size_t dedupe_rows(raw_table *t) {
   t->rows = kept;
   return dropped;
 }
+
+size_t dedupe_rows(raw_table *t) { return dedupe_rows_from(t, NULL); }
 
 void split_sizes(size_t n, const data_options *opt, size_t *train, size_t *val, size_t *test) {
   /* Rounded up as scikit-learn's train_test_split does for the test part. */
@@ -120,18 +125,25 @@ void fit_standardization(const float *x, size_t rows, float mean[JSC_N_FEATURES]
   }
 }
 
-void standardize_rows(float *x, size_t rows, const float mean[JSC_N_FEATURES], const float std[JSC_N_FEATURES]) {
+/* Scale ROWS rows of X in place. A finite value far from the training mean (3.4e38
+   against a spread of 1) leaves float range once divided by the spread: returns the index
+   of the first value that is not finite after scaling (row * JSC_N_FEATURES + column), or
+   -1. */
+long standardize_rows(float *x, size_t rows, const float mean[JSC_N_FEATURES], const float std[JSC_N_FEATURES]) {
   double inv[JSC_N_FEATURES];
+  long bad = -1;
   for (int j = 0; j < JSC_N_FEATURES; j++) inv[j] = 1.0 / std[j];
   for (size_t i = 0; i < rows; i++)
     for (int j = 0; j < JSC_N_FEATURES; j++) {
       float *v = &x[i * JSC_N_FEATURES + j];
       *v = (float)(((double)*v - mean[j]) * inv[j]);
+      if (bad < 0 && !isfinite(*v)) bad = (long)(i * JSC_N_FEATURES + (size_t)j);
     }
+  return bad;
 }
 
-static void apply_scaler(data_split *s, const float mean[JSC_N_FEATURES], const float std[JSC_N_FEATURES]) {
-  standardize_rows(s->x, s->rows, mean, std);
+static long apply_scaler(data_split *s, const float mean[JSC_N_FEATURES], const float std[JSC_N_FEATURES]) {
+  return standardize_rows(s->x, s->rows, mean, std);
 }
 
 int preprocess(raw_table *t, const data_options *opt, dataset *out, char *err, size_t errlen) {
@@ -143,12 +155,14 @@ int preprocess(raw_table *t, const data_options *opt, dataset *out, char *err, s
     raw_table_free(t);
     return seterr(err, errlen, "too many rows (%zu)", out->raw_rows);
   }
-  out->duplicates_dropped = dedupe_rows(t);
+  uint32_t *origin = xmalloc((t->rows ? t->rows : 1) * sizeof(uint32_t));
+  out->duplicates_dropped = dedupe_rows_from(t, origin);
   size_t ntrain, nval, ntest;
   split_sizes(t->rows, opt, &ntrain, &nval, &ntest);
   if (ntrain < 2 || ntest < 1) {
     size_t n = t->rows;
     raw_table_free(t);
+    free(origin);
     return seterr(err, errlen, "only %zu distinct rows: too few to split into train and test", n);
   }
   uint32_t *perm = xmalloc(t->rows * sizeof(uint32_t));
@@ -158,13 +172,32 @@ int preprocess(raw_table *t, const data_options *opt, dataset *out, char *err, s
   take_rows(t, perm, ntest, &out->test);
   take_rows(t, perm + ntest, nval, &out->val);
   take_rows(t, perm + ntest + nval, ntrain, &out->train);
-  free(perm);
   raw_table_free(t);
   fit_scaler(&out->train, out->mean, out->std);
-  apply_scaler(&out->train, out->mean, out->std);
-  apply_scaler(&out->val, out->mean, out->std);
-  apply_scaler(&out->test, out->mean, out->std);
-  return 0;
+  int rc = 0;
+  for (int j = 0; j < JSC_N_FEATURES && rc == 0; j++)
+    if (!isfinite(out->mean[j]) || !isfinite(out->std[j]))
+      rc = seterr(err, errlen, "column '%s': its training mean or spread is beyond float range (values near +-3.4e38)",
+                  jsc_feature_names[j]);
+  /* Splits in permutation order: test, val, train. */
+  data_split *splits[3] = {&out->test, &out->val, &out->train};
+  size_t first = 0;
+  for (int k = 0; k < 3; k++) {
+    long bad = rc ? -1 : apply_scaler(splits[k], out->mean, out->std);
+    if (bad >= 0) {
+      size_t row = (size_t)bad / JSC_N_FEATURES, col = (size_t)bad % JSC_N_FEATURES;
+      rc = seterr(err, errlen,
+                  "row %u, column '%s': the value is beyond float range once standardised (mean %g, spread %g of "
+                  "the training rows)",
+                  origin[perm[first + row]] + 1, jsc_feature_names[col], (double)out->mean[col],
+                  (double)out->std[col]);
+    }
+    first += splits[k]->rows;
+  }
+  free(perm);
+  free(origin);
+  if (rc) dataset_free(out);
+  return rc;
 }
 
 const data_split *dataset_split(const dataset *d, const char *which) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/embedded.h"
+#include "base/safe_file.h"
 #include "base/util.h"
 
 const char *const model_zoo_names[] = {"jsc-tiny", "jsc-toy", "jsc-s", "jsc-trt", NULL};
@@ -147,12 +148,13 @@ int model_load(const char *name_or_path, model_spec *m, error *err) {
     return model_parse(f->data, origin, name_or_path, m, err);
   }
   size_t len;
-  char *text = read_file(name_or_path, &len);
+  char *text = safe_read_file(name_or_path, SAFE_CAP_TEXT, &len);
   if (!text) {
     if (errno == ENOENT && !strchr(name_or_path, '/') && !strchr(name_or_path, '.'))
       return ERR_USAGE(err, "unknown model '%s' (zoo: jsc-tiny, jsc-toy, jsc-s, jsc-trt; or a model file path)",
                     name_or_path);
-    return ERR_USAGE(err, "model file '%s': %s", name_or_path, strerror(errno));
+    char why[96];
+    return ERR_USAGE(err, "model file '%s'%s", name_or_path, safe_read_why(errno, SAFE_CAP_TEXT, why, sizeof why));
   }
   if (strlen(text) != len) {
     free(text);

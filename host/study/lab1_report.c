@@ -10,6 +10,7 @@
 
 #include "base/csvread.h"
 #include "study/lab1_report_internal.h"
+#include "base/safe_file.h"
 #include "base/util.h"
 
 /* Embed OUT_DIR/REL when it was drawn, else say where its data is. */
@@ -171,7 +172,7 @@ int lab1_write_report(const lab1_report_input *in, char *err, size_t errlen) {
   char path[RUN_PATH_MAX], tmp[RUN_PATH_MAX + 8];
   run_path(path, sizeof path, in->out_dir, "report.md");
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
+  FILE *f = safe_tmp_fopen(tmp);
   if (!f) return seterr(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
   char date[64];
   time_t now = time(NULL);

@@ -3,11 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/util.h"
 #include "model/model.h"
 #include "study/sweep_runs.h"
 #include "train/trainer.h"
+#include "base/safe_file.h"
 
 /* ---- the shared data set ---- */
 
@@ -88,7 +90,7 @@ static int check_points(const sweep_spec *s, sweep_data *data, char (*devices)[2
     /* Enumerating OpenCL devices is slow: resolve each distinct spec once. */
     size_t same = 0;
     while (same < p && strcmp(point_device_spec(s, same), cfg.device) != 0) same++;
-    if (same < p) snprintf(devices[p], sizeof devices[p], "%s", devices[same]);
+    if (same < p) memcpy(devices[p], devices[same], sizeof devices[p]); /* same < p: distinct rows */
     else if (sweep_device_name(cfg.device, devices[p], sizeof devices[p], msg, sizeof msg))
       return ERR_USAGE(err, "--device: %s", msg);
     if (train_config_validate(&cfg, msg, sizeof msg)) return ERR_USAGE(err, "%s", msg);
@@ -218,9 +220,15 @@ int sweep_execute(const sweep_spec *s, sweep_data *data, plotter *p, sweep_resul
   int rc = check_points(s, data, devices, err);
   if (rc == 0 && (make_dirs(s->dir, msg, sizeof msg) || make_dirs(runs_dir, msg, sizeof msg)))
     rc = ERR_USAGE(err, "%s", msg);
+  /* One writer per sweep folder: a second sweep on it is refused. Over MPI ranks rank 0
+     holds the lock for the job, and the ranks agree before the queue opens. */
+  int lock = -1;
+  if (rc == 0 && root && (lock = dir_lock(s->dir, err)) < 0) rc = -1;
+  if (ranks && dist_any(rc != 0) && rc == 0) rc = ERR_USAGE(err, "%s: rank 0 refused the sweep", s->cmd);
   dist_queue *q = NULL;
   if (rc == 0 && ranks && !(q = dist_queue_open((long)n, err))) rc = -1;
   if (rc) {
+    if (lock >= 0) close(lock);
     free(devices);
     free(mine);
     free(own);
@@ -302,6 +310,7 @@ int sweep_execute(const sweep_spec *s, sweep_data *data, plotter *p, sweep_resul
     rc = EXIT_RUNTIME;
   }
   fflush(stdout);
+  if (lock >= 0) close(lock);
   free(devices);
   free(mine);
   free(own);

@@ -4,9 +4,11 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/csvread.h"
 #include "study/sweep.h"
+#include "base/safe_file.h"
 #include "base/util.h"
 
 void sweep_point_label(const sweep_grid *g, size_t p, char *buf, size_t n) {
@@ -59,7 +61,7 @@ int sweep_write_csv(const sweep_spec *s, const sweep_result *results, error *err
   char path[RUN_PATH_MAX], tmp[RUN_PATH_MAX + 8];
   run_path(path, sizeof path, s->dir, "sweep.csv");
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
+  FILE *f = safe_tmp_fopen(tmp);
   if (!f) return ERR_RUNTIME(err, "cannot write %s: %s", tmp, strerror(errno));
   const sweep_grid *g = s->grid;
   fputs("run_dir", f);
@@ -72,8 +74,13 @@ int sweep_write_csv(const sweep_spec *s, const sweep_result *results, error *err
     const char *base = strrchr(r->run_dir, '/');
     base = base ? base + 1 : r->run_dir;
     char rel[RUN_PATH_MAX];
-    if (s->runs_dir_rel && s->runs_dir_rel[0]) snprintf(rel, sizeof rel, "%s/%s", s->runs_dir_rel, base);
-    else snprintf(rel, sizeof rel, "%s", base);
+    int w = s->runs_dir_rel && s->runs_dir_rel[0] ? snprintf(rel, sizeof rel, "%s/%s", s->runs_dir_rel, base)
+                                                   : snprintf(rel, sizeof rel, "%s", base);
+    if (w < 0 || (size_t)w >= sizeof rel) {
+      fclose(f);
+      unlink(tmp);
+      return ERR_USAGE(err, "run folder name too long for %s: %s", path, base);
+    }
     csv_put_field(f, rel);
     int idx[SWEEP_MAX_AXES];
     sweep_grid_indices(g, p, idx);

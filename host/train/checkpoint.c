@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/safe_file.h"
 #include "base/util.h"
 
 static const char MAGIC[8] = {'C', 'L', 'T', 'R', 'C', 'K', 'P', 'T'};
@@ -167,7 +168,7 @@ int checkpoint_write(const char *path, const checkpoint *c, char *err, size_t er
 
   char tmp[PATH_CAP + 16];
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  int fd = safe_tmp_open(tmp);
   int rc = 0;
   if (fd < 0) {
     rc = seterr(err, errlen, "cannot write checkpoint %s: %s", tmp, strerror(errno));
@@ -322,8 +323,9 @@ static int parse_body(const char *path, const unsigned char *p, size_t n, checkp
 int checkpoint_read(const char *path, checkpoint *c, char *err, size_t errlen) {
   memset(c, 0, sizeof *c);
   size_t n;
-  unsigned char *file = (unsigned char *)read_file(path, &n);
-  if (!file) return seterr(err, errlen, "checkpoint %s: %s", path, strerror(errno));
+  unsigned char *file = (unsigned char *)safe_read_file(path, SAFE_CAP_CHECKPOINT, &n);
+  char why[96];
+  if (!file) return seterr(err, errlen, "checkpoint %s%s", path, safe_read_why(errno, SAFE_CAP_CHECKPOINT, why, sizeof why));
   int rc = -1;
   cursor h = {file, n, 0, false};
   if (n < 8 || memcmp(file, MAGIC, 8) != 0) {

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "base/safe_file.h"
 #include "base/util.h"
 #include "train/evaluate.h"
 #include "train/scores.h"
@@ -48,7 +48,7 @@ int evaluate_checkpoint(cl_runtime *rt, const checkpoint *ck, const model_spec *
 int write_confusion(const char *path, const long counts[JSC_N_CLASSES * JSC_N_CLASSES], error *err) {
   char tmp[4096 + 8];
   if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) return ERR_USAGE(err, "path too long: %s", path);
-  FILE *f = fopen(tmp, "w");
+  FILE *f = safe_tmp_fopen(tmp);
   if (!f) return ERR_RUNTIME(err, "cannot write %s: %s", tmp, strerror(errno));
   fputs("class", f);
   for (int p = 0; p < JSC_N_CLASSES; p++) fprintf(f, ",%s", jsc_class_names[p]);
@@ -58,11 +58,6 @@ int write_confusion(const char *path, const long counts[JSC_N_CLASSES * JSC_N_CL
     for (int p = 0; p < JSC_N_CLASSES; p++) fprintf(f, ",%ld", counts[t * JSC_N_CLASSES + p]);
     fputc('\n', f);
   }
-  const bool write_error = ferror(f) != 0;
-  if (fclose(f) != 0 || write_error || rename(tmp, path) != 0) {
-    int e = errno;
-    unlink(tmp);
-    return ERR_RUNTIME(err, "cannot write %s: %s", path, e ? strerror(e) : "write error");
-  }
+  if (safe_tmp_commit(f, tmp, path) != 0) return ERR_RUNTIME(err, "cannot write %s: %s", path, strerror(errno));
   return 0;
 }

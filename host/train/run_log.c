@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/safe_file.h"
 #include "base/util.h"
 
 int run_path(char *buf, size_t len, const char *dir, const char *name) {
@@ -135,7 +136,7 @@ static int keep_rows_below(const char *dir, const char *name, const char *header
     free(text);
     return seterr(err, errlen, "cannot resume: %s does not start with the header '%s'", path, header);
   }
-  FILE *out = fopen(tmp, "w");
+  FILE *out = safe_tmp_fopen(tmp);
   if (!out) {
     free(text);
     return seterr(err, errlen, "cannot write %s: %s", tmp, strerror(errno));

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/safe_file.h"
 #include "base/util.h"
 
 static void json_string(FILE *f, const char *s) {
@@ -32,7 +33,7 @@ static int replace_file(const char *path, const char *tmp, char *err, size_t err
 int run_summary_write(const char *path, const run_summary *s, char *err, size_t errlen) {
   char tmp[4200];
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
+  FILE *f = safe_tmp_fopen(tmp);
   if (!f) return seterr(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
   fprintf(f, "{\n  \"model\": ");
   json_string(f, s->model);
@@ -119,7 +120,7 @@ int run_summary_set_test(const char *path, double loss, double acc, const char *
   }
   char tmp[4200];
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
+  FILE *f = safe_tmp_fopen(tmp);
   int rc = 0;
   if (!f || fputs(text, f) == EOF) rc = seterr(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
   if (f && fclose(f) && !rc) rc = seterr(err, errlen, "cannot write %s: %s", tmp, strerror(errno));

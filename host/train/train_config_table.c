@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "train/train_config.h"
+#include "base/safe_file.h"
 #include "base/util.h"
 
 #define CELL (TRAIN_PATH_MAX + 64)
@@ -52,7 +53,7 @@ int train_config_write_table(const char *path, const train_config *cfg, const ch
   char *tmp = xmalloc(size);
   snprintf(tmp, size, "%s.tmp", path);
   int rc = 0;
-  FILE *f = fopen(tmp, "w");
+  FILE *f = safe_tmp_fopen(tmp);
   if (!f) {
     rc = seterr(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
   } else {

@@ -81,6 +81,25 @@ void train_close(train_run *run) {
   memset(run, 0, sizeof *run);
 }
 
+/* ---- a signal during a long compile ---- */
+
+/* Seconds a signal may wait for the loop before the watchdog ends the run: a step, or
+   saving a checkpoint, takes far less. */
+#define STUCK_GRACE_S 3.0
+
+typedef struct {
+  const trainer *t;
+  const train_result *out;
+} stuck_run;
+
+/* Called by the watchdog thread while the main thread is inside the driver: the run's
+   summary says interrupted (what was saved is the last checkpoint). */
+static void mark_stuck_run(void *ctx) {
+  const stuck_run *s = ctx;
+  error ignored = {0};
+  trainer_write_summary(s->t, s->out, train_status_name(TRAIN_INTERRUPTED), NULL, &ignored);
+}
+
 /* ---- checks against the data set ---- */
 
 int train_check_data(const train_config *cfg, const dataset *ds, error *err) {
@@ -306,7 +325,14 @@ int train_execute(train_run *run, const dataset *ds, train_result *out, error *e
     print_intro(&t);
     progress_init(&t.prog, stdout, t.cfg->quiet, t.cfg->no_progress);
     interrupt_install();
+    /* The loop answers a signal at the next step; a step stuck in one long driver call
+       (a compile the warm-up did not cover: CLBlast's first GEMM with new parameters
+       takes half a minute cold) is ended by the watchdog. */
+    stuck_run stuck = {&t, out};
+    interrupt_watchdog dog;
+    bool watched = interrupt_watchdog_start(&dog, STUCK_GRACE_S, mark_stuck_run, &stuck) == 0;
     rc = trainer_loop(&t, out, err);
+    if (watched) interrupt_watchdog_stop(&dog);
     interrupt_uninstall();
   }
   out->wall_seconds = now_seconds() - call_start;
