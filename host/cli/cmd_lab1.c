@@ -59,6 +59,7 @@ typedef struct {
   char out[RUN_PATH_MAX];
   bool verbose;
   bool fail_fast;
+  char hint[4 * RUN_PATH_MAX]; /* after an interruption: the command that continues */
 } lab1_args;
 
 typedef struct {
@@ -157,8 +158,6 @@ static void default_out(const lab1_args *a, char *dir, size_t n) {
 /* Run experiment E as a sweep in OUT/<name> with its runs in OUT/runs. */
 static int run_experiment(const lab1_args *a, const char *out, const lab1_experiment *e, sweep_data *data,
                           plotter *p, lab1_outcome *o, error *err) {
-  char hint[RUN_PATH_MAX + 64];
-  snprintf(hint, sizeof hint, "run the same command with --out %s to continue where it left off", out);
   memset(o, 0, sizeof *o);
   o->exp = *e;
   train_config base = a->base;
@@ -185,7 +184,7 @@ static int run_experiment(const lab1_args *a, const char *out, const lab1_experi
   snprintf(label, sizeof label, "%s sweep", e->title);
   label[0] = (char)tolower((unsigned char)label[0]);
   sweep_spec spec = {.cmd = "lab1", .base = &base, .grid = &o->grid, .dir = o->dir, .runs_dir = runs,
-                     .runs_dir_rel = "../runs", .label = label, .announce = true, .stop_hint = hint,
+                     .runs_dir_rel = "../runs", .label = label, .announce = true, .stop_hint = a->hint,
                      .fail_fast = a->fail_fast};
   o->n = sweep_grid_size(&o->grid);
   o->results = xcalloc(o->n, sizeof *o->results);
@@ -202,6 +201,7 @@ int cmd_lab1(int argc, char **argv) {
   char out[RUN_PATH_MAX], err[RUN_PATH_MAX + 256], device[256];
   if (a->out[0]) snprintf(out, sizeof out, "%s", a->out);
   else default_out(a, out, sizeof out);
+  cli_rerun_hint(argc, argv, a->out[0] != '\0', out, a->hint, sizeof a->hint);
   if (sweep_device_name(a->base.device, device, sizeof device, err, sizeof err)) cli_usage_exit("lab1: --device: %s", err);
   printf("lab1: %s mode, output in %s, device %s\n",
          a->plan.mode == LAB1_FULL ? "full" : a->plan.mode == LAB1_QUICK ? "quick" : "smoke", out, device);

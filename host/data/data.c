@@ -98,8 +98,8 @@ static int load_file(const char *path, const char *name, const data_options *opt
     int ok = 0;
     content_hash = file_content_hash(path, err, errlen, &ok);
     if (!ok) return -1;
-    data_cache_path(path, opt, cache_path, sizeof cache_path);
-    if (data_cache_load(cache_path, content_hash, opt, out) == 0) {
+    if (data_cache_path(content_hash, opt, cache_path, sizeof cache_path)) cache_path[0] = '\0';
+    if (cache_path[0] && data_cache_load(cache_path, content_hash, opt, out) == 0) {
       snprintf(out->name, sizeof out->name, "%s", name);
       snprintf(out->source, sizeof out->source, "%s", path);
       return 0;
@@ -115,7 +115,7 @@ static int load_file(const char *path, const char *name, const data_options *opt
   if (preprocess(&t, opt, out, perr, sizeof perr)) return seterr(err, errlen, "%s: %s", path, perr);
   snprintf(out->name, sizeof out->name, "%s", name);
   snprintf(out->source, sizeof out->source, "%s", path);
-  if (opt->use_cache) {
+  if (opt->use_cache && cache_path[0]) {
     char cerr[512];
     if (data_cache_store(cache_path, content_hash, opt, out, cerr, sizeof cerr))
       warnf("not caching the pre-processed data set: %s", cerr);

@@ -37,7 +37,9 @@ void split_sizes(size_t n, const data_options *opt, size_t *train, size_t *val, 
 
 /* Binary cache of a pre-processed file (data_cache.c). */
 uint64_t file_content_hash(const char *path, char *err, size_t errlen, int *ok);
-void data_cache_path(const char *source, const data_options *opt, char *out, size_t outlen);
+/* The cache file of a source with CONTENT_HASH under OPT in the user's cache directory
+   (created). -1 when there is none (no $XDG_CACHE_HOME or $HOME, or it cannot be made). */
+int data_cache_path(uint64_t content_hash, const data_options *opt, char *out, size_t outlen);
 /* 0 when a valid cache for this content and these options was loaded into OUT. */
 int data_cache_load(const char *cache_path, uint64_t content_hash, const data_options *opt, dataset *out);
 /* 0 on success; -1 with err (the caller warns and goes on without a cache). */

@@ -30,6 +30,7 @@ typedef enum {
   TOPT_SCHEDULER,
   TOPT_SEED,
   TOPT_EARLY_STOPPING,
+  TOPT_MONITOR,
   TOPT_LOG_EVERY,
   TOPT_DEVICE,
   TOPT_DATA,
@@ -39,6 +40,7 @@ typedef enum {
   TOPT_SYNTH_SEED,
   TOPT_NO_CACHE,
   TOPT_PROJECT_DIR,
+  TOPT_NAME,
   TOPT_LOAD,
   TOPT_RESUME,
   TOPT_NO_PROGRESS,
@@ -62,7 +64,8 @@ typedef struct {
   double weight_decay;            /* as given; train_config_weight_decay() is the effective one */
   sched_kind scheduler;
   uint64_t seed;
-  long early_stopping;            /* patience in epochs on validation loss; 0 = off */
+  long early_stopping;            /* patience in epochs on the monitored value; 0 = off */
+  char monitor[16];               /* val_acc or val_loss: best.ckpt and early stopping follow it */
   long log_every_n_steps;
   char device[256];               /* empty: env CLTRAIN_DEVICE, else device 0 */
   char data_path[TRAIN_PATH_MAX]; /* --data */
@@ -72,6 +75,7 @@ typedef struct {
   uint64_t synth_seed;            /* jsc-synth generator */
   bool no_cache;                  /* do not read or write the pre-processed data cache */
   char project_dir[TRAIN_PATH_MAX];
+  char name[128];                 /* --name: the run directory's stem instead of <model>_<dataset> */
   char load[TRAIN_PATH_MAX];      /* initial weights from a checkpoint (new run) */
   char resume[TRAIN_PATH_MAX];    /* continue the run this checkpoint belongs to */
   bool no_progress;
