@@ -100,8 +100,8 @@ expect_usage "bad val fraction" "--val-fraction: 'x' is not a number" data info 
 expect_usage "val fraction range" "--val-fraction: '0.95'" data info jsc-synth --val-fraction 0.95
 expect_usage "bad synth size" "--synth-size" data info jsc-synth --synth-size 5
 expect_usage "bad split seed" "--split-seed" data info jsc-synth --split-seed -1
-expect_usage "export without split" "--split train|val|test is required" data export jsc-synth --out "$T/x.csv"
-expect_usage "export bad split" "'dev' is not train, val or test" data export jsc-synth --split dev --out "$T/x.csv"
+expect_usage "export without split" "--split train|val|test|all is required" data export jsc-synth --out "$T/x.csv"
+expect_usage "export bad split" "'dev' is not train, val, test or all" data export jsc-synth --split dev --out "$T/x.csv"
 expect_usage "export without out" "--out FILE.csv is required" data export jsc-synth --split val
 expect_usage "export unwritable" "cannot write" data export jsc-synth --synth-size 100 --split val --out "$T/no/dir/x.csv"
 expect_usage "--data with synth" "--data names the file of DATASET 'jsc'" data info jsc-synth --data "$FIX"

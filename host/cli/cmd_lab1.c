@@ -110,7 +110,7 @@ static void parse_args(int argc, char **argv, lab1_args *a) {
   train_config *b = &a->base;
   char err[512], v[32];
   int bad = train_config_set_opt(b, TOPT_DATASET, b->data_path[0] ? "jsc" : "jsc-synth", err, sizeof err);
-  if (!bad && !b->given[TOPT_SYNTH_SIZE]) {
+  if (!bad && !b->given[TOPT_SYNTH_SIZE] && !b->data_path[0]) {
     snprintf(v, sizeof v, "%ld", a->plan.synth_size);
     bad = train_config_set_opt(b, TOPT_SYNTH_SIZE, v, err, sizeof err);
   }

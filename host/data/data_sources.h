@@ -14,7 +14,11 @@ typedef struct {
   size_t rows;
   float *x;     /* rows x JSC_N_FEATURES */
   int32_t *y;
+  int8_t *split; /* a predefined split per row (RAW_SPLIT_*), NULL: split by seed */
 } raw_table;
+
+/* Values of a CSV `split` column (data/README.md "Predefined splits"). */
+enum { RAW_SPLIT_TRAIN, RAW_SPLIT_VAL, RAW_SPLIT_TEST };
 
 void raw_table_alloc(raw_table *t, size_t rows);
 void raw_table_free(raw_table *t);

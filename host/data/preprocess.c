@@ -13,6 +13,7 @@ enum { STREAM_SPLIT = 0x5b117 };
 
 void raw_table_alloc(raw_table *t, size_t rows) {
   t->rows = rows;
+  t->split = NULL;
   t->x = xmalloc(rows * JSC_N_FEATURES * sizeof(float));
   t->y = xmalloc(rows * sizeof(int32_t));
 }
@@ -20,8 +21,10 @@ void raw_table_alloc(raw_table *t, size_t rows) {
 void raw_table_free(raw_table *t) {
   free(t->x);
   free(t->y);
+  free(t->split);
   t->x = NULL;
   t->y = NULL;
+  t->split = NULL;
   t->rows = 0;
 }
 
@@ -67,6 +70,7 @@ size_t dedupe_rows(raw_table *t) {
     if (kept != r) {
       memcpy(t->x + kept * JSC_N_FEATURES, t->x + r * JSC_N_FEATURES, JSC_N_FEATURES * sizeof(float));
       t->y[kept] = t->y[r];
+      if (t->split) t->split[kept] = t->split[r];
     }
     slots[h] = (uint32_t)(kept + 1);
     kept++;
@@ -127,6 +131,34 @@ static void apply_scaler(data_split *s, const float mean[JSC_N_FEATURES], const 
     }
 }
 
+static void scale_splits(dataset *out) {
+  fit_scaler(&out->train, out->mean, out->std);
+  apply_scaler(&out->train, out->mean, out->std);
+  apply_scaler(&out->val, out->mean, out->std);
+  apply_scaler(&out->test, out->mean, out->std);
+}
+
+/* The file says which row belongs where: its rows in file order, no shuffle. */
+static int predefined_split(raw_table *t, dataset *out, char *err, size_t errlen) {
+  uint32_t *idx = xmalloc((t->rows ? t->rows : 1) * sizeof(uint32_t));
+  data_split *s[3] = {&out->train, &out->val, &out->test};
+  for (int k = RAW_SPLIT_TRAIN; k <= RAW_SPLIT_TEST; k++) {
+    size_t n = 0;
+    for (size_t r = 0; r < t->rows; r++)
+      if (t->split[r] == k) idx[n++] = (uint32_t)r;
+    take_rows(t, idx, n, s[k]);
+  }
+  free(idx);
+  raw_table_free(t);
+  if (out->train.rows < 2 || out->test.rows < 1) {
+    size_t a = out->train.rows, b = out->test.rows;
+    dataset_free(out);
+    return seterr(err, errlen, "the split column gives %zu train and %zu test rows: need 2 and 1 at least", a, b);
+  }
+  scale_splits(out);
+  return 0;
+}
+
 int preprocess(raw_table *t, const data_options *opt, dataset *out, char *err, size_t errlen) {
   memset(out, 0, sizeof *out);
   out->n_features = JSC_N_FEATURES;
@@ -137,6 +169,10 @@ int preprocess(raw_table *t, const data_options *opt, dataset *out, char *err, s
     return seterr(err, errlen, "too many rows (%zu)", out->raw_rows);
   }
   out->duplicates_dropped = dedupe_rows(t);
+  if (t->split) {
+    if (opt->split_given) warnf("the file's split column decides the splits: --val-fraction and --split-seed are ignored");
+    return predefined_split(t, out, err, errlen);
+  }
   size_t ntrain, nval, ntest;
   split_sizes(t->rows, opt, &ntrain, &nval, &ntest);
   if (ntrain < 2 || ntest < 1) {
@@ -153,10 +189,7 @@ int preprocess(raw_table *t, const data_options *opt, dataset *out, char *err, s
   take_rows(t, perm + ntest + nval, ntrain, &out->train);
   free(perm);
   raw_table_free(t);
-  fit_scaler(&out->train, out->mean, out->std);
-  apply_scaler(&out->train, out->mean, out->std);
-  apply_scaler(&out->val, out->mean, out->std);
-  apply_scaler(&out->test, out->mean, out->std);
+  scale_splits(out);
   return 0;
 }
 

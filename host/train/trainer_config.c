@@ -15,6 +15,8 @@ void train_data_options(const train_config *cfg, data_options *opt) {
   opt->split_seed = cfg->split_seed;
   opt->synth_seed = cfg->synth_seed;
   opt->use_cache = !cfg->no_cache;
+  opt->synth_given = cfg->given[TOPT_SYNTH_SIZE] || cfg->given[TOPT_SYNTH_SEED];
+  opt->split_given = cfg->given[TOPT_VAL_FRACTION] || cfg->given[TOPT_SPLIT_SEED];
 }
 
 /* MASE: CosineAnnealingLR(T_max = max_epochs, eta_min = 1e-6), stepped once per epoch. */
