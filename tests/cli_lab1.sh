@@ -41,9 +41,16 @@ head -1 "$C" | grep -qx 'class,g,q,W,Z,t' || fail "confusion.csv header"
 [ "$(awk -F, 'NR > 1 { for (i = 2; i <= NF; i++) s += $i } END { print s }' "$C")" = 400 ] ||
   fail "confusion.csv does not count the 400 test rows"
 is_png "$O/confusion/confusion_matrix.png" || fail "no confusion matrix figure"
+# ROC of the best run: five curves, each from (0,0) to (1,1); the figure; the AUC table.
+head -1 "$O/confusion/roc.csv" | grep -qx 'class,threshold,signal_efficiency,background_efficiency,auc' ||
+  fail "roc.csv header"
+[ "$(awk -F, 'NR > 1 && $3 == 1 && $4 == 1 { n++ } END { print n }' "$O/confusion/roc.csv")" = 5 ] ||
+  fail "roc.csv: not five curves ending at (1,1)"
+is_png "$O/confusion/roc.png" || fail "no ROC figure"
+grep -q '^| best run | 0\.[0-9]* |' "$O/report.md" || fail "report.md has no AUC row"
 
 R="$O/report.md"
-for n in 1 2 3 4 5 6 7 8 9; do
+for n in 1 2 3 4 5 6 7 8 9 10; do
   grep -q "^!\[Figure $n\](" "$R" || fail "report.md does not embed figure $n"
 done
 for png in $(sed -n 's/^!\[Figure [0-9]*\](\(.*\))$/\1/p' "$R"); do

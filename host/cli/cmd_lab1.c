@@ -260,6 +260,11 @@ int cmd_lab1(int argc, char **argv) {
           fprintf(stderr, "cltrain: error: lab1: confusion figure: %s\n", err);
           rc = EXIT_RUNTIME;
         }
+        run_path(csv, sizeof csv, conf_dir, "roc.csv");
+        if (prc == PLOT_OK && (prc = plot_roc(&p, conf_dir, NULL, title, csv, err, sizeof err)) != PLOT_OK) {
+          fprintf(stderr, "cltrain: error: lab1: ROC figure: %s\n", err);
+          rc = EXIT_RUNTIME;
+        }
         conf.figure = prc == PLOT_OK && plotter_has_gnuplot(&p);
       }
     }

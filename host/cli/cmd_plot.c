@@ -20,7 +20,8 @@ static void plot_usage(FILE *out) {
           "\n"
           "  RUN_DIR      holds metrics.csv (and epochs.csv): train_acc, train_loss (vs step),\n"
           "               val_acc, val_loss (vs epoch), one line per run; a run with\n"
-          "               confusion.csv also gets its confusion_matrix heat map\n"
+          "               confusion.csv also gets its confusion_matrix heat map, and one\n"
+          "               with roc.csv (written by 'cltrain test') its roc figure\n"
           "  SWEEP_DIR    holds sweep.csv: the curves of its runs labelled by the varied\n"
           "               values, and time_vs_batch when the batch size varies\n"
           "  COMPARE_DIR  holds compare.csv: device_compare bars\n"
@@ -154,17 +155,23 @@ int cmd_plot(int argc, char **argv) {
   int rc = plot_learning_curves(&p, out, prefix, title, runs, (size_t)n, err, sizeof err);
   check(rc, err);
   for (int i = 0; rc == PLOT_OK && i < n; i++) {
-    if (!has_file(dirs[i], "confusion.csv")) continue;
     char path[4096], run_prefix[512];
-    snprintf(path, sizeof path, "%s/confusion.csv", dirs[i]);
-    /* Several runs share OUT: name each matrix after its run. */
+    /* Several runs share OUT: name each matrix and ROC figure after its run. */
     char base[256];
     base_name(dirs[i], base, sizeof base);
     if (n > 1 && prefix) snprintf(run_prefix, sizeof run_prefix, "%s_%s", prefix, base);
     else snprintf(run_prefix, sizeof run_prefix, "%s", n > 1 ? base : prefix ? prefix : "");
-    rc = plot_confusion(&p, out, run_prefix, runs[i].label ? runs[i].label : base, path, err,
-                        sizeof err);
-    check(rc, err);
+    const char *label = runs[i].label ? runs[i].label : base;
+    if (has_file(dirs[i], "confusion.csv")) {
+      snprintf(path, sizeof path, "%s/confusion.csv", dirs[i]);
+      rc = plot_confusion(&p, out, run_prefix, label, path, err, sizeof err);
+      check(rc, err);
+    }
+    if (has_file(dirs[i], "roc.csv")) {
+      snprintf(path, sizeof path, "%s/roc.csv", dirs[i]);
+      rc = plot_roc(&p, out, run_prefix, label, path, err, sizeof err);
+      check(rc, err);
+    }
   }
   free(runs);
   free(labels);

@@ -1,7 +1,9 @@
-/* cltrain test MODEL DATASET --load CKPT: loss, accuracy, per-class accuracy and the
-   confusion matrix of a checkpoint on the test split (or --split val). Writes
-   confusion.csv next to the checkpoint and, for the test split, the test results into the
-   run's summary.json when the checkpoint lives in a run directory. */
+/* cltrain test MODEL DATASET --load CKPT: loss, accuracy, per-class accuracy, the
+   confusion matrix and the one-vs-rest ROC curves of a checkpoint on the test split (or
+   --split val), the features standardised with the statistics stored in the checkpoint.
+   Writes confusion.csv and roc.csv next to the checkpoint and, for the test split, the
+   test results and AUCs into the run's summary.json when the checkpoint lives in a run
+   directory. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include "cli/commands.h"
 #include "train/evaluate.h"
 #include "train/run_log.h"
+#include "train/roc.h"
 #include "train/run_summary.h"
 #include "train/train_config.h"
 #include "train/trainer.h"
@@ -25,9 +28,11 @@ static const char test_help[] =
     "\n"
     "Evaluate checkpoint CKPT of MODEL on the test split of DATASET: loss, accuracy,\n"
     "per-class accuracy and the confusion matrix (classes g, q, W, Z, t). Writes\n"
-    "confusion.csv (class,g,q,W,Z,t; one row per true class) next to the checkpoint and\n"
-    "the test accuracy into its run's summary.json. Data options not given are those the\n"
-    "checkpoint was trained with, so the splits are the run's.\n"
+    "confusion.csv (class,g,q,W,Z,t; one row per true class) and roc.csv (one-vs-rest ROC\n"
+    "curve of each class, with its AUC) next to the checkpoint, and the test accuracy and\n"
+    "AUCs into its run's summary.json. Data options not given are those the checkpoint\n"
+    "was trained with, so the splits are the run's; the features are standardised with\n"
+    "the training split's statistics stored in the checkpoint.\n"
     "\n"
     "options:\n"
     "  --load CKPT            the checkpoint (required)\n"
@@ -128,6 +133,22 @@ static void print_report(const eval_result *r, const char *split, const dataset 
   }
 }
 
+/* The AUC per class, and roc.csv (roc_val.csv for --split val) next to the checkpoint.
+   The curves are an extra: a file that cannot be written (a full disk) is a warning, the
+   evaluation still succeeds. */
+static void write_roc(const char *dir, bool val_split, const roc_curve roc[JSC_N_CLASSES], bool quiet) {
+  if (!quiet) {
+    printf("AUC (one class against the rest):");
+    for (int c = 0; c < JSC_N_CLASSES; c++) printf(" %s %.4f", jsc_class_names[c], roc[c].auc);
+    printf("\n");
+  }
+  char path[RUN_PATH_MAX];
+  run_path(path, sizeof path, dir, val_split ? "roc_val.csv" : "roc.csv");
+  error err = {0};
+  if (roc_write_csv(path, roc, &err)) warnf("test: ROC curves not written: %s", err.msg);
+  else if (!quiet) printf("wrote %s\n", path);
+}
+
 int cmd_test(int argc, char **argv) {
   test_args a;
   parse_args(argc, argv, &a);
@@ -151,10 +172,20 @@ int cmd_test(int argc, char **argv) {
   dataset ds;
   if (dataset_load(cfg->dataset, &opt, &ds, err, sizeof err)) cli_usage_exit("test: %s", err);
   if (model_check_classes(&m, ds.n_classes, &e)) cli_usage_exit("test: %s", e.msg);
+  if (!ck.has_scaler)
+    warnf("test: checkpoint %s stores no standardisation statistics (format version 1): using those fitted on the "
+          "training split of %s",
+          cfg->load, ds.name);
+  else if (dataset_use_scaler(&ds, ck.mean, ck.std) && !cfg->quiet)
+    printf("standardised %s with the statistics stored in the checkpoint\n", ds.name);
   const data_split *split = a.val_split ? &ds.val : &ds.test;
   if (split->rows == 0) cli_usage_exit("test: the %s split of %s is empty", a.val_split ? "val" : "test", ds.name);
   eval_result r;
-  if (evaluate_checkpoint(&rt, &ck, &m, split, cfg->batch_size, &r, &e)) exit(cli_report("test", &e));
+  float *probs = xmalloc(split->rows * JSC_N_CLASSES * sizeof(float));
+  if (evaluate_checkpoint(&rt, &ck, &m, split, cfg->batch_size, &r, probs, &e)) exit(cli_report("test", &e));
+  roc_curve roc[JSC_N_CLASSES];
+  roc_compute_all(probs, split->y, split->rows, roc);
+  free(probs);
 
   if (!cfg->quiet) {
     printf("checkpoint %s: model %s, epoch %llu, step %llu, trained on %s\n", cfg->load, ck.model_name,
@@ -168,6 +199,7 @@ int cmd_test(int argc, char **argv) {
   run_path(path, sizeof path, dir, a.val_split ? "confusion_val.csv" : "confusion.csv");
   if (write_confusion(path, r.confusion, &e)) exit(cli_report("test", &e));
   if (!cfg->quiet) printf("\nwrote %s\n", path);
+  write_roc(dir, a.val_split, roc, cfg->quiet);
   run_path(path, sizeof path, dir, "summary.json");
   if (!a.val_split && access(path, F_OK) == 0) {
     const char *base = strrchr(cfg->load, '/');
@@ -175,7 +207,10 @@ int cmd_test(int argc, char **argv) {
       warnf("%s", err);
     else if (!cfg->quiet)
       printf("updated %s (test_acc)\n", path);
+    error aerr = {0};
+    if (roc_summary_set_auc(path, roc, &aerr)) warnf("%s", aerr.msg);
   }
+  roc_free_all(roc);
   rt_close(&rt);
   dataset_free(&ds);
   model_free(&m);

@@ -62,8 +62,10 @@ static bool parse_cell_number(const cell *c, double *v) {
   return *end == '\0' && errno != EINVAL && end != buf;
 }
 
+/* LABEL_COL -1 (with NEED_LABEL false): the file has no label column. */
 static int header_columns(const char *path, const cell *h, int nh, int feature_col[JSC_N_FEATURES],
-                          int *label_col, label_kind *kind, int *split_col, char *err, size_t errlen) {
+                          bool need_label, int *label_col, label_kind *kind, int *split_col, char *err,
+                          size_t errlen) {
   for (int j = 0; j < JSC_N_FEATURES; j++) feature_col[j] = -1;
   int col_class = -1, col_label = -1, col_idx = -1;
   *split_col = -1;
@@ -95,8 +97,10 @@ static int header_columns(const char *path, const cell *h, int nh, int feature_c
   else if (col_idx >= 0) {
     *label_col = col_idx;
     *kind = LABEL_SORTED_INDEX;
-  } else {
+  } else if (need_label) {
     return seterr(err, errlen, "%s: no label column in the header (need 'class', 'label' or 'label_idx')", path);
+  } else {
+    *label_col = -1;
   }
   return 0;
 }
@@ -137,6 +141,11 @@ static int parse_split(const char *path, size_t row, size_t line, const cell *c,
 }
 
 int csv_load(const char *path, raw_table *out, char *err, size_t errlen) {
+  bool has_labels;
+  return csv_load_rows(path, true, out, &has_labels, err, errlen);
+}
+
+int csv_load_rows(const char *path, bool need_labels, raw_table *out, bool *has_labels, char *err, size_t errlen) {
   memset(out, 0, sizeof *out);
   size_t len;
   char *text = read_file(path, &len);
@@ -163,7 +172,9 @@ int csv_load(const char *path, raw_table *out, char *err, size_t errlen) {
     seterr(err, errlen, "%s: more than %d columns in the header", path, MAX_COLUMNS);
     goto done;
   }
-  if (header_columns(path, cells, nh, feature_col, &label_col, &kind, &split_col, err, errlen)) goto done;
+  if (header_columns(path, cells, nh, feature_col, need_labels, &label_col, &kind, &split_col, err, errlen))
+    goto done;
+  *has_labels = label_col >= 0;
 
   /* Rows: at most one per remaining newline. */
   size_t cap = 1;
@@ -202,7 +213,8 @@ int csv_load(const char *path, raw_table *out, char *err, size_t errlen) {
         goto done;
       }
     }
-    if (parse_label(path, row + 1, &cells[label_col], kind, &out->y[row], err, errlen)) goto done;
+    if (label_col < 0) out->y[row] = -1;
+    else if (parse_label(path, row + 1, &cells[label_col], kind, &out->y[row], err, errlen)) goto done;
     if (split_col >= 0 && parse_split(path, row + 1, line, &cells[split_col], &out->split[row], err, errlen))
       goto done;
     row++;

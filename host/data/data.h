@@ -75,6 +75,30 @@ int data_options_apply(data_options *opt, const char *name, const char *value, e
 /* --help lines for those options, two-space indented, ending in a newline. */
 extern const char data_options_help[];
 
+/* A data set's rows as they are, for applying a trained model (data_rows.c): every row of
+   the source in its order (no de-duplication, no split), features in raw units, labels
+   when the source has them (else every label is -1). DATASET as for dataset_load; for
+   jsc-synth the generator's rows. 0, or -1 with err (EXIT_USAGE: bad file or spec). */
+typedef struct {
+  size_t rows;
+  float *x;          /* rows x JSC_N_FEATURES */
+  int32_t *y;        /* rows labels, -1 without */
+  bool has_labels;
+} data_rows;
+
+int data_rows_load(const char *spec, const data_options *opt, data_rows *out, error *err);
+void data_rows_free(data_rows *r);
+/* Population mean and std per feature of ROWS rows (a constant column gets std 1), as
+   fitted on the training split. */
+void fit_standardization(const float *x, size_t rows, float mean[JSC_N_FEATURES], float std[JSC_N_FEATURES]);
+/* x' = (x - mean) / std in place, exactly as the training split was standardised. */
+void data_rows_standardize(data_rows *r, const float mean[JSC_N_FEATURES], const float std[JSC_N_FEATURES]);
+
+/* Re-standardise every split of D with a trained model's statistics (MEAN, STD) instead
+   of D's own: raw values are recovered from D's scaler first. Returns false (and changes
+   nothing) when they are the same, as for the run's own data set and options. */
+bool dataset_use_scaler(dataset *d, const float mean[JSC_N_FEATURES], const float std[JSC_N_FEATURES]);
+
 /* "train", "val", "test" -> the split, NULL for anything else. */
 const data_split *dataset_split(const dataset *d, const char *which);
 

@@ -3,6 +3,7 @@
 #ifndef CLTRAIN_DATA_SOURCES_H
 #define CLTRAIN_DATA_SOURCES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,9 @@ void raw_table_free(raw_table *t);
 
 /* Loaders: 0, or -1 with one line "PATH: ..." in err. */
 int csv_load(const char *path, raw_table *out, char *err, size_t errlen);
+/* The same with the label column optional unless NEED_LABELS; without one every label is
+   -1 and *HAS_LABELS false. */
+int csv_load_rows(const char *path, bool need_labels, raw_table *out, bool *has_labels, char *err, size_t errlen);
 int hdf5_load(const char *path, raw_table *out, char *err, size_t errlen);
 /* True when the file starts with the HDF5 signature (at offset 0 or a user-block offset). */
 int file_is_hdf5(const char *path);
@@ -36,6 +40,8 @@ void synth_generate(size_t n, uint64_t seed, raw_table *out);
 size_t dedupe_rows(raw_table *t);          /* keeps first occurrences; returns rows dropped */
 /* Consumes T: de-duplicate, split, fit the scaler on train, scale every split. */
 int preprocess(raw_table *t, const data_options *opt, dataset *out, char *err, size_t errlen);
+/* x' = (x - mean) / std in place, computed as the training pre-processing does. */
+void standardize_rows(float *x, size_t rows, const float mean[JSC_N_FEATURES], const float std[JSC_N_FEATURES]);
 /* Split sizes for N rows: test = ceil(test_fraction N), val = ceil(val_fraction (N - test)). */
 void split_sizes(size_t n, const data_options *opt, size_t *train, size_t *val, size_t *test);
 

@@ -103,32 +103,39 @@ static void take_rows(const raw_table *t, const uint32_t *idx, size_t n, data_sp
 /* Population mean and standard deviation (as scikit-learn's StandardScaler); a constant
    column keeps scale 1. */
 static void fit_scaler(const data_split *train, float mean[JSC_N_FEATURES], float std[JSC_N_FEATURES]) {
+  fit_standardization(train->x, train->rows, mean, std);
+}
+
+void fit_standardization(const float *x, size_t rows, float mean[JSC_N_FEATURES], float std[JSC_N_FEATURES]) {
   double sum[JSC_N_FEATURES] = {0}, ss[JSC_N_FEATURES] = {0}, m[JSC_N_FEATURES];
-  const float *x = train->x;
-  for (size_t i = 0; i < train->rows; i++)
+  for (size_t i = 0; i < rows; i++)
     for (int j = 0; j < JSC_N_FEATURES; j++) sum[j] += x[i * JSC_N_FEATURES + j];
-  for (int j = 0; j < JSC_N_FEATURES; j++) m[j] = sum[j] / (double)train->rows;
+  for (int j = 0; j < JSC_N_FEATURES; j++) m[j] = sum[j] / (double)rows;
   /* Two passes: the centred sum of squares keeps precision for large means (mass). */
-  for (size_t i = 0; i < train->rows; i++)
+  for (size_t i = 0; i < rows; i++)
     for (int j = 0; j < JSC_N_FEATURES; j++) {
       double d = x[i * JSC_N_FEATURES + j] - m[j];
       ss[j] += d * d;
     }
   for (int j = 0; j < JSC_N_FEATURES; j++) {
-    double sd = sqrt(ss[j] / (double)train->rows);
+    double sd = sqrt(ss[j] / (double)rows);
     mean[j] = (float)m[j];
     std[j] = sd > 0 ? (float)sd : 1.0f;
   }
 }
 
-static void apply_scaler(data_split *s, const float mean[JSC_N_FEATURES], const float std[JSC_N_FEATURES]) {
+void standardize_rows(float *x, size_t rows, const float mean[JSC_N_FEATURES], const float std[JSC_N_FEATURES]) {
   double inv[JSC_N_FEATURES];
   for (int j = 0; j < JSC_N_FEATURES; j++) inv[j] = 1.0 / std[j];
-  for (size_t i = 0; i < s->rows; i++)
+  for (size_t i = 0; i < rows; i++)
     for (int j = 0; j < JSC_N_FEATURES; j++) {
-      float *v = &s->x[i * JSC_N_FEATURES + j];
+      float *v = &x[i * JSC_N_FEATURES + j];
       *v = (float)(((double)*v - mean[j]) * inv[j]);
     }
+}
+
+static void apply_scaler(data_split *s, const float mean[JSC_N_FEATURES], const float std[JSC_N_FEATURES]) {
+  standardize_rows(s->x, s->rows, mean, std);
 }
 
 static void scale_splits(dataset *out) {

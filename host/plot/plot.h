@@ -70,6 +70,13 @@ int plot_device_bars(plotter *p, const char *out_dir, const char *prefix, const 
 int plot_confusion(plotter *p, const char *out_dir, const char *prefix, const char *title,
                    const char *confusion_csv, char *err, size_t errlen);
 
+/* Figure PREFIX_roc from roc.csv (class,threshold,signal_efficiency,
+   background_efficiency,auc; one block of rows per class, as `cltrain test` writes it):
+   signal efficiency on x, background efficiency on a log y axis, one curve per class
+   with its AUC in the legend. */
+int plot_roc(plotter *p, const char *out_dir, const char *prefix, const char *title, const char *roc_csv,
+             char *err, size_t errlen);
+
 /* Everything a sweep directory can show: its sweep.csv names the runs (run_dir relative to
    SWEEP_DIR or absolute) and the varied columns (every column other than run_dir,
    final_val_acc, best_val_acc, train_s, samples_per_s), which make the legend labels

@@ -13,7 +13,8 @@
    Layout of the output directory:
      runs/                  every run directory
      batch_size/ max_epochs/ learning_rate/ models/   sweep.csv and figures of each sweep
-     confusion/             confusion.csv and confusion_matrix.png/svg of the best run
+     confusion/             confusion.csv, confusion_matrix.png/svg, roc.csv and roc.png/svg
+                            of the best run
      report.md              figures, tables and observations */
 #ifndef CLTRAIN_LAB1_H
 #define CLTRAIN_LAB1_H
@@ -73,6 +74,7 @@ typedef struct {
   double acc, loss;
   long rows;
   bool figure;              /* confusion_matrix.png was drawn */
+  double auc[JSC_N_CLASSES]; /* one-vs-rest AUC per class (confusion/roc.csv) */
 } lab1_confusion;
 
 typedef struct {
@@ -90,7 +92,7 @@ typedef struct {
 int lab1_write_report(const lab1_report_input *in, char *err, size_t errlen);
 
 /* Evaluate RUN_DIR/best.ckpt on the test split of DS (trained with CFG) and write
-   OUT_DIR/confusion.csv. 0 or -1 with ERR. */
+   OUT_DIR/confusion.csv and OUT_DIR/roc.csv. 0 or -1 with ERR. */
 int lab1_evaluate_best(const train_config *cfg, const dataset *ds, const char *run_dir, const char *out_dir,
                        lab1_confusion *out, error *err);
 

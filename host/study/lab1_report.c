@@ -122,6 +122,16 @@ static void confusion_section(FILE *f, const lab1_report_input *in) {
   fprintf(f, "\nObservations:\n\n");
   lab1_observe_confusion(f, c);
   fputc('\n', f);
+  figure(f, in->out_dir, "confusion/roc", 10,
+         "ROC curves of the best run on the test split, one class against the rest (background efficiency on a "
+         "log scale)");
+  fprintf(f, "| AUC |");
+  for (int p = 0; p < JSC_N_CLASSES; p++) fprintf(f, " %s |", jsc_class_names[p]);
+  fprintf(f, "\n|---|");
+  for (int p = 0; p < JSC_N_CLASSES; p++) fprintf(f, "---|");
+  fprintf(f, "\n| best run |");
+  for (int p = 0; p < JSC_N_CLASSES; p++) fprintf(f, " %.4f |", c->auc[p]);
+  fprintf(f, "\n\nThe curves and AUC: `confusion/roc.csv`.\n\n");
 }
 
 /* Every distinct run once, in the order the experiments met them. */

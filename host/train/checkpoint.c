@@ -25,6 +25,7 @@ enum {
   TAG_PARAMS = 7,
   TAG_STATS = 8,
   TAG_OPTIM = 9,
+  TAG_SCALER = 10, /* version 2: mean[16] then std[16] */
 };
 
 /* ---- writing: a growable little-endian byte buffer ---- */
@@ -146,11 +147,19 @@ int checkpoint_write(const char *path, const checkpoint *c, char *err, size_t er
   put_floats(&body, TAG_PARAMS, c->params, c->n_params);
   put_floats(&body, TAG_STATS, c->stats, c->n_stats);
   put_floats(&body, TAG_OPTIM, c->optim, c->n_optim);
+  unsigned records = 9;
+  if (c->has_scaler) {
+    float scaler[2 * JSC_N_FEATURES];
+    memcpy(scaler, c->mean, sizeof c->mean);
+    memcpy(scaler + JSC_N_FEATURES, c->std, sizeof c->std);
+    put_floats(&body, TAG_SCALER, scaler, 2 * JSC_N_FEATURES);
+    records++;
+  }
 
   bytes file = {0};
   put(&file, MAGIC, 8);
   put_u32(&file, CHECKPOINT_VERSION);
-  put_u32(&file, 9);
+  put_u32(&file, records);
   put_u64(&file, body.n);
   put(&file, body.p, body.n);
   free(body.p);
@@ -261,6 +270,19 @@ static int get_floats(cursor *r, float **out, size_t *count) {
   return 0;
 }
 
+static int get_scaler(cursor *r, checkpoint *c) {
+  float *v = NULL;
+  size_t n = 0;
+  int bad = get_floats(r, &v, &n) || n != 2 * JSC_N_FEATURES;
+  if (!bad) {
+    memcpy(c->mean, v, sizeof c->mean);
+    memcpy(c->std, v + JSC_N_FEATURES, sizeof c->std);
+    c->has_scaler = true;
+  }
+  free(v);
+  return bad;
+}
+
 /* Parse the records of a verified body. */
 static int parse_body(const char *path, const unsigned char *p, size_t n, checkpoint *c, char *err, size_t errlen) {
   cursor body = {p, n, 0, false};
@@ -286,6 +308,7 @@ static int parse_body(const char *path, const unsigned char *p, size_t n, checkp
       case TAG_PARAMS: bad = get_floats(&r, &c->params, &c->n_params); break;
       case TAG_STATS: bad = get_floats(&r, &c->stats, &c->n_stats); break;
       case TAG_OPTIM: bad = get_floats(&r, &c->optim, &c->n_optim); break;
+      case TAG_SCALER: bad = get_scaler(&r, c); break;
       default: continue; /* a record of a later version */
     }
     if (bad || r.bad) return seterr(err, errlen, "checkpoint %s: malformed record %u", path, tag);
@@ -315,8 +338,8 @@ int checkpoint_read(const char *path, checkpoint *c, char *err, size_t errlen) {
     seterr(err, errlen, "checkpoint %s is truncated (%zu bytes, header incomplete)", path, n);
     goto done;
   }
-  if (version != CHECKPOINT_VERSION) {
-    seterr(err, errlen, "checkpoint %s has version %u; this build reads version %d", path, version,
+  if (version < 1 || version > CHECKPOINT_VERSION) {
+    seterr(err, errlen, "checkpoint %s has version %u; this build reads versions 1 to %d", path, version,
            CHECKPOINT_VERSION);
     goto done;
   }

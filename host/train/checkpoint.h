@@ -7,18 +7,21 @@
      u64 FNV-1a 64 checksum of everything before it
    Records hold the model name and text, the configuration (key=value lines), dataset and
    device names, the training progress, the shuffle RNG state, and the float arrays:
-   parameters, BatchNorm running statistics, optimizer state. Unknown tags are skipped so
-   later versions can add records. */
+   parameters, BatchNorm running statistics, optimizer state, and (version 2) the input
+   standardisation fitted on the training split. Unknown tags are skipped so later
+   versions can add records; version 1 files (no standardisation) still load. */
 #ifndef CLTRAIN_CHECKPOINT_H
 #define CLTRAIN_CHECKPOINT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "data/data.h"
 #include "model/model.h"
 #include "base/rng.h"
 
-#define CHECKPOINT_VERSION 1
+#define CHECKPOINT_VERSION 2
 
 /* Where a run stands. Everything the trainer needs to continue bit-exactly. */
 typedef struct {
@@ -49,6 +52,10 @@ typedef struct {
   train_progress progress;
   size_t n_params, n_stats, n_optim;
   float *params, *stats, *optim;
+  /* Standardisation of the training split, x' = (x - mean) / std per feature; absent
+     (has_scaler false) in version 1 checkpoints. */
+  bool has_scaler;
+  float mean[JSC_N_FEATURES], std[JSC_N_FEATURES];
 } checkpoint;
 
 /* Write atomically (PATH.tmp, fsync, rename, fsync of the directory). 0 or -1 with err. */

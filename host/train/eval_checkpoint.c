@@ -1,5 +1,6 @@
-/* A checkpoint evaluated on one split, and its confusion matrix written: the one path
-   `cltrain test` and lab1 share (evaluate.h). */
+/* A checkpoint evaluated on one split (with the class probabilities of every row when
+   asked), and its confusion matrix written: the one path `cltrain test`, `cltrain predict`
+   and lab1 share (evaluate.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,11 +9,14 @@
 
 #include "base/util.h"
 #include "train/evaluate.h"
+#include "train/scores.h"
 
 int evaluate_checkpoint(cl_runtime *rt, const checkpoint *ck, const model_spec *m, const data_split *split,
-                        long batch_size, eval_result *out, error *err) {
+                        long batch_size, eval_result *out, float *probs, error *err) {
   memset(out, 0, sizeof *out);
   if (split->rows == 0) return ERR_USAGE(err, "the split to evaluate is empty");
+  if (m->output_width != JSC_N_CLASSES)
+    return ERR_USAGE(err, "model %s has %d outputs; the JSC classes are %d", m->name, m->output_width, JSC_N_CLASSES);
   int batch = (size_t)batch_size < split->rows ? (int)batch_size : (int)split->rows;
   net *n = net_create(rt, m, batch, 0, err);
   if (!n) return -1;
@@ -33,7 +37,8 @@ int evaluate_checkpoint(cl_runtime *rt, const checkpoint *ck, const model_spec *
   dev.y = rt_alloc(rt, yb);
   rt_write(rt, dev.x, 0, xb, split->x);
   rt_write(rt, dev.y, 0, yb, split->y);
-  int rc = evaluate_split(n, &dev, batch, out, err);
+  int rc = evaluate_split(n, &dev, batch, out, probs, err);
+  if (rc == 0 && probs) softmax_rows(probs, split->rows, JSC_N_CLASSES, probs);
   rt_release(&dev.x);
   rt_release(&dev.y);
   net_free(n);

@@ -25,7 +25,7 @@ void device_data_free(device_data *d) {
   }
 }
 
-int evaluate_split(net *n, const device_split *s, int batch, eval_result *out, error *err) {
+int evaluate_split(net *n, const device_split *s, int batch, eval_result *out, float *logits, error *err) {
   memset(out, 0, sizeof *out);
   net_metrics m;
   if (net_take_metrics(n, &m, NULL, err) != 0) return -1; /* start from clean accumulators */
@@ -34,6 +34,8 @@ int evaluate_split(net *n, const device_split *s, int batch, eval_result *out, e
     int b = left < (size_t)batch ? (int)left : batch;
     net_set_batch(n, s->x, s->y, NULL, start, b);
     net_eval_batch(n, b);
+    /* Blocking: the output buffer is reused by the next batch. */
+    if (logits && net_read_output(n, logits + start * JSC_N_CLASSES, b, err) != 0) return -1;
   }
   if (net_take_metrics(n, &m, out->confusion, err) != 0) return -1;
   out->count = m.count;

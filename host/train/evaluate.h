@@ -30,15 +30,18 @@ typedef struct {
 } eval_result;
 
 /* Forward in evaluation mode over the whole split in batches of at most BATCH rows (the
-   net's max_batch). Resets the net's metric accumulators first. 0, or -1 with ERR (the
-   runtime's first failure). */
-int evaluate_split(net *n, const device_split *s, int batch, eval_result *out, error *err);
+   net's max_batch). Resets the net's metric accumulators first. LOGITS (NULL: not
+   wanted) receives every row's logits (s->rows x JSC_N_CLASSES), one blocking read per
+   batch. 0, or -1 with ERR (the runtime's first failure). */
+int evaluate_split(net *n, const device_split *s, int batch, eval_result *out, float *logits, error *err);
 
 /* The weights of checkpoint CK (model M, whose text it holds) on SPLIT, in batches of at
-   most BATCH rows, on the opened device RT: `cltrain test` and lab1's confusion matrix.
-   0, or -1 with ERR (the checkpoint does not hold M's parameters: EXIT_USAGE). */
+   most BATCH rows, on the opened device RT: `cltrain test`, `cltrain predict` and lab1's
+   confusion matrix and ROC curves. PROBS (NULL: not wanted) receives every row's softmax
+   probabilities (split->rows x JSC_N_CLASSES). 0, or -1 with ERR (the checkpoint does not
+   hold M's parameters: EXIT_USAGE). */
 int evaluate_checkpoint(cl_runtime *rt, const checkpoint *ck, const model_spec *m, const data_split *split,
-                        long batch, eval_result *out, error *err);
+                        long batch, eval_result *out, float *probs, error *err);
 
 /* confusion.csv (class,g,q,W,Z,t; one row per true class, counts of predicted classes),
    written through PATH.tmp and a rename. 0 or -1 with ERR. */

@@ -175,7 +175,7 @@ static int run_epoch(trainer *t, uint64_t epoch, train_result *out, error *err) 
   double phase_end = now_seconds();
   t->st.step_seconds += phase_end - phase_start;
   eval_result val;
-  if (evaluate_split(t->net, &t->dev.val, t->eval_batch, &val, err)) return -1;
+  if (evaluate_split(t->net, &t->dev.val, t->eval_batch, &val, NULL, err)) return -1;
   if (!isfinite(val.loss)) return diverged(t, "the validation loss", val.loss, epoch, out, err);
   return finish_epoch(t, epoch, lr, &rng, epoch_start, phase_end, &val, out, err);
 }
@@ -203,7 +203,7 @@ int trainer_loop(trainer *t, train_result *out, error *err) {
   }
   trainer_fill_result(t, status, out);
   eval_result test;
-  if (evaluate_split(t->net, &t->dev.test, t->eval_batch, &test, err)) return -1;
+  if (evaluate_split(t->net, &t->dev.test, t->eval_batch, &test, NULL, err)) return -1;
   out->have_test = true;
   out->test_loss = test.loss;
   out->test_acc = test.acc;

@@ -18,6 +18,9 @@ int trainer_save_checkpoint(trainer *t, const char *name, error *err) {
   snprintf(c.dataset_name, sizeof c.dataset_name, "%s", t->ds->name);
   snprintf(c.device_name, sizeof c.device_name, "%s", t->rt->info.name);
   c.progress = t->st;
+  c.has_scaler = true; /* what every consumer of the model must apply to raw inputs */
+  memcpy(c.mean, t->ds->mean, sizeof c.mean);
+  memcpy(c.std, t->ds->std, sizeof c.std);
   c.n_params = net_param_count(t->net);
   c.n_stats = net_stats_count(t->net);
   c.n_optim = net_optim_count(t->net);

@@ -1,0 +1,18 @@
+/* Shared by the export formats (host/export/ only). */
+#ifndef CLTRAIN_EXPORT_INTERNAL_H
+#define CLTRAIN_EXPORT_INTERNAL_H
+
+#include "export/export.h"
+
+/* One named tensor of the checkpoint: a matrix [rows, cols] or, with cols 0, a vector. */
+typedef struct {
+  char name[96];
+  int rows, cols;
+  const float *data;
+} tensor_ref;
+
+/* The tensors of layer L (at most 4): linear weight, bias; batchnorm scale, bias,
+   running_mean, running_var; none for the others. Returns how many. */
+int export_layer_tensors(const export_model *e, int l, tensor_ref out[4]);
+
+#endif
