@@ -245,9 +245,9 @@ bad "--kernels-dir" -- "${T[@]}" --kernels-dir empty-dir
 
 # ---- test ----
 bad "--load" -- test jsc-tiny jsc-synth
-bad "needs MODEL and DATASET" -- test jsc-tiny
+bad "give MODEL and DATASET, or neither" -- test jsc-tiny
 bad "unknown option '--bogus'" -- test jsc-tiny jsc-synth --load x.ckpt --bogus
-bad "--split: 'train'" -- test jsc-tiny jsc-synth --load x.ckpt --split train
+bad "--split: 'dev' is not test, val, train or all" -- test jsc-tiny jsc-synth --load x.ckpt --split dev
 bad "--batch-size: '0'" -- test jsc-tiny jsc-synth --load x.ckpt --batch-size 0
 for f in missing.ckpt empty.ckpt dir.ckpt garbage.ckpt plain.ckpt; do
   bad "$f" -- test jsc-tiny jsc-synth --load "$f"

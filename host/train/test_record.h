@@ -26,7 +26,7 @@ typedef struct {
 } test_record;
 
 /* KEY "<dataset>_<split>_<rows>_<hash>": the data set's short name, the split, its rows,
-   and 8 hex digits of DATASET and DATA_OPTIONS (two evaluations that differ in a seed do
+   and 8 hex digits of DATASET_SPEC and OPTIONS_TEXT (two evaluations that differ in a seed do
    not share a key). */
 void test_record_key(const char *dataset_short, const char *split, size_t rows, const char *dataset_spec,
                      const char *options_text, char *key, size_t n);
