@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "base/interrupt.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "study/lab1.h"
@@ -228,6 +229,9 @@ int cmd_lab1(int argc, char **argv) {
      an interruption or a stop at a failure end the lab here. */
   int rc = EXIT_OK;
   bool failed = false;
+  /* Held across the experiments: Ctrl-C between two of them is caught by the next one's
+     sweep, which says how to continue. */
+  interrupt_install();
   for (int x = 0; x < LAB1_EXPERIMENTS && rc == EXIT_OK; x++) {
     error xe = {0};
     rc = run_experiment(a, out, &exps[x], &data, &p, &outcomes[x], &xe);
@@ -238,6 +242,8 @@ int cmd_lab1(int argc, char **argv) {
       if (!a->fail_fast) rc = EXIT_OK;
     }
   }
+  interrupt_uninstall();
+
 
   lab1_confusion conf;
   memset(&conf, 0, sizeof conf);
