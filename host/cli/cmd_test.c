@@ -233,6 +233,43 @@ static void write_tables(const char *dir, const char *confusion_name, const char
   else if (!quiet) printf("wrote %s\n", path);
 }
 
+/* Results keyed by what was evaluated; the run's own file names and summary.json only for
+   its own splits (OWN_DATA: the run's data set and data options). */
+static void write_results(const train_config *cfg, const char *split, const test_data *d, const char *model,
+                          const eval_result *r, const roc_curve roc[JSC_N_CLASSES], bool own_data, bool own_test) {
+  char dir[RUN_PATH_MAX], path[RUN_PATH_MAX], opts[2 * TRAIN_PATH_MAX], key[512], name[700], name2[700];
+  char err[RUN_PATH_MAX + 256];
+  error e = {0};
+  path_dirname(dir, sizeof dir, cfg->load);
+  data_options_text(cfg, opts, sizeof opts);
+  test_record_key(d->name, split, d->rows.rows, cfg->dataset, opts, key, sizeof key);
+  snprintf(name, sizeof name, "confusion-%s.csv", key);
+  snprintf(name2, sizeof name2, "roc-%s.csv", key);
+  write_tables(dir, name, name2, r, roc, cfg->quiet);
+  snprintf(name, sizeof name, "test-%s.json", key);
+  run_path(path, sizeof path, dir, name);
+  test_record rec = {.checkpoint = cfg->load, .model = model, .dataset = cfg->dataset, .source = d->source,
+                     .split = split, .data_options = opts, .own_test_split = own_test, .result = r, .roc = roc};
+  if (test_record_write(path, &rec, &e)) exit(cli_report("test", &e));
+  if (!cfg->quiet) printf("wrote %s\n", path);
+  if (own_data && strcmp(split, "val") == 0) write_tables(dir, "confusion_val.csv", "roc_val.csv", r, roc, cfg->quiet);
+  run_path(path, sizeof path, dir, "summary.json");
+  if (own_test) {
+    write_tables(dir, "confusion.csv", "roc.csv", r, roc, cfg->quiet);
+    if (access(path, F_OK) == 0) {
+      const char *base = strrchr(cfg->load, '/');
+      if (run_summary_set_test(path, r->loss, r->acc, base ? base + 1 : cfg->load, err, sizeof err))
+        warnf("%s", err);
+      else if (!cfg->quiet)
+        printf("updated %s (test_acc: the run's own test split)\n", path);
+      error aerr = {0};
+      if (roc_summary_set_auc(path, roc, &aerr)) warnf("%s", aerr.msg);
+    }
+  } else if (!cfg->quiet && access(path, F_OK) == 0) {
+    printf("%s left as it is (not the run's own test split)\n", path);
+  }
+}
+
 int cmd_test(int argc, char **argv) {
   test_args a;
   parse_args(argc, argv, &a);
@@ -293,36 +330,7 @@ int cmd_test(int argc, char **argv) {
   } else {
     printf("%s_acc %.6f %s_loss %.6f\n", a.split, r.acc, a.split, r.loss);
   }
-  /* Results keyed by what was evaluated; the run's own names only for its own splits. */
-  char dir[RUN_PATH_MAX], path[RUN_PATH_MAX], opts[2 * TRAIN_PATH_MAX], key[512], name[700], name2[700];
-  path_dirname(dir, sizeof dir, cfg->load);
-  data_options_text(cfg, opts, sizeof opts);
-  test_record_key(d.name, a.split, d.rows.rows, cfg->dataset, opts, key, sizeof key);
-  snprintf(name, sizeof name, "confusion-%s.csv", key);
-  snprintf(name2, sizeof name2, "roc-%s.csv", key);
-  write_tables(dir, name, name2, &r, roc, cfg->quiet);
-  snprintf(name, sizeof name, "test-%s.json", key);
-  run_path(path, sizeof path, dir, name);
-  test_record rec = {.checkpoint = cfg->load, .model = m.name, .dataset = cfg->dataset, .source = d.source,
-                     .split = a.split, .data_options = opts, .own_test_split = own_test, .result = &r, .roc = roc};
-  if (test_record_write(path, &rec, &e)) exit(cli_report("test", &e));
-  if (!cfg->quiet) printf("wrote %s\n", path);
-  if (own_data && strcmp(a.split, "val") == 0) write_tables(dir, "confusion_val.csv", "roc_val.csv", &r, roc, cfg->quiet);
-  run_path(path, sizeof path, dir, "summary.json");
-  if (own_test) {
-    write_tables(dir, "confusion.csv", "roc.csv", &r, roc, cfg->quiet);
-    if (access(path, F_OK) == 0) {
-      const char *base = strrchr(cfg->load, '/');
-      if (run_summary_set_test(path, r.loss, r.acc, base ? base + 1 : cfg->load, err, sizeof err))
-        warnf("%s", err);
-      else if (!cfg->quiet)
-        printf("updated %s (test_acc: the run's own test split)\n", path);
-      error aerr = {0};
-      if (roc_summary_set_auc(path, roc, &aerr)) warnf("%s", aerr.msg);
-    }
-  } else if (!cfg->quiet && access(path, F_OK) == 0) {
-    printf("%s left as it is (not the run's own test split)\n", path);
-  }
+  write_results(cfg, a.split, &d, m.name, &r, roc, own_data, own_test);
   roc_free_all(roc);
   rt_close(&rt);
   test_data_free(&d);
