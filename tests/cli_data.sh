@@ -49,12 +49,25 @@ check "export: header" "head -1 '$T/val.csv' | grep -q '^j_zlogz,j_c1_b0_mmdt,.*
 check "export: 400 rows" "[ \$(( \$(wc -l <'$T/val.csv') - 1 )) -eq 400 ]"
 "$CLTRAIN" data export jsc-synth --synth-size 5000 --split test --raw --out - >"$T/test_raw.csv" 2>/dev/null
 check "export --raw to stdout: 1000 rows" "[ \$(( \$(wc -l <'$T/test_raw.csv') - 1 )) -eq 1000 ]"
-"$CLTRAIN" data info "$T/test_raw.csv" >"$T/info2" 2>&1; rc=$?
+XDG_CACHE_HOME="$T/xdg" "$CLTRAIN" data info "$T/test_raw.csv" >"$T/info2" 2>&1; rc=$?
 check "exported CSV loads back" "[ $rc -eq 0 ] && grep -q '1000 read' '$T/info2'"
 check "exported raw masses are in GeV" "awk -F, 'NR > 1 && \$15 > 60 { n++ } END { exit !(n > 200) }' '$T/test_raw.csv'"
-check "cache written next to the source" "ls '$T'/test_raw.csv.cltrain-*.cache >/dev/null 2>&1"
-"$CLTRAIN" data info "$T/test_raw.csv" >"$T/info3" 2>&1
+# The cache goes to $XDG_CACHE_HOME/cltrain/data (else ~/.cache/cltrain/data), keyed by
+# the file's content, never next to the data file (issue 14: read-only or shared folders).
+check "cache written under \$XDG_CACHE_HOME/cltrain/data" "[ \$(ls '$T'/xdg/cltrain/data/*.cache | wc -l) -eq 1 ]"
+check "no cache next to the source" "! ls '$T'/*.cache >/dev/null 2>&1"
+XDG_CACHE_HOME="$T/xdg" "$CLTRAIN" data info "$T/test_raw.csv" >"$T/info3" 2>&1
 check "second load (cache) prints the same" "cmp -s '$T/info2' '$T/info3'"
+# A copy of the file elsewhere (same content) is served from the same cache entry; a
+# read-only data folder is no obstacle.
+mkdir -p "$T/ro" && cp "$T/test_raw.csv" "$T/ro/copy.csv" && chmod a-w "$T/ro"
+XDG_CACHE_HOME="$T/xdg" "$CLTRAIN" data info "$T/ro/copy.csv" >"$T/info4" 2>"$T/err4"; rc=$?
+check "read-only data folder: exit 0, no warning" "[ $rc -eq 0 ] && [ ! -s '$T/err4' ]"
+check "same content, one cache entry" "[ \$(ls '$T'/xdg/cltrain/data/*.cache | wc -l) -eq 1 ]"
+chmod u+w "$T/ro"
+# Without \$XDG_CACHE_HOME: under \$HOME/.cache/cltrain.
+env -u XDG_CACHE_HOME HOME="$T/home" "$CLTRAIN" data info "$T/test_raw.csv" >/dev/null 2>&1
+check "default cache under \$HOME/.cache/cltrain/data" "ls '$T'/home/.cache/cltrain/data/*.cache >/dev/null 2>&1"
 
 # The real data set without a file: where it looked and how to get it.
 CLTRAIN_DATA_DIR="$T/none" "$CLTRAIN" data info jsc >/dev/null 2>"$T/err"; rc=$?
@@ -87,8 +100,8 @@ expect_usage "bad val fraction" "--val-fraction: 'x' is not a number" data info 
 expect_usage "val fraction range" "--val-fraction: '0.95'" data info jsc-synth --val-fraction 0.95
 expect_usage "bad synth size" "--synth-size" data info jsc-synth --synth-size 5
 expect_usage "bad split seed" "--split-seed" data info jsc-synth --split-seed -1
-expect_usage "export without split" "--split train|val|test is required" data export jsc-synth --out "$T/x.csv"
-expect_usage "export bad split" "'dev' is not train, val or test" data export jsc-synth --split dev --out "$T/x.csv"
+expect_usage "export without split" "--split train|val|test|all is required" data export jsc-synth --out "$T/x.csv"
+expect_usage "export bad split" "'dev' is not train, val, test or all" data export jsc-synth --split dev --out "$T/x.csv"
 expect_usage "export without out" "--out FILE.csv is required" data export jsc-synth --split val
 expect_usage "export unwritable" "cannot write" data export jsc-synth --synth-size 100 --split val --out "$T/no/dir/x.csv"
 expect_usage "--data with synth" "--data names the file of DATASET 'jsc'" data info jsc-synth --data "$FIX"

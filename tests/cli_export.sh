@@ -107,7 +107,7 @@ check 'cmp -s "${run}roc.csv" "$tmp/roc_before.csv"' "plot changed roc.csv"
 # does: on the 1,000 rows of raw.csv (the test split of 5,000 jets) both count the same
 # correct rows (one may differ: test recovers raw values from the data set's own scaling
 # in float, which can move a near-tie).
-t=$("$BIN" test jsc-toy jsc-synth --load "${run}best.ckpt" --synth-size 5000 --quiet 2>&1)
+t=$("$BIN" test jsc-toy jsc-synth --load "${run}best.ckpt" --synth-size 5000 --quiet 2>/dev/null)
 tc=$(awk '{printf "%d", $2 * 1000 + 0.5}' <<< "$t")
 pc=$(sed -n 's/.*accuracy [0-9.]* (\([0-9]*\) of 1000).*/\1/p' "$d/predict.out")
 check '[ -n "$pc" ] && [ -n "$tc" ] && [ $((tc - pc)) -le 1 ] && [ $((pc - tc)) -le 1 ]' \

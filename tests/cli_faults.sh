@@ -126,7 +126,7 @@ disk_full_case() { # LABEL MODEL RUN_DIR EPOCHS_BEFORE -- PREFIX...
     "$label: not one error line naming ENOSPC: $(cat "$tmp/full.err")"
   check 'cmp -s "$dir/last.ckpt" "$tmp/good.ckpt"' "$label: last.ckpt changed"
   check '[ -z "$(ls "$dir" | grep "\.tmp$")" ]' "$label: temporary files left: $(ls "$dir")"
-  check '"$BIN" test "$model" jsc-synth --load "$dir/last.ckpt" --quiet > /dev/null 2>&1' "$label: last.ckpt does not load"
+  check '"$BIN" test "$model" jsc-synth --load "$dir/last.ckpt" --quiet 2> /dev/null | grep -q "^test_acc "' "$label: last.ckpt does not load"
   check '[ "$(json "$dir/summary.json" status)" != finished ]' "$label: run marked finished"
 }
 after_space_freed() { # LABEL RUN_DIR EPOCHS

@@ -27,7 +27,7 @@ rows() { tail -n +2 "$1" | wc -l; }
 [ "$(rows "$O/learning_rate/sweep.csv")" = 4 ] || fail "learning_rate/sweep.csv rows"
 [ "$(rows "$O/models/sweep.csv")" = 3 ] || fail "models/sweep.csv rows"
 [ "$(ls -d "$O"/runs/*/ | wc -l)" = 12 ] || fail "expected 12 distinct runs, found $(ls -d "$O"/runs/*/ | wc -l)"
-head -1 "$O/learning_rate/sweep.csv" | grep -qx 'run_dir,learning_rate,final_val_acc,best_val_acc,train_s,samples_per_s,status,error' ||
+head -1 "$O/learning_rate/sweep.csv" | grep -qx 'run_dir,learning_rate,final_val_acc,best_val_acc,test_acc,train_s,samples_per_s,status,error,best' ||
   fail "learning_rate/sweep.csv header"
 # The batch-256 run of the batch sweep is the lr-1e-5 run of the lr sweep.
 b256=$(awk -F, '$2 == 256 {print $1}' "$O/batch_size/sweep.csv")

@@ -179,6 +179,7 @@ bad "--load and --resume" -- "${T[@]}" --load a.ckpt --resume b.ckpt
 
 # ---- train: models ----
 M=(--synth-size 2000 --max-epochs 1 --project-dir "$tmp/runs")
+MF=(--max-epochs 1 --project-dir "$tmp/runs") # a data file: --synth-size is refused with it
 bad "unknown model 'jsc-huge'" -- train jsc-huge jsc-synth "${M[@]}"
 bad "missing.model" -- train missing.model jsc-synth "${M[@]}"
 bad "empty.model" -- train empty.model jsc-synth "${M[@]}"
@@ -191,21 +192,21 @@ bad "width4.model" -- train width4.model jsc-synth "${M[@]}"
 bad "input width is 8" -- train input8.model jsc-synth "${M[@]}"
 
 # ---- train: datasets ----
-bad "nosuch: no such dataset or file" -- train jsc-tiny nosuch "${M[@]}"
-bad "missing.csv" -- train jsc-tiny missing.csv "${M[@]}"
-bad "empty.csv" -- train jsc-tiny empty.csv "${M[@]}"
-bad "dir.csv" -- train jsc-tiny dir.csv "${M[@]}"
-bad "header-only.csv" -- train jsc-tiny header-only.csv "${M[@]}"
-bad "badcell.csv" -- train jsc-tiny badcell.csv "${M[@]}"
-bad "missingcol.csv" -- train jsc-tiny missingcol.csv "${M[@]}"
-bad "higgs" -- train jsc-tiny badlabel.csv "${M[@]}"
-bad "foreign.csv" -- train jsc-tiny foreign.csv "${M[@]}"
-bad_perm "unreadable.csv" -- train jsc-tiny unreadable.csv "${M[@]}"
-bad "empty.h5" -- train jsc-tiny empty.h5 "${M[@]}"
-bad "garbage.h5" -- train jsc-tiny garbage.h5 "${M[@]}"
-bad "missing.h5" -- train jsc-tiny jsc --data missing.h5 "${M[@]}"
-bad "jsc" -- train jsc-tiny jsc "${M[@]}"
-bad "training split" -- train jsc-tiny "$csv" "${M[@]}" --no-cache
+bad "nosuch: no such dataset or file" -- train jsc-tiny nosuch "${MF[@]}"
+bad "missing.csv" -- train jsc-tiny missing.csv "${MF[@]}"
+bad "empty.csv" -- train jsc-tiny empty.csv "${MF[@]}"
+bad "dir.csv" -- train jsc-tiny dir.csv "${MF[@]}"
+bad "header-only.csv" -- train jsc-tiny header-only.csv "${MF[@]}"
+bad "badcell.csv" -- train jsc-tiny badcell.csv "${MF[@]}"
+bad "missingcol.csv" -- train jsc-tiny missingcol.csv "${MF[@]}"
+bad "higgs" -- train jsc-tiny badlabel.csv "${MF[@]}"
+bad "foreign.csv" -- train jsc-tiny foreign.csv "${MF[@]}"
+bad_perm "unreadable.csv" -- train jsc-tiny unreadable.csv "${MF[@]}"
+bad "empty.h5" -- train jsc-tiny empty.h5 "${MF[@]}"
+bad "garbage.h5" -- train jsc-tiny garbage.h5 "${MF[@]}"
+bad "missing.h5" -- train jsc-tiny jsc --data missing.h5 "${MF[@]}"
+bad "jsc" -- train jsc-tiny jsc "${MF[@]}"
+bad "training split" -- train jsc-tiny "$csv" "${MF[@]}" --no-cache
 
 # ---- train: checkpoints ----
 for f in missing.ckpt empty.ckpt dir.ckpt garbage.ckpt plain.ckpt; do
@@ -245,9 +246,9 @@ bad "--kernels-dir" -- "${T[@]}" --kernels-dir empty-dir
 
 # ---- test ----
 bad "--load" -- test jsc-tiny jsc-synth
-bad "needs MODEL and DATASET" -- test jsc-tiny
+bad "give MODEL and DATASET, or neither" -- test jsc-tiny
 bad "unknown option '--bogus'" -- test jsc-tiny jsc-synth --load x.ckpt --bogus
-bad "--split: 'train'" -- test jsc-tiny jsc-synth --load x.ckpt --split train
+bad "--split: 'dev' is not test, val, train or all" -- test jsc-tiny jsc-synth --load x.ckpt --split dev
 bad "--batch-size: '0'" -- test jsc-tiny jsc-synth --load x.ckpt --batch-size 0
 for f in missing.ckpt empty.ckpt dir.ckpt garbage.ckpt plain.ckpt; do
   bad "$f" -- test jsc-tiny jsc-synth --load "$f"
@@ -306,9 +307,9 @@ bad "dir.csv" -- data info dir.csv
 bad_perm "unreadable.csv" -- data info unreadable.csv
 bad "--synth-size: '0'" -- data info jsc-synth --synth-size 0
 bad "--val-fraction: '2'" -- data info jsc-synth --val-fraction 2
-bad "--split train|val|test is required" -- data export jsc-synth --out x.csv
+bad "--split train|val|test|all is required" -- data export jsc-synth --out x.csv
 bad "--out FILE.csv is required" -- data export jsc-synth --split train
-bad "--split: 'all'" -- data export jsc-synth --split all --out x.csv
+bad "--split: 'every'" -- data export jsc-synth --split every --out x.csv
 bad "a-file/x.csv" -- data export jsc-synth --synth-size 100 --split train --out a-file/x.csv
 bad "dir.csv" -- data export jsc-synth --synth-size 100 --split train --out dir.csv
 bad "only 'jsc'" -- data download jsc-synth

@@ -112,9 +112,9 @@ check '[ $(awk -F, "NR > 1 { for (i = 2; i <= 6; i++) s += \$i } END { print s }
   "confusion.csv does not count the 800 test rows"
 check '[ "$(json "$A/summary.json" test_checkpoint)" = best.ckpt ]' "summary.json test_checkpoint not updated"
 
-# ---- early stopping: stops exactly when the validation loss failed to improve for N epochs ----
+# ---- early stopping (--monitor val_loss): stops exactly when the validation loss failed to improve for N epochs ----
 "$BIN" train jsc-tiny jsc-synth --synth-size 4000 --max-epochs 8 --batch-size 64 --learning-rate 0.05 \
-  --early-stopping 1 --quiet --project-dir "$tmp/e" > /dev/null 2> "$tmp/e.err"; rc=$?
+  --early-stopping 1 --monitor val_loss --quiet --project-dir "$tmp/e" > /dev/null 2> "$tmp/e.err"; rc=$?
 E=$(ls -d "$tmp"/e/*)
 check '[ $rc -eq 0 ] && [ "$(json "$E/summary.json" status)" = early-stopped ]' "early stopping: exit $rc, status $(json "$E/summary.json" status)"
 # Reference: the first epoch whose val_loss is not below every earlier one ends the run.

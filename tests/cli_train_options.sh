@@ -47,7 +47,7 @@ expect_usage "device '99': index out of range" "${T[@]}" --device 99
 expect_usage "device 'no-such-gpu' matches no OpenCL device" "${T[@]}" --device no-such-gpu
 expect_usage "--batch-size 1 with batchnorm" "${T[@]}" --batch-size 1
 expect_usage "test: needs --load CKPT" test jsc-tiny jsc-synth
-expect_usage "test: --split: 'train' is not test or val" test jsc-tiny jsc-synth --load x.ckpt --split train
+expect_usage "test: --split: 'dev' is not test, val, train or all" test jsc-tiny jsc-synth --load x.ckpt --split dev
 expect_usage "test: unknown option '--max-epochs'" test jsc-tiny jsc-synth --load x.ckpt --max-epochs 3
 expect_usage "x.ckpt" test jsc-tiny jsc-synth --load x.ckpt
 check '[ ! -e runs ]' "a refused run left a runs/ directory"

@@ -3,6 +3,7 @@
    only on its seed, the training columns come out with mean 0 and std 1 and the other
    splits use the training scaler; the binary cache returns the same data set, survives
    corruption by rebuilding, and is keyed by the options. */
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -226,17 +227,29 @@ static void test_cache(void) {
   data_options_default(&opt);
   opt.use_cache = false;
   dataset fresh, cached, again;
+  /* The cache lives in $XDG_CACHE_HOME/cltrain/data, keyed by content: here a fresh one. */
+  char xdg[600], want_prefix[700];
+  snprintf(xdg, sizeof xdg, "%s/xdg-cache", tmpdir);
+  setenv("XDG_CACHE_HOME", xdg, 1);
+  snprintf(want_prefix, sizeof want_prefix, "%s/cltrain/data/", xdg);
   CHECK(dataset_load(src, &opt, &fresh, err, sizeof err) == 0, "no-cache load: %s", err);
-  data_cache_path(src, &opt, cache, sizeof cache);
+  int ok;
+  uint64_t h = file_content_hash(src, err, sizeof err, &ok);
+  CHECK(ok, "hash: %s", err);
+  CHECK(data_cache_path(h, &opt, cache, sizeof cache) == 0, "no cache path");
+  CHECK(strncmp(cache, want_prefix, strlen(want_prefix)) == 0, "cache %s not under %s", cache, want_prefix);
   CHECK(!exists(cache), "--no-cache wrote %s", cache);
 
   opt.use_cache = true;
   CHECK(dataset_load(src, &opt, &cached, err, sizeof err) == 0, "first cached load: %s", err);
   CHECK(exists(cache), "no cache written at %s", cache);
   CHECK(same_dataset(&fresh, &cached), "first load through the cache differs");
-  int ok;
-  uint64_t h = file_content_hash(src, err, sizeof err, &ok);
-  CHECK(ok, "hash: %s", err);
+  /* Nothing was written next to the source. */
+  DIR *dir = opendir(tmpdir);
+  CHECK(dir != NULL, "cannot list %s", tmpdir);
+  for (struct dirent *e; dir && (e = readdir(dir));)
+    CHECK(!strstr(e->d_name, ".cache"), "a cache file %s next to the source", e->d_name);
+  if (dir) closedir(dir);
   CHECK(data_cache_load(cache, h, &opt, &again) == 0, "cache not valid after writing");
   CHECK(same_dataset(&fresh, &again), "cache content differs");
   CHECK(strcmp(cached.name, "jsc.csv") == 0, "name '%s'", cached.name);
@@ -269,7 +282,7 @@ static void test_cache(void) {
   /* Other options, other cache file; changed content, the old cache is not used. */
   char cache2[1200];
   opt.val_fraction = 0.25;
-  data_cache_path(src, &opt, cache2, sizeof cache2);
+  data_cache_path(h, &opt, cache2, sizeof cache2);
   CHECK(strcmp(cache, cache2) != 0, "options do not change the cache name");
   CHECK(dataset_load(src, &opt, &cached, err, sizeof err) == 0 && cached.val.rows == 20, "val 0.25: %zu rows",
         cached.val.rows);

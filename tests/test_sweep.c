@@ -287,19 +287,19 @@ static void test_csv(const char *tmp) {
   snprintf(path, sizeof path, "%s/sweep.csv", sweep_dir);
   csv_table t;
   CHECK(csv_read(path, &t, err, sizeof err) == 0, "csv_read: %s", err);
-  const char *want[] = {"run_dir", "batch_size", "learning_rate", "final_val_acc", "best_val_acc", "train_s",
-                        "samples_per_s", "status", "error"};
-  CHECK(t.ncols == 9, "%zu columns", t.ncols);
-  for (size_t c = 0; c < 9 && c < t.ncols; c++)
+  const char *want[] = {"run_dir", "batch_size", "learning_rate", "final_val_acc", "best_val_acc", "test_acc",
+                        "train_s", "samples_per_s", "status", "error", "best"};
+  CHECK(t.ncols == 11, "%zu columns", t.ncols);
+  for (size_t c = 0; c < 11 && c < t.ncols; c++)
     CHECK(strcmp(t.header[c], want[c]) == 0, "column %zu is '%s', want '%s'", c, t.header[c], want[c]);
   CHECK(t.nrows == 2, "%zu rows", t.nrows);
-  if (t.nrows == 2 && t.ncols == 9) {
-    CHECK(strcmp(csv_cell(&t, 0, 7), "finished") == 0 && strcmp(csv_cell(&t, 0, 8), "") == 0, "status '%s' error '%s'",
-          csv_cell(&t, 0, 7), csv_cell(&t, 0, 8));
+  if (t.nrows == 2 && t.ncols == 11) {
+    CHECK(strcmp(csv_cell(&t, 0, 8), "finished") == 0 && strcmp(csv_cell(&t, 0, 9), "") == 0, "status '%s' error '%s'",
+          csv_cell(&t, 0, 8), csv_cell(&t, 0, 9));
     CHECK(strcmp(csv_cell(&t, 1, 0), "../shared runs/b512") == 0, "run_dir '%s'", csv_cell(&t, 1, 0));
     CHECK(strcmp(csv_cell(&t, 1, 1), "512") == 0 && strcmp(csv_cell(&t, 1, 2), "1e-3") == 0, "values");
-    CHECK(strcmp(csv_cell(&t, 1, 4), "1.41") == 0 && strcmp(csv_cell(&t, 0, 6), "nan") == 0, "numbers '%s' '%s'",
-          csv_cell(&t, 1, 4), csv_cell(&t, 0, 6));
+    CHECK(strcmp(csv_cell(&t, 1, 4), "1.41") == 0 && strcmp(csv_cell(&t, 0, 7), "nan") == 0, "numbers '%s' '%s'",
+          csv_cell(&t, 1, 4), csv_cell(&t, 0, 7));
   }
   csv_free(&t);
 
@@ -316,10 +316,11 @@ static void test_csv(const char *tmp) {
   snprintf(res[1].status, sizeof res[1].status, "failed");
   snprintf(res[1].error, sizeof res[1].error, "--batch-size 512 is larger than the training split, 400 rows");
   CHECK(sweep_write_csv(&s, res, &e) == 0, "sweep_write_csv: %s", e.msg);
-  CHECK(csv_read(path, &t, err, sizeof err) == 0 && t.nrows == 2 && t.ncols == 9, "failed row not listed");
-  if (t.nrows == 2 && t.ncols == 9)
-    CHECK(strcmp(csv_cell(&t, 1, 7), "failed") == 0 && strcmp(csv_cell(&t, 1, 8), res[1].error) == 0,
-          "failed row: status '%s' error '%s'", csv_cell(&t, 1, 7), csv_cell(&t, 1, 8));
+  CHECK(csv_read(path, &t, err, sizeof err) == 0 && t.nrows == 2 && t.ncols == 11, "failed row not listed");
+  if (t.nrows == 2 && t.ncols == 11)
+    CHECK(strcmp(csv_cell(&t, 1, 8), "failed") == 0 && strcmp(csv_cell(&t, 1, 9), res[1].error) == 0 &&
+              strcmp(csv_cell(&t, 1, 10), "0") == 0,
+          "failed row: status '%s' error '%s' best '%s'", csv_cell(&t, 1, 8), csv_cell(&t, 1, 9), csv_cell(&t, 1, 10));
   csv_free(&t);
   plotter q;
   plotter_init(&q);

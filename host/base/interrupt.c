@@ -8,8 +8,10 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The one piece of global state a signal handler cannot avoid. */
+/* The one piece of global state a signal handler cannot avoid, and how many callers hold
+   the handlers now (a sweep holds them between its runs, each run inside it). */
 static volatile sig_atomic_t pending_signal;
+static int holders;
 
 static void on_signal(int sig) { pending_signal = sig; }
 
@@ -23,12 +25,14 @@ static void set_handler(int sig, void (*handler)(int), int flags) {
 }
 
 void interrupt_install(void) {
+  if (holders++ > 0) return; /* an outer caller holds them: keep its recorded signal */
   pending_signal = 0;
   set_handler(SIGINT, on_signal, SA_RESETHAND);
   set_handler(SIGTERM, on_signal, SA_RESETHAND);
 }
 
 void interrupt_uninstall(void) {
+  if (holders > 0 && --holders > 0) return;
   set_handler(SIGINT, SIG_DFL, 0);
   set_handler(SIGTERM, SIG_DFL, 0);
 }

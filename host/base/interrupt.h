@@ -4,9 +4,10 @@
 #ifndef CLTRAIN_INTERRUPT_H
 #define CLTRAIN_INTERRUPT_H
 
-/* (Re)arm the handlers for SIGINT and SIGTERM and clear any recorded signal. */
+/* Arm the handlers for SIGINT and SIGTERM and clear any recorded signal. Calls nest: inside
+   an outer install (a sweep between its runs) the handlers and a recorded signal stay. */
 void interrupt_install(void);
-/* Restore the default handlers. */
+/* Undo one interrupt_install; the outermost restores the default handlers. */
 void interrupt_uninstall(void);
 /* The recorded signal number, or 0. */
 int interrupt_pending(void);

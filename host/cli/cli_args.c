@@ -85,6 +85,37 @@ int cli_parse(int argc, char **argv, const cli_command *c) {
   return optind;
 }
 
+/* Append S to BUF (used so far: *USED) in single quotes when it holds anything a shell
+   would read specially. */
+static void append_word(char *buf, size_t n, size_t *used, const char *s) {
+  bool plain = *s != '\0';
+  for (const char *p = s; *p; p++)
+    if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=+.,/:@%", *p)) plain = false;
+  if (*used + 1 >= n) return;
+  int w = 0;
+  if (plain) {
+    w = snprintf(buf + *used, n - *used, " %s", s);
+  } else {
+    w = snprintf(buf + *used, n - *used, " '");
+    for (const char *p = s; *p && w >= 0 && *used + (size_t)w + 5 < n; p++)
+      w += *p == '\'' ? snprintf(buf + *used + w, n - *used - (size_t)w, "'\\''")
+                      : snprintf(buf + *used + w, n - *used - (size_t)w, "%c", *p);
+    if (*used + (size_t)w + 1 < n) w += snprintf(buf + *used + w, n - *used - (size_t)w, "'");
+  }
+  if (w > 0) *used += (size_t)w < n - *used ? (size_t)w : n - *used - 1;
+}
+
+void cli_rerun_hint(int argc, char **argv, bool out_given, const char *dir, char *buf, size_t n) {
+  size_t used = 0;
+  int w = snprintf(buf, n, "to continue where it left off, run: cltrain");
+  used = w > 0 && (size_t)w < n ? (size_t)w : 0;
+  for (int i = 0; i < argc; i++) append_word(buf, n, &used, argv[i]);
+  if (!out_given) {
+    append_word(buf, n, &used, "--out");
+    append_word(buf, n, &used, dir);
+  }
+}
+
 int cli_apply_train_option(void *cfg, int id, const char *arg, error *err) {
   return train_config_getopt(cfg, id, arg, err);
 }

@@ -4,6 +4,8 @@
 #define CLTRAIN_CLI_ARGS_H
 
 #include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "base/error.h"
@@ -47,6 +49,11 @@ typedef struct {
    "CMD: ..." and exits 2; -h/--help prints the help and exits 0. Returns the index of
    the first positional argument. */
 int cli_parse(int argc, char **argv, const cli_command *c);
+
+/* "to continue where it left off, run: cltrain CMD ARGS... --out DIR" into BUF: the command
+   line ARGV (argv[0] the command) quoted for a POSIX shell, with "--out DIR" added unless
+   OUT_GIVEN. */
+void cli_rerun_hint(int argc, char **argv, bool out_given, const char *dir, char *buf, size_t n);
 
 /* The ids training options have in train_config_long_options(): apply them to a
    train_config (CTX). For commands whose own apply function passes them on. */

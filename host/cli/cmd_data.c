@@ -17,17 +17,19 @@
 static void data_usage(FILE *out) {
   fprintf(out,
           "usage: cltrain data info DATASET [options]\n"
-          "       cltrain data export DATASET --split train|val|test --out FILE.csv [--raw] [options]\n"
+          "       cltrain data export DATASET --split train|val|test|all --out FILE.csv [--raw] [options]\n"
           "       cltrain data download jsc [--url URL] [--sha256 HEX] [--out PATH]\n"
           "\n"
           "DATASET is jsc-synth (built-in generator, the default elsewhere), jsc (the real file:\n"
           "--data PATH or the download place) or a path to an HDF5 (MASE) or CSV (OpenML) file.\n"
           "Rows are de-duplicated, split 80/20 train/test by a seeded shuffle, a validation part\n"
           "is held out of train, and every split is standardized with the training mean/std.\n"
+          "A CSV file with a 'split' column (train, val, test) gives its own splits instead.\n"
           "\n"
           "  info       rows per split, class balance, per-feature mean/std/min/max (raw units)\n"
           "  export     one split as CSV: the 16 feature columns then 'label' (g q w z t);\n"
-          "             standardized values unless --raw (physical units); --out - for stdout\n"
+          "             standardized values unless --raw (physical units); --out - for stdout;\n"
+          "             --split all: every row, with a 'split' column (loads back as these splits)\n"
           "  download   fetch the JSC HDF5 file with progress, resuming a partial download,\n"
           "             print its SHA-256 and check it against --sha256 when given\n"
           "\n"
@@ -125,14 +127,28 @@ static int data_info(const char *spec, const data_args *a) {
   return EXIT_OK;
 }
 
+/* The rows of split S as CSV lines; SPLIT_NAME not NULL: a last `split` column. */
+static size_t write_rows(FILE *f, const dataset *d, const data_split *s, bool raw, const char *split_name) {
+  static const char *const lower[JSC_N_CLASSES] = {"g", "q", "w", "z", "t"};
+  for (size_t r = 0; r < s->rows; r++) {
+    const float *x = s->x + r * JSC_N_FEATURES;
+    for (int j = 0; j < JSC_N_FEATURES; j++) {
+      float v = raw ? (float)((double)x[j] * d->std[j] + d->mean[j]) : x[j];
+      fprintf(f, "%.9g,", (double)v);
+    }
+    fprintf(f, "%s%s%s\n", lower[s->y[r]], split_name ? "," : "", split_name ? split_name : "");
+  }
+  return s->rows;
+}
+
 static int data_export(const char *spec, const data_args *a) {
-  if (!a->split) cli_usage_exit("data export: --split train|val|test is required");
+  if (!a->split) cli_usage_exit("data export: --split train|val|test|all is required");
   if (!a->out) cli_usage_exit("data export: --out FILE.csv is required ('-' for standard output)");
-  if (strcmp(a->split, "train") && strcmp(a->split, "val") && strcmp(a->split, "test"))
-    cli_usage_exit("data export: --split: '%s' is not train, val or test", a->split);
+  bool all = strcmp(a->split, "all") == 0;
+  if (!all && strcmp(a->split, "train") && strcmp(a->split, "val") && strcmp(a->split, "test"))
+    cli_usage_exit("data export: --split: '%s' is not train, val, test or all", a->split);
   dataset d;
   load_or_die(spec, &a->data, &d);
-  const data_split *s = dataset_split(&d, a->split);
   bool to_stdout = strcmp(a->out, "-") == 0;
   /* Same device and inode, not the same name: writing would truncate the input. */
   if (!to_stdout && same_file(d.source, a->out))
@@ -140,22 +156,22 @@ static int data_export(const char *spec, const data_args *a) {
   FILE *f = to_stdout ? stdout : fopen(a->out, "w");
   if (!f) cli_usage_exit("data export: cannot write '%s': %s", a->out, strerror(errno));
   for (int j = 0; j < JSC_N_FEATURES; j++) fprintf(f, "%s,", jsc_feature_names[j]);
-  fprintf(f, "label\n");
-  static const char *const lower[JSC_N_CLASSES] = {"g", "q", "w", "z", "t"};
-  for (size_t r = 0; r < s->rows; r++) {
-    const float *x = s->x + r * JSC_N_FEATURES;
-    for (int j = 0; j < JSC_N_FEATURES; j++) {
-      float v = a->raw ? (float)((double)x[j] * d.std[j] + d.mean[j]) : x[j];
-      fprintf(f, "%.9g,", (double)v);
-    }
-    fprintf(f, "%s\n", lower[s->y[r]]);
+  /* --split all: every row, with a split column, so the file loads back with these very
+     splits (data/README.md "Predefined splits"). */
+  fprintf(f, "label%s\n", all ? ",split" : "");
+  size_t rows = 0;
+  if (all) {
+    static const char *const names[3] = {"train", "val", "test"};
+    for (int i = 0; i < 3; i++) rows += write_rows(f, &d, dataset_split(&d, names[i]), a->raw, names[i]);
+  } else {
+    rows = write_rows(f, &d, dataset_split(&d, a->split), a->raw, NULL);
   }
   bool failed = ferror(f) != 0;
   if (!to_stdout && fclose(f) != 0) failed = true;
   if (to_stdout && fflush(f) != 0) failed = true;
   if (failed) CLI_FAIL("writing '%s' failed: %s", a->out, strerror(errno));
   if (!to_stdout)
-    fprintf(stderr, "wrote %zu rows of %s (%s split%s) to %s\n", s->rows, d.name, a->split,
+    fprintf(stderr, "wrote %zu rows of %s (%s split%s) to %s\n", rows, d.name, all ? "every" : a->split,
             a->raw ? ", raw units" : ", standardized", a->out);
   dataset_free(&d);
   return EXIT_OK;

@@ -68,12 +68,18 @@ int cmd_devices(int argc, char **argv) {
   } else if (list.count == 0) {
     printf("no OpenCL device found (install an ICD, e.g. the Debian package pocl-opencl-icd)\n");
   } else {
-    printf("%-5s %-5s %-48s %-5s %4s %10s  %s\n", "index", "P:D", "name", "type", "CUs", "memory", "OpenCL");
+    /* The name column is as wide as the longest name: a name is never cut. */
+    int w = 4;
+    for (int i = 0; i < list.count; i++) {
+      int len = (int)strlen(list.items[i].name);
+      w = len > w ? len : w;
+    }
+    printf("%-5s %-5s %-*s %-5s %4s %10s  %s\n", "index", "P:D", w, "name", "type", "CUs", "memory", "OpenCL");
     for (int i = 0; i < list.count; i++) {
       const device_info *d = &list.items[i];
       char pd[16];
       snprintf(pd, sizeof pd, "%d:%d", d->platform_index, d->device_index);
-      printf("%-5d %-5s %-48.48s %-5s %4u %7.1f GiB  %s\n", d->flat, pd, d->name,
+      printf("%-5d %-5s %-*s %-5s %4u %7.1f GiB  %s\n", d->flat, pd, w, d->name,
              device_type_name(d->type), d->compute_units,
              (double)d->global_mem / (1024.0 * 1024.0 * 1024.0), d->version);
     }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "base/interrupt.h"
 #include "cli/cli_args.h"
 #include "cli/cli_ranks.h"
 #include "cli/commands.h"
@@ -61,6 +62,7 @@ typedef struct {
   char out[RUN_PATH_MAX];
   bool verbose;
   bool fail_fast;
+  char hint[4 * RUN_PATH_MAX]; /* after an interruption: the command that continues */
 } lab1_args;
 
 typedef struct {
@@ -112,7 +114,7 @@ static void parse_args(int argc, char **argv, lab1_args *a) {
   train_config *b = &a->base;
   char err[512], v[32];
   int bad = train_config_set_opt(b, TOPT_DATASET, b->data_path[0] ? "jsc" : "jsc-synth", err, sizeof err);
-  if (!bad && !b->given[TOPT_SYNTH_SIZE]) {
+  if (!bad && !b->given[TOPT_SYNTH_SIZE] && !b->data_path[0]) {
     snprintf(v, sizeof v, "%ld", a->plan.synth_size);
     bad = train_config_set_opt(b, TOPT_SYNTH_SIZE, v, err, sizeof err);
   }
@@ -160,8 +162,6 @@ static void default_out(const lab1_args *a, char *dir, size_t n) {
 /* Run experiment E as a sweep in OUT/<name> with its runs in OUT/runs. */
 static int run_experiment(const lab1_args *a, const char *out, const lab1_experiment *e, sweep_data *data,
                           plotter *p, lab1_outcome *o, const dist_info *d, error *err) {
-  char hint[RUN_PATH_MAX + 64];
-  snprintf(hint, sizeof hint, "run the same command with --out %s to continue where it left off", out);
   memset(o, 0, sizeof *o);
   o->exp = *e;
   train_config base = a->base;
@@ -188,7 +188,7 @@ static int run_experiment(const lab1_args *a, const char *out, const lab1_experi
   snprintf(label, sizeof label, "%s sweep", e->title);
   label[0] = (char)tolower((unsigned char)label[0]);
   sweep_spec spec = {.cmd = "lab1", .base = &base, .grid = &o->grid, .dir = o->dir, .runs_dir = runs,
-                     .runs_dir_rel = "../runs", .label = label, .announce = true, .stop_hint = hint,
+                     .runs_dir_rel = "../runs", .label = label, .announce = true, .stop_hint = a->hint,
                      .fail_fast = a->fail_fast, .dist = d};
   o->n = sweep_grid_size(&o->grid);
   o->results = xcalloc(o->n, sizeof *o->results);
@@ -208,6 +208,7 @@ int cmd_lab1(int argc, char **argv) {
   if (a->out[0]) snprintf(out, sizeof out, "%s", a->out);
   else if (d.rank == 0) default_out(a, out, sizeof out);
   cli_ranks_share_dir(&d, out, sizeof out);
+  cli_rerun_hint(argc, argv, a->out[0] != '\0', out, a->hint, sizeof a->hint);
   if (sweep_device_name(a->base.device, device, sizeof device, err, sizeof err)) cli_usage_exit("lab1: --device: %s", err);
   printf("lab1: %s mode, output in %s, device %s\n",
          a->plan.mode == LAB1_FULL ? "full" : a->plan.mode == LAB1_QUICK ? "quick" : "smoke", out, device);
@@ -234,6 +235,9 @@ int cmd_lab1(int argc, char **argv) {
      an interruption or a stop at a failure end the lab here. */
   int rc = EXIT_OK;
   bool failed = false;
+  /* Held across the experiments: Ctrl-C between two of them is caught by the next one's
+     sweep, which says how to continue. */
+  interrupt_install();
   for (int x = 0; x < LAB1_EXPERIMENTS && rc == EXIT_OK; x++) {
     error xe = {0};
     rc = run_experiment(a, out, &exps[x], &data, &p, &outcomes[x], &d, &xe);
@@ -257,6 +261,8 @@ int cmd_lab1(int argc, char **argv) {
     free(a);
     return rc == EXIT_SIGINT || rc == EXIT_SIGTERM ? rc : EXIT_OK;
   }
+  interrupt_uninstall();
+
 
   lab1_confusion conf;
   memset(&conf, 0, sizeof conf);

@@ -6,6 +6,7 @@
 
 #include "cli/cli_args.h"
 #include "cli/commands.h"
+#include "data/data.h"
 #include "model/model.h"
 #include "model/model_print.h"
 #include "base/util.h"
@@ -58,6 +59,10 @@ int cmd_models(int argc, char **argv) {
     if (i) putchar('\n');
     model_print_header(stdout, &models[i]);
     model_print_layers(stdout, &models[i]);
+    /* Every data set cltrain reads has the JSC classes: say now what train would refuse. */
+    error e = {0};
+    if (model_check_classes(&models[i], JSC_N_CLASSES, &e))
+      fprintf(stderr, "cltrain: warning: models: %s (cltrain train refuses it)\n", e.msg);
     model_free(&models[i]);
   }
   return EXIT_OK;

@@ -39,18 +39,25 @@ static const char sweep_help[] =
     "  --out DIR                the sweep directory (created; reused when it exists)\n"
     "  --no-plot                write sweep.csv but no figures\n"
     "  --prefix NAME            figure file names NAME_train_acc.png, ...\n"
-    "  --fail-fast              stop at the first run that fails (default: record it and go on)\n";
+    "  --fail-fast              stop at the first run that fails (default: record it and go on)\n"
+    "  --verbose                each run's configuration, model table and epoch lines (default:\n"
+    "                           one line per run and its result)\n";
 
-enum { OPT_VARY = MULTIRUN_OWN_ID_BASE };
+enum { OPT_VARY = MULTIRUN_OWN_ID_BASE, OPT_VERBOSE };
 
 typedef struct {
   multirun_args m;
   sweep_grid grid;
+  bool verbose;
 } sweep_args;
 
 static int sweep_option(void *ctx, int id, const char *arg, error *err) {
   sweep_args *a = ctx;
   char msg[1024];
+  if (id == OPT_VERBOSE) {
+    a->verbose = true;
+    return 0;
+  }
   if (id != OPT_VARY) return ERR_RUNTIME(err, "option id %d is not a sweep option", id);
   if (sweep_grid_add(&a->grid, arg, msg, sizeof msg)) return ERR_USAGE(err, "%s", msg);
   return 0;
@@ -59,7 +66,9 @@ static int sweep_option(void *ctx, int id, const char *arg, error *err) {
 static void parse_args(int argc, char **argv, sweep_args *a) {
   memset(a, 0, sizeof *a);
   sweep_grid_init(&a->grid);
-  static const struct option own[] = {{"vary", required_argument, NULL, OPT_VARY}, {NULL, 0, NULL, 0}};
+  static const struct option own[] = {{"vary", required_argument, NULL, OPT_VARY},
+                                      {"verbose", no_argument, NULL, OPT_VERBOSE},
+                                      {NULL, 0, NULL, 0}};
   const multirun_parser p = {
       .command = "sweep",
       .help = sweep_help,
@@ -72,6 +81,9 @@ static void parse_args(int argc, char **argv, sweep_args *a) {
   };
   multirun_parse(argc, argv, &p, &a->m);
   if (a->grid.n_axes == 0) cli_usage_exit("sweep: needs at least one --vary NAME=V1,V2,...");
+  if (a->verbose && a->m.cfg.quiet) cli_usage_exit("sweep: --verbose and --quiet exclude each other");
+  /* By default a run is one line (its number and values) and its result line, as in lab1. */
+  if (!a->verbose) a->m.cfg.quiet = a->m.cfg.no_progress = true;
 }
 
 /* The model or dataset part of the directory name: the varied values joined with '+'. */
@@ -115,6 +127,8 @@ int cmd_sweep(int argc, char **argv) {
   if (a->m.out[0]) snprintf(dir, sizeof dir, "%s", a->m.out);
   else if (d.rank == 0) new_sweep_dir(a, dir, sizeof dir);
   cli_ranks_share_dir(&d, dir, sizeof dir);
+  char hint[4 * RUN_PATH_MAX];
+  cli_rerun_hint(argc, argv, a->m.out[0] != '\0', dir, hint, sizeof hint);
   sweep_spec spec = {
       .cmd = "sweep",
       .base = &a->m.cfg,
@@ -124,6 +138,8 @@ int cmd_sweep(int argc, char **argv) {
       .no_plot = a->m.no_plot,
       .fail_fast = a->m.fail_fast,
       .dist = &d,
+      .announce = true,
+      .stop_hint = hint,
   };
   plotter p;
   plotter_init(&p);

@@ -19,7 +19,7 @@ static const command commands[] = {
     {"devices", cmd_devices, "list OpenCL platforms and devices"},
     {"models", cmd_models, "list the model zoo or describe a model file"},
     {"train", cmd_train, "train a model; writes a run directory with logs and checkpoints"},
-    {"test", cmd_test, "evaluate a checkpoint on the test split: accuracy, per class, confusion matrix"},
+    {"test", cmd_test, "evaluate a checkpoint (test split, or --split val|train|all): accuracy, confusion, ROC"},
     {"predict", cmd_predict, "class probabilities of every row of a data file from a checkpoint"},
     {"export", cmd_export, "write a checkpoint's network as ONNX, JSON or C99 source"},
     {"plot", cmd_plot, "draw figures (gnuplot) from existing run, sweep or compare directories"},

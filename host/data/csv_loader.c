@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "data/data_sources.h"
 #include "base/util.h"
@@ -63,10 +64,17 @@ static bool parse_cell_number(const cell *c, double *v) {
 
 /* LABEL_COL -1 (with NEED_LABEL false): the file has no label column. */
 static int header_columns(const char *path, const cell *h, int nh, int feature_col[JSC_N_FEATURES],
-                          bool need_label, int *label_col, label_kind *kind, char *err, size_t errlen) {
+                          bool need_label, int *label_col, label_kind *kind, int *split_col, char *err,
+                          size_t errlen) {
   for (int j = 0; j < JSC_N_FEATURES; j++) feature_col[j] = -1;
   int col_class = -1, col_label = -1, col_idx = -1;
+  *split_col = -1;
   for (int c = 0; c < nh; c++) {
+    if (h[c].len == 5 && memcmp(h[c].p, "split", 5) == 0) {
+      if (*split_col >= 0) return seterr(err, errlen, "%s: header names column 'split' twice", path);
+      *split_col = c;
+      continue;
+    }
     int f = jsc_feature_from_name(h[c].p, h[c].len);
     if (f >= 0) {
       if (feature_col[f] >= 0)
@@ -116,6 +124,22 @@ static int parse_label(const char *path, size_t row, const cell *c, label_kind k
   return 0;
 }
 
+/* A `split` cell: train, val (or validation) or test, case-insensitive. */
+static int parse_split(const char *path, size_t row, size_t line, const cell *c, int8_t *out, char *err,
+                       size_t errlen) {
+  static const struct {
+    const char *name;
+    int8_t split;
+  } names[] = {{"train", RAW_SPLIT_TRAIN}, {"val", RAW_SPLIT_VAL}, {"validation", RAW_SPLIT_VAL}, {"test", RAW_SPLIT_TEST}};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (c->len == strlen(names[i].name) && strncasecmp(c->p, names[i].name, c->len) == 0) {
+      *out = names[i].split;
+      return 0;
+    }
+  return seterr(err, errlen, "%s: row %zu (line %zu): split '%.*s' is not train, val or test", path, row, line,
+                (int)(c->len > 40 ? 40 : c->len), c->p);
+}
+
 int csv_load(const char *path, raw_table *out, char *err, size_t errlen) {
   bool has_labels;
   return csv_load_rows(path, true, out, &has_labels, err, errlen);
@@ -141,20 +165,22 @@ int csv_load_rows(const char *path, bool need_labels, raw_table *out, bool *has_
   const char *eol = memchr(p, '\n', (size_t)(end - p));
   if (!eol) eol = end;
   int nh = split_cells(p, eol, cells, MAX_COLUMNS);
-  int feature_col[JSC_N_FEATURES], label_col = -1;
+  int feature_col[JSC_N_FEATURES], label_col = -1, split_col = -1;
   label_kind kind;
   int rc = -1;
   if (nh < 0) {
     seterr(err, errlen, "%s: more than %d columns in the header", path, MAX_COLUMNS);
     goto done;
   }
-  if (header_columns(path, cells, nh, feature_col, need_labels, &label_col, &kind, err, errlen)) goto done;
+  if (header_columns(path, cells, nh, feature_col, need_labels, &label_col, &kind, &split_col, err, errlen))
+    goto done;
   *has_labels = label_col >= 0;
 
   /* Rows: at most one per remaining newline. */
   size_t cap = 1;
   for (const char *q = eol; q < end; q++) cap += *q == '\n';
   raw_table_alloc(out, cap);
+  if (split_col >= 0) out->split = xmalloc(cap * sizeof(int8_t));
   size_t row = 0, line = 1;
   p = eol < end ? eol + 1 : end;
   while (p < end) {
@@ -189,6 +215,8 @@ int csv_load_rows(const char *path, bool need_labels, raw_table *out, bool *has_
     }
     if (label_col < 0) out->y[row] = -1;
     else if (parse_label(path, row + 1, &cells[label_col], kind, &out->y[row], err, errlen)) goto done;
+    if (split_col >= 0 && parse_split(path, row + 1, line, &cells[split_col], &out->split[row], err, errlen))
+      goto done;
     row++;
     p = eol + 1;
   }

@@ -21,6 +21,7 @@ void data_options_default(data_options *opt) {
   opt->synth_size = 830000;
   opt->data_path = NULL;
   opt->use_cache = true;
+  opt->synth_given = opt->split_given = false;
 }
 
 const char data_options_help[] =
@@ -40,17 +41,20 @@ int data_options_apply(data_options *opt, const char *name, const char *value, e
   long v;
   double f;
   if (strcmp(name, "val-fraction") == 0) {
-    if (!parse_double(value, 0.0, DATA_VAL_FRACTION_MAX, &f))
-      return ERR_USAGE(err, "--%s: '%s' is not a number in [0, %g]", name, value ? value : "", DATA_VAL_FRACTION_MAX);
+    /* As train's: a validation split is needed (best.ckpt and early stopping follow it). */
+    if (!parse_double(value, 0.0, DATA_VAL_FRACTION_MAX, &f) || f <= 0)
+      return ERR_USAGE(err, "--%s: '%s' is not a number in (0, %g]", name, value ? value : "", DATA_VAL_FRACTION_MAX);
     opt->val_fraction = f;
+    opt->split_given = true;
   } else if (strcmp(name, "split-seed") == 0 || strcmp(name, "synth-seed") == 0) {
     if (!parse_long(value, 0, DATA_SEED_MAX, &v)) return bad_integer(err, name, value, 0, DATA_SEED_MAX);
-    if (name[1] == 'p') opt->split_seed = (uint64_t)v;
-    else opt->synth_seed = (uint64_t)v;
+    if (name[1] == 'p') opt->split_seed = (uint64_t)v, opt->split_given = true;
+    else opt->synth_seed = (uint64_t)v, opt->synth_given = true;
   } else if (strcmp(name, "synth-size") == 0) {
     if (!parse_long(value, DATA_SYNTH_SIZE_MIN, DATA_SYNTH_SIZE_MAX, &v))
       return bad_integer(err, name, value, DATA_SYNTH_SIZE_MIN, DATA_SYNTH_SIZE_MAX);
     opt->synth_size = (size_t)v;
+    opt->synth_given = true;
   } else if (strcmp(name, "data") == 0) {
     if (!value || !*value) return ERR_USAGE(err, "--data needs a file path");
     opt->data_path = value;
@@ -98,8 +102,8 @@ static int load_file(const char *path, const char *name, const data_options *opt
     int ok = 0;
     content_hash = file_content_hash(path, err, errlen, &ok);
     if (!ok) return -1;
-    data_cache_path(path, opt, cache_path, sizeof cache_path);
-    if (data_cache_load(cache_path, content_hash, opt, out) == 0) {
+    if (data_cache_path(content_hash, opt, cache_path, sizeof cache_path)) cache_path[0] = '\0';
+    if (cache_path[0] && data_cache_load(cache_path, content_hash, opt, out) == 0) {
       snprintf(out->name, sizeof out->name, "%s", name);
       snprintf(out->source, sizeof out->source, "%s", path);
       return 0;
@@ -115,7 +119,7 @@ static int load_file(const char *path, const char *name, const data_options *opt
   if (preprocess(&t, opt, out, perr, sizeof perr)) return seterr(err, errlen, "%s: %s", path, perr);
   snprintf(out->name, sizeof out->name, "%s", name);
   snprintf(out->source, sizeof out->source, "%s", path);
-  if (opt->use_cache) {
+  if (opt->use_cache && cache_path[0]) {
     char cerr[512];
     if (data_cache_store(cache_path, content_hash, opt, out, cerr, sizeof cerr))
       warnf("not caching the pre-processed data set: %s", cerr);
@@ -137,6 +141,9 @@ int dataset_load(const char *spec, const data_options *opt, dataset *out, char *
              opt->synth_size, (unsigned long long)opt->synth_seed);
     return 0;
   }
+  /* An option that would be ignored is refused, as --data is for jsc-synth. */
+  if (opt->synth_given)
+    return seterr(err, errlen, "--synth-size and --synth-seed apply to DATASET jsc-synth only, not '%s'", spec);
   if (strcmp(spec, "jsc") == 0) {
     if (opt->data_path) return load_file(opt->data_path, "jsc", opt, out, err, errlen);
     char paths[DATA_JSC_MAX_PATHS][1024];

@@ -37,7 +37,9 @@ typedef struct {
   double val_fraction;   /* default 0.1 of train */
   size_t synth_size;     /* jsc-synth jets before the split (default 830000) */
   const char *data_path; /* --data: the real file for DATASET "jsc" (NULL: default place) */
-  bool use_cache;        /* pre-processed binary cache next to the source (default true) */
+  bool use_cache;        /* pre-processed binary cache in the user's cache directory (default true) */
+  bool synth_given;      /* --synth-size or --synth-seed given: refused for any DATASET but jsc-synth */
+  bool split_given;      /* --val-fraction or --split-seed given: warned about for a file with a split column */
 } data_options;
 
 void data_options_default(data_options *opt);

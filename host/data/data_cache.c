@@ -1,5 +1,6 @@
-/* Binary cache of a pre-processed data file, written next to the source as
-   SOURCE.cltrain-OPTIONSKEY.cache. It records the source's content hash and the options;
+/* Binary cache of a pre-processed data file, in the user's cache directory
+   ($XDG_CACHE_HOME/cltrain/data, else ~/.cache/cltrain/data) as CONTENTHASH-OPTIONSKEY.cache,
+   never next to the source (a data folder may be read-only or shared). It records the source's content hash and the options;
    a cache that does not match, is truncated or fails its checksum is ignored (and then
    rebuilt by the caller). Written to a temporary file and renamed, so never half-written. */
 #include <errno.h>
@@ -103,8 +104,22 @@ static uint64_t options_key(const data_options *opt) {
   return fnv1a64(&k, sizeof k, FNV1A64_INIT);
 }
 
-void data_cache_path(const char *source, const data_options *opt, char *out, size_t outlen) {
-  snprintf(out, outlen, "%s.cltrain-%08llx.cache", source, (unsigned long long)(options_key(opt) & 0xffffffffull));
+int data_cache_path(uint64_t content_hash, const data_options *opt, char *out, size_t outlen) {
+  const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+  int n;
+  /* The XDG base directory rules: a relative $XDG_CACHE_HOME is ignored. */
+  if (xdg && xdg[0] == '/')
+    n = snprintf(out, outlen, "%s/cltrain/data", xdg);
+  else if (home && home[0])
+    n = snprintf(out, outlen, "%s/.cache/cltrain/data", home);
+  else
+    return -1;
+  if (n < 0 || (size_t)n >= outlen) return -1;
+  char err[512];
+  if (make_dirs(out, err, sizeof err)) return -1;
+  n = snprintf(out + n, outlen - (size_t)n, "/%016llx-%08llx.cache", (unsigned long long)content_hash,
+               (unsigned long long)(options_key(opt) & 0xffffffffull));
+  return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
 static uint64_t payload_hash(const dataset *d) {

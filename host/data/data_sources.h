@@ -15,7 +15,11 @@ typedef struct {
   size_t rows;
   float *x;     /* rows x JSC_N_FEATURES */
   int32_t *y;
+  int8_t *split; /* a predefined split per row (RAW_SPLIT_*), NULL: split by seed */
 } raw_table;
+
+/* Values of a CSV `split` column (data/README.md "Predefined splits"). */
+enum { RAW_SPLIT_TRAIN, RAW_SPLIT_VAL, RAW_SPLIT_TEST };
 
 void raw_table_alloc(raw_table *t, size_t rows);
 void raw_table_free(raw_table *t);
@@ -45,7 +49,9 @@ void split_sizes(size_t n, const data_options *opt, size_t *train, size_t *val, 
 
 /* Binary cache of a pre-processed file (data_cache.c). */
 uint64_t file_content_hash(const char *path, char *err, size_t errlen, int *ok);
-void data_cache_path(const char *source, const data_options *opt, char *out, size_t outlen);
+/* The cache file of a source with CONTENT_HASH under OPT in the user's cache directory
+   (created). -1 when there is none (no $XDG_CACHE_HOME or $HOME, or it cannot be made). */
+int data_cache_path(uint64_t content_hash, const data_options *opt, char *out, size_t outlen);
 /* 0 when a valid cache for this content and these options was loaded into OUT. */
 int data_cache_load(const char *cache_path, uint64_t content_hash, const data_options *opt, dataset *out);
 /* 0 on success; -1 with err (the caller warns and goes on without a cache). */

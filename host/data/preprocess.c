@@ -13,6 +13,7 @@ enum { STREAM_SPLIT = 0x5b117 };
 
 void raw_table_alloc(raw_table *t, size_t rows) {
   t->rows = rows;
+  t->split = NULL;
   t->x = xmalloc(rows * JSC_N_FEATURES * sizeof(float));
   t->y = xmalloc(rows * sizeof(int32_t));
 }
@@ -20,8 +21,10 @@ void raw_table_alloc(raw_table *t, size_t rows) {
 void raw_table_free(raw_table *t) {
   free(t->x);
   free(t->y);
+  free(t->split);
   t->x = NULL;
   t->y = NULL;
+  t->split = NULL;
   t->rows = 0;
 }
 
@@ -69,6 +72,7 @@ static size_t dedupe_rows_from(raw_table *t, uint32_t *origin) {
     if (kept != r) {
       memcpy(t->x + kept * JSC_N_FEATURES, t->x + r * JSC_N_FEATURES, JSC_N_FEATURES * sizeof(float));
       t->y[kept] = t->y[r];
+      if (t->split) t->split[kept] = t->split[r];
     }
     slots[h] = (uint32_t)(kept + 1);
     if (origin) origin[kept] = (uint32_t)r;
@@ -146,6 +150,58 @@ static long apply_scaler(data_split *s, const float mean[JSC_N_FEATURES], const 
   return standardize_rows(s->x, s->rows, mean, std);
 }
 
+/* Fit the scaler on the training split and scale every split, checking that nothing
+   leaves float range. ROWS[k][i] is the file row (0-based, before de-duplication) of row
+   i of split k (train, val, test), for the message. 0, or -1 with err (the data set is
+   freed). */
+static int scale_splits(dataset *out, uint32_t *const rows[3], char *err, size_t errlen) {
+  fit_scaler(&out->train, out->mean, out->std);
+  int rc = 0;
+  for (int j = 0; j < JSC_N_FEATURES && rc == 0; j++)
+    if (!isfinite(out->mean[j]) || !isfinite(out->std[j]))
+      rc = seterr(err, errlen, "column '%s': its training mean or spread is beyond float range (values near +-3.4e38)",
+                  jsc_feature_names[j]);
+  data_split *splits[3] = {&out->train, &out->val, &out->test};
+  for (int k = 0; k < 3 && rc == 0; k++) {
+    long bad = apply_scaler(splits[k], out->mean, out->std);
+    if (bad >= 0) {
+      size_t row = (size_t)bad / JSC_N_FEATURES, col = (size_t)bad % JSC_N_FEATURES;
+      rc = seterr(err, errlen,
+                  "row %u, column '%s': the value is beyond float range once standardised (mean %g, spread %g of "
+                  "the training rows)",
+                  rows[k][row] + 1, jsc_feature_names[col], (double)out->mean[col], (double)out->std[col]);
+    }
+  }
+  if (rc) dataset_free(out);
+  return rc;
+}
+
+/* The file says which row belongs where: its rows in file order, no shuffle. ORIGIN[r]
+   is the file row of de-duplicated row r. */
+static int predefined_split(raw_table *t, const uint32_t *origin, dataset *out, char *err, size_t errlen) {
+  uint32_t *idx[3];
+  data_split *s[3] = {&out->train, &out->val, &out->test};
+  for (int k = RAW_SPLIT_TRAIN; k <= RAW_SPLIT_TEST; k++) {
+    idx[k] = xmalloc((t->rows ? t->rows : 1) * sizeof(uint32_t));
+    size_t n = 0;
+    for (size_t r = 0; r < t->rows; r++)
+      if (t->split[r] == k) idx[k][n++] = (uint32_t)r;
+    take_rows(t, idx[k], n, s[k]);
+    for (size_t i = 0; i < n; i++) idx[k][i] = origin[idx[k][i]];
+  }
+  raw_table_free(t);
+  int rc = 0;
+  if (out->train.rows < 2 || out->test.rows < 1) {
+    size_t a = out->train.rows, b = out->test.rows;
+    dataset_free(out);
+    rc = seterr(err, errlen, "the split column gives %zu train and %zu test rows: need 2 and 1 at least", a, b);
+  } else {
+    rc = scale_splits(out, idx, err, errlen);
+  }
+  for (int k = 0; k < 3; k++) free(idx[k]);
+  return rc;
+}
+
 int preprocess(raw_table *t, const data_options *opt, dataset *out, char *err, size_t errlen) {
   memset(out, 0, sizeof *out);
   out->n_features = JSC_N_FEATURES;
@@ -157,6 +213,12 @@ int preprocess(raw_table *t, const data_options *opt, dataset *out, char *err, s
   }
   uint32_t *origin = xmalloc((t->rows ? t->rows : 1) * sizeof(uint32_t));
   out->duplicates_dropped = dedupe_rows_from(t, origin);
+  if (t->split) {
+    if (opt->split_given) warnf("the file's split column decides the splits: --val-fraction and --split-seed are ignored");
+    int rc = predefined_split(t, origin, out, err, errlen);
+    free(origin);
+    return rc;
+  }
   size_t ntrain, nval, ntest;
   split_sizes(t->rows, opt, &ntrain, &nval, &ntest);
   if (ntrain < 2 || ntest < 1) {
@@ -173,30 +235,12 @@ int preprocess(raw_table *t, const data_options *opt, dataset *out, char *err, s
   take_rows(t, perm + ntest, nval, &out->val);
   take_rows(t, perm + ntest + nval, ntrain, &out->train);
   raw_table_free(t);
-  fit_scaler(&out->train, out->mean, out->std);
-  int rc = 0;
-  for (int j = 0; j < JSC_N_FEATURES && rc == 0; j++)
-    if (!isfinite(out->mean[j]) || !isfinite(out->std[j]))
-      rc = seterr(err, errlen, "column '%s': its training mean or spread is beyond float range (values near +-3.4e38)",
-                  jsc_feature_names[j]);
-  /* Splits in permutation order: test, val, train. */
-  data_split *splits[3] = {&out->test, &out->val, &out->train};
-  size_t first = 0;
-  for (int k = 0; k < 3; k++) {
-    long bad = rc ? -1 : apply_scaler(splits[k], out->mean, out->std);
-    if (bad >= 0) {
-      size_t row = (size_t)bad / JSC_N_FEATURES, col = (size_t)bad % JSC_N_FEATURES;
-      rc = seterr(err, errlen,
-                  "row %u, column '%s': the value is beyond float range once standardised (mean %g, spread %g of "
-                  "the training rows)",
-                  origin[perm[first + row]] + 1, jsc_feature_names[col], (double)out->mean[col],
-                  (double)out->std[col]);
-    }
-    first += splits[k]->rows;
-  }
+  /* The file row of every split row: permutation order is test, val, train. */
+  for (size_t i = 0; i < ntest + nval + ntrain; i++) perm[i] = origin[perm[i]];
+  uint32_t *rows[3] = {perm + ntest + nval, perm + ntest, perm};
+  int rc = scale_splits(out, rows, err, errlen);
   free(perm);
   free(origin);
-  if (rc) dataset_free(out);
   return rc;
 }
 

@@ -105,6 +105,10 @@ int model_parse(const char *text, const char *origin, const char *name, model_sp
       if (!arg || !parse_double(arg, 0.0, 1.0, &v) || v >= 1.0)
         return ERR_USAGE(err, "%s:%d: 'dropout' needs a probability p in [0, 1)%s%s%s", origin,
                       lineno, arg ? ", got '" : "", arg ? arg : "", arg ? "'" : "");
+      /* The kernels keep p in single precision: 0.99999999 would drop every unit. */
+      if ((float)v >= 1.0f)
+        return ERR_USAGE(err, "%s:%d: 'dropout' probability '%s' is 1 in single precision (the kernels' float)",
+                         origin, lineno, arg);
       L->arg = (float)v;
     } else {
       char acts[256];

@@ -1,5 +1,6 @@
 #include "model/model_print.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void model_print_header(FILE *out, const model_spec *m) {
@@ -14,8 +15,15 @@ void model_print_layers(FILE *out, const model_spec *m) {
     const layer_spec *L = &m->layers[i];
     char layer[32], widths[32];
     const bool has_arg = L->kind == LAYER_DROPOUT || (L->kind == LAYER_ACTIVATION && act_info_of(L->act)->has_param);
-    if (has_arg)
-      snprintf(layer, sizeof layer, "%s %g", layer_name(L), (double)L->arg);
+    if (has_arg) {
+      /* The shortest text that reads back to the same float: 0.99999988 is not "1". */
+      char num[24] = "";
+      for (int prec = 1; prec <= 9; prec++) {
+        snprintf(num, sizeof num, "%.*g", prec, (double)L->arg);
+        if ((float)strtod(num, NULL) == L->arg) break;
+      }
+      snprintf(layer, sizeof layer, "%s %s", layer_name(L), num);
+    }
     else
       snprintf(layer, sizeof layer, "%s", layer_name(L));
     snprintf(widths, sizeof widths, "%d->%d", L->in, L->out);

@@ -91,6 +91,12 @@ static int load_run(const char *dir, run_data *r, char *err, size_t errlen) {
   rc = load_pair(&t, "epoch", "val_acc", "val_loss", &r->val_acc, &r->val_loss, err, errlen);
   csv_free(&t);
   if (rc != 0) goto fail;
+  /* epochs.csv counts from 0 (as Lightning's CSV logger); people read epochs from 1, as
+     the console and summary.json show them (README "Epoch numbering"). */
+  for (size_t i = 0; i < r->val_acc.n; i++) {
+    r->val_acc.x[i] += 1;
+    r->val_loss.x[i] += 1;
+  }
   return 0;
 fail:
   run_data_free(r);

@@ -9,8 +9,8 @@
 
 /* sweep.csv columns that are results, not varied settings. */
 static bool is_result_column(const char *name) {
-  static const char *const results[] = {"run_dir", "final_val_acc", "best_val_acc", "train_s",
-                                        "samples_per_s", "status", "error", NULL};
+  static const char *const results[] = {"run_dir", "final_val_acc", "best_val_acc", "test_acc", "train_s",
+                                        "samples_per_s", "status", "error", "best", NULL};
   for (const char *const *r = results; *r; r++)
     if (strcmp(name, *r) == 0) return true;
   return false;

@@ -61,7 +61,7 @@ void lab1_run_info_get(const lab1_outcome *o, size_t i, lab1_run_info *info) {
   const char *dir = info->r->run_dir;
   info->steps = sweep_summary_number(dir, "steps");
   info->params = sweep_summary_number(dir, "params");
-  info->best_epoch = sweep_summary_number(dir, "best_epoch") + 1;
+  info->best_epoch = sweep_summary_number(dir, "best_epoch"); /* 1-based in summary.json */
   info->acc_std = column_stat(dir, "metrics.csv", "train_acc", HALF_SPREAD);
   info->val_rise = column_stat(dir, "epochs.csv", "val_acc", HALF_CHANGE);
   info->first_val = column_stat(dir, "epochs.csv", "val_acc", FIRST_ROW);

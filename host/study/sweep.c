@@ -1,10 +1,12 @@
 #include "study/sweep.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "base/interrupt.h"
 #include "base/util.h"
 #include "model/model.h"
 #include "study/sweep_runs.h"
@@ -206,6 +208,13 @@ static int gather_results(const sweep_spec *s, sweep_result *results, const bool
   return 0;
 }
 
+/* Points that are finished (not failed, not interrupted). */
+static size_t done_count(const sweep_result *r, size_t n) {
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) k += r[i].have_run && sweep_status_done(r[i].status);
+  return k;
+}
+
 int sweep_execute(const sweep_spec *s, sweep_data *data, plotter *p, sweep_result *results, error *err) {
   size_t n = sweep_grid_size(s->grid);
   const bool ranks = s->dist && s->dist->size > 1;
@@ -240,8 +249,20 @@ int sweep_execute(const sweep_spec *s, sweep_data *data, plotter *p, sweep_resul
   if (ranks && root) printf("%s: %d MPI ranks share the runs\n", s->cmd, s->dist->size);
   size_t diverged = 0, reused = 0, failed = 0, cursor = 0, started = 0;
   char first_failure[1100] = "";
+  /* Ctrl-C between two runs (loading, opening a device) stops the sweep as one inside a
+     run does: with sweep.csv written and the message how to continue. */
+  interrupt_install();
+  /* Test hook: SIGINT to itself before point N (1-based) starts, i.e. between two runs. */
+  const char *hook = getenv("CLTRAIN_TEST_SIGNAL_BEFORE_RUN");
+  long hook_run = hook ? atol(hook) : 0;
   for (long next; rc == EXIT_OK && (next = next_point(q, &cursor, n)) >= 0;) {
     const size_t i = (size_t)next;
+    if (hook_run > 0 && (size_t)hook_run == i + 1) raise(SIGINT);
+    int sig = interrupt_pending();
+    if (sig) {
+      rc = interrupt_exit_code(sig);
+      break;
+    }
     mine[i] = true;
     started++;
     train_config cfg;
@@ -274,6 +295,7 @@ int sweep_execute(const sweep_spec *s, sweep_data *data, plotter *p, sweep_resul
       }
     }
     if (!ranks && sweep_write_csv(s, results, err)) rc = EXIT_RUNTIME;
+    if (rc == EXIT_OK && interrupt_pending()) rc = interrupt_exit_code(interrupt_pending());
   }
   if (ranks) {
     /* A rank that stopped (interrupt, --fail-fast) empties the queue, so every rank gets
@@ -287,6 +309,7 @@ int sweep_execute(const sweep_spec *s, sweep_data *data, plotter *p, sweep_resul
     for (size_t k = 0; k < n; k++)
       if (root && !results[k].have_run) started--;
     if (!root) {
+      interrupt_uninstall();
       free(devices);
       free(mine);
       free(own);
@@ -294,9 +317,12 @@ int sweep_execute(const sweep_spec *s, sweep_data *data, plotter *p, sweep_resul
     }
     if (sweep_write_csv(s, results, err)) rc = EXIT_RUNTIME;
   }
+  interrupt_uninstall();
   if (rc == EXIT_SIGINT || rc == EXIT_SIGTERM) {
-    fprintf(stderr, "cltrain: %s: stopped; %s\n", s->cmd,
-            s->stop_hint ? s->stop_hint : "run the same command again (same --out) to continue where it left off");
+    fprintf(stderr, "cltrain: %s: interrupted by %s; %zu of %zu runs done; %s%s\n", s->cmd,
+            rc == EXIT_SIGTERM ? "SIGTERM" : "SIGINT", done_count(results, n), n,
+            s->stop_hint ? "" : "to continue where it left off, run the same command with --out ",
+            s->stop_hint ? s->stop_hint : s->dir);
   } else if (failed && s->fail_fast) {
     fprintf(stderr, "cltrain: %s: stopped at the first failed run (--fail-fast); %zu of %zu not run\n", s->cmd,
             n - started, n);

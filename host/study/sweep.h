@@ -19,7 +19,7 @@
 
    sweep.csv (read by plot_sweep and the lab report):
      run_dir,<one column per varied option: batch_size, learning_rate, ...>,
-     final_val_acc,best_val_acc,train_s,samples_per_s,status,error
+     final_val_acc,best_val_acc,test_acc,train_s,samples_per_s,status,error,best
    run_dir is relative to the sweep directory; the varied values are written as the user
    gave them; results come from each run's summary.json (nan when unknown); error is empty
    unless the point failed. It is rewritten after every run, so an interrupted sweep

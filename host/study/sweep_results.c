@@ -66,8 +66,16 @@ int sweep_write_csv(const sweep_spec *s, const sweep_result *results, error *err
   const sweep_grid *g = s->grid;
   fputs("run_dir", f);
   for (int a = 0; a < g->n_axes; a++) fprintf(f, ",%s", g->axes[a].column);
-  fputs(",final_val_acc,best_val_acc,train_s,samples_per_s,status,error\n", f);
+  fputs(",final_val_acc,best_val_acc,test_acc,train_s,samples_per_s,status,error,best\n", f);
   size_t n = sweep_grid_size(g);
+  /* The best run: highest best validation accuracy among the runs that did not fail. */
+  size_t best = n;
+  for (size_t p = 0; p < n; p++) {
+    const sweep_result *r = &results[p];
+    if (r->have_run && strcmp(r->status, "failed") != 0 && isfinite(r->best_val_acc) &&
+        (best == n || r->best_val_acc > results[best].best_val_acc))
+      best = p;
+  }
   for (size_t p = 0; p < n; p++) {
     const sweep_result *r = &results[p];
     if (!r->have_run) continue;
@@ -90,13 +98,14 @@ int sweep_write_csv(const sweep_spec *s, const sweep_result *results, error *err
     }
     put_number(f, r->final_val_acc);
     put_number(f, r->best_val_acc);
+    put_number(f, r->test_acc);
     put_number(f, r->train_s);
     put_number(f, r->samples_per_s);
     fputc(',', f);
     csv_put_field(f, r->status);
     fputc(',', f);
     csv_put_field(f, r->error);
-    fputc('\n', f);
+    fputs(p == best ? ",1\n" : ",0\n", f);
   }
   if (fclose(f) != 0 || rename(tmp, path) != 0) return ERR_RUNTIME(err, "cannot write %s: %s", path, strerror(errno));
   return 0;

@@ -27,7 +27,7 @@ int sweep_device_name(const char *spec, char *name, size_t n, char *err, size_t 
    resolved name, since "0", "pthread" and CLTRAIN_DEVICE may all mean one device). */
 static bool ignored_option(int opt) {
   return opt == TOPT_PROJECT_DIR || opt == TOPT_LOAD || opt == TOPT_RESUME || opt == TOPT_NO_PROGRESS ||
-         opt == TOPT_QUIET || opt == TOPT_KERNELS_DIR || opt == TOPT_DEVICE;
+         opt == TOPT_QUIET || opt == TOPT_KERNELS_DIR || opt == TOPT_DEVICE || opt == TOPT_NAME;
 }
 
 bool sweep_same_run(const train_config *cfg, const char *device_name, const char *stored_config_text,

@@ -33,8 +33,12 @@ static void format_eta(char *buf, size_t len, double s) {
 static void draw(progress *p, uint64_t done, double now) {
   double dt = now - p->epoch_start;
   double rate = dt > 0 ? (double)(done - p->first_done) / dt : 0;
+  /* The ETA is for the whole run: this epoch's steps left and every later epoch's, at
+     this epoch's rate (validation is not counted). */
+  uint64_t later = p->max_epochs > p->epoch + 1 ? p->max_epochs - p->epoch - 1 : 0;
+  double left = (double)(p->steps_in_epoch - done) + (double)later * (double)p->steps_in_epoch;
   char eta[32];
-  format_eta(eta, sizeof eta, rate > 0 ? (double)(p->steps_in_epoch - done) / rate : NAN);
+  format_eta(eta, sizeof eta, rate > 0 ? left / rate : NAN);
   if (p->mode == PROGRESS_BAR) {
     const int width = 24;
     int fill = p->steps_in_epoch ? (int)((double)width * (double)done / (double)p->steps_in_epoch) : width;

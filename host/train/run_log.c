@@ -111,7 +111,8 @@ int run_log_create(run_log *r, const char *project_dir, const char *model, const
   for (int k = 0;; k++) {
     char suffix[16] = "";
     if (k) snprintf(suffix, sizeof suffix, "-%d", k);
-    int n = snprintf(r->dir, sizeof r->dir, "%s/%s_%s_%s%s", project_dir, model, dataset, stamp, suffix);
+    int n = dataset ? snprintf(r->dir, sizeof r->dir, "%s/%s_%s_%s%s", project_dir, model, dataset, stamp, suffix)
+                    : snprintf(r->dir, sizeof r->dir, "%s/%s_%s%s", project_dir, model, stamp, suffix);
     if (n < 0 || (size_t)n >= sizeof r->dir) return seterr(err, errlen, "run directory path too long");
     if (mkdir(r->dir, 0755) == 0) break;
     if (errno != EEXIST || k > 10000) return seterr(err, errlen, "cannot create %s: %s", r->dir, strerror(errno));

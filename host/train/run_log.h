@@ -29,7 +29,8 @@ typedef struct {
   double train_loss, train_acc, val_loss, val_acc, lr, epoch_s, samples_per_s;
 } epoch_row;
 
-/* Make a new run directory (the project directory too) and write both CSV headers. */
+/* Make a new run directory PROJECT_DIR/MODEL_DATASET_<time> (MODEL_<time> when DATASET is
+   NULL: a --name) with the project directory, and write both CSV headers. */
 int run_log_create(run_log *r, const char *project_dir, const char *model, const char *dataset, char *err,
                    size_t errlen);
 /* Reopen DIR to continue a run whose checkpoint holds STEP steps and EPOCHS finished epochs:

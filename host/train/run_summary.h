@@ -22,7 +22,7 @@ typedef struct {
   const char *optimizer;
   uint64_t seed;
   double best_val_acc;        /* < 0: unknown */
-  uint64_t best_epoch;        /* 0-based, as epochs.csv */
+  uint64_t best_epoch;        /* 1-based, as the console (epochs.csv counts from 0) */
   double final_train_loss, final_train_acc, final_val_loss, final_val_acc; /* NaN: unknown */
   bool have_test;
   double test_loss, test_acc;

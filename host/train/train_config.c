@@ -31,7 +31,9 @@ static const option_info infos[TOPT_COUNT] = {
                         "cosine (per epoch, T_max = max-epochs, eta_min 1e-6) or none"},
     [TOPT_SEED] = {"seed", T_INT, 0, 9007199254740991.0, false, "N", "seed of initialisation, shuffling and dropout"},
     [TOPT_EARLY_STOPPING] = {"early-stopping", T_INT, 0, 100000, false, "N",
-                             "stop after N epochs without a lower validation loss (0: off)"},
+                             "stop after N epochs without an improvement of the --monitor value (0: off)"},
+    [TOPT_MONITOR] = {"monitor", T_STRING, 0, 0, false, "NAME",
+                      "val_acc (higher is better) or val_loss (lower): what best.ckpt and early stopping follow"},
     [TOPT_LOG_EVERY] = {"log-every-n-steps", T_INT, 1, 1e9, false, "N", "one metrics.csv row every N steps"},
     [TOPT_DEVICE] = {"device", T_STRING, 0, 0, false, "SPEC",
                      "index, P:D or name substring (default: env CLTRAIN_DEVICE, else 0)"},
@@ -44,6 +46,7 @@ static const option_info infos[TOPT_COUNT] = {
     [TOPT_SYNTH_SEED] = {"synth-seed", T_INT, 0, DATA_SEED_MAX, false, "N", "seed of the jsc-synth generator"},
     [TOPT_NO_CACHE] = {"no-cache", T_FLAG, 0, 0, false, NULL, "do not use the pre-processed data cache"},
     [TOPT_PROJECT_DIR] = {"project-dir", T_STRING, 0, 0, false, "DIR", "where run directories are made"},
+    [TOPT_NAME] = {"name", T_STRING, 0, 0, false, "NAME", "run directory NAME_<time> instead of <model>_<dataset>_<time>"},
     [TOPT_LOAD] = {"load", T_STRING, 0, 0, false, "CKPT", "start from this checkpoint's weights (new run)"},
     [TOPT_RESUME] = {"resume", T_STRING, 0, 0, false, "CKPT", "continue the run of this checkpoint exactly"},
     [TOPT_NO_PROGRESS] = {"no-progress", T_FLAG, 0, 0, false, NULL, "no progress bar or periodic lines"},
@@ -63,6 +66,7 @@ void train_config_default(train_config *cfg) {
   cfg->gemm = NET_GEMM_AUTO;
   cfg->seed = 0;
   cfg->early_stopping = 0;
+  snprintf(cfg->monitor, sizeof cfg->monitor, "val_acc");
   cfg->log_every_n_steps = 50;
   cfg->val_fraction = 0.1;
   cfg->synth_size = 830000;
@@ -97,6 +101,8 @@ static char *string_field(train_config *cfg, train_option opt, size_t *cap) {
     case TOPT_DEVICE: *cap = sizeof cfg->device; return cfg->device;
     case TOPT_DATA: *cap = sizeof cfg->data_path; return cfg->data_path;
     case TOPT_PROJECT_DIR: *cap = sizeof cfg->project_dir; return cfg->project_dir;
+    case TOPT_MONITOR: *cap = sizeof cfg->monitor; return cfg->monitor;
+    case TOPT_NAME: *cap = sizeof cfg->name; return cfg->name;
     case TOPT_LOAD: *cap = sizeof cfg->load; return cfg->load;
     case TOPT_RESUME: *cap = sizeof cfg->resume; return cfg->resume;
     case TOPT_KERNELS_DIR: *cap = sizeof cfg->kernels_dir; return cfg->kernels_dir;
@@ -172,6 +178,11 @@ int train_config_set_opt(train_config *cfg, train_option opt, const char *value,
       size_t cap;
       char *field = string_field(cfg, opt, &cap);
       if (!*v) return seterr(err, errlen, "%s%s: empty value", I->type == T_STRING ? "--" : "", I->name);
+      if (opt == TOPT_MONITOR && strcmp(v, "val_acc") != 0 && strcmp(v, "val_loss") != 0)
+        return seterr(err, errlen, "--monitor: '%s' is not one of val_acc, val_loss", v);
+      /* The name becomes one path component. */
+      if (opt == TOPT_NAME && (strchr(v, '/') || !strcmp(v, ".") || !strcmp(v, "..")))
+        return seterr(err, errlen, "--name: '%s' is not a plain file name", v);
       if (strlen(v) >= cap)
         return seterr(err, errlen, "%s%s: value longer than %zu characters", I->type == T_STRING ? "--" : "",
                       I->name, cap - 1);
@@ -199,6 +210,7 @@ static const struct option long_options[] = {
     LONG_OPT("scheduler", required_argument, TOPT_SCHEDULER),
     LONG_OPT("seed", required_argument, TOPT_SEED),
     LONG_OPT("early-stopping", required_argument, TOPT_EARLY_STOPPING),
+    LONG_OPT("monitor", required_argument, TOPT_MONITOR),
     LONG_OPT("log-every-n-steps", required_argument, TOPT_LOG_EVERY),
     LONG_OPT("device", required_argument, TOPT_DEVICE),
     LONG_OPT("gemm", required_argument, TOPT_GEMM),
@@ -209,6 +221,7 @@ static const struct option long_options[] = {
     LONG_OPT("synth-seed", required_argument, TOPT_SYNTH_SEED),
     LONG_OPT("no-cache", no_argument, TOPT_NO_CACHE),
     LONG_OPT("project-dir", required_argument, TOPT_PROJECT_DIR),
+    LONG_OPT("name", required_argument, TOPT_NAME),
     LONG_OPT("load", required_argument, TOPT_LOAD),
     LONG_OPT("resume", required_argument, TOPT_RESUME),
     LONG_OPT("no-progress", no_argument, TOPT_NO_PROGRESS),

@@ -31,6 +31,7 @@ typedef enum {
   TOPT_SCHEDULER,
   TOPT_SEED,
   TOPT_EARLY_STOPPING,
+  TOPT_MONITOR,
   TOPT_LOG_EVERY,
   TOPT_DEVICE,
   TOPT_GEMM,
@@ -41,6 +42,7 @@ typedef enum {
   TOPT_SYNTH_SEED,
   TOPT_NO_CACHE,
   TOPT_PROJECT_DIR,
+  TOPT_NAME,
   TOPT_LOAD,
   TOPT_RESUME,
   TOPT_NO_PROGRESS,
@@ -64,7 +66,8 @@ typedef struct {
   double weight_decay;            /* as given; train_config_weight_decay() is the effective one */
   sched_kind scheduler;
   uint64_t seed;
-  long early_stopping;            /* patience in epochs on validation loss; 0 = off */
+  long early_stopping;            /* patience in epochs on the monitored value; 0 = off */
+  char monitor[16];               /* val_acc or val_loss: best.ckpt and early stopping follow it */
   long log_every_n_steps;
   char device[256];               /* empty: env CLTRAIN_DEVICE, else device 0 */
   net_gemm gemm;                  /* engine of the Linear layers (net_gemm.h) */
@@ -75,6 +78,7 @@ typedef struct {
   uint64_t synth_seed;            /* jsc-synth generator */
   bool no_cache;                  /* do not read or write the pre-processed data cache */
   char project_dir[TRAIN_PATH_MAX];
+  char name[128];                 /* --name: the run directory's stem instead of <model>_<dataset> */
   char load[TRAIN_PATH_MAX];      /* initial weights from a checkpoint (new run) */
   char resume[TRAIN_PATH_MAX];    /* continue the run this checkpoint belongs to */
   bool no_progress;

@@ -204,7 +204,26 @@ static int restore_weights(trainer *t, const checkpoint *c, bool with_optimizer,
   return rc;
 }
 
+/* A class with no row in a split makes that split's accuracy say nothing about the class
+   (e.g. 8 rows, a validation split of one class): warn, also under --quiet. */
+static void warn_absent_classes(const dataset *ds) {
+  const data_split *s[3] = {&ds->train, &ds->val, &ds->test};
+  static const char *const names[3] = {"training", "validation", "test"};
+  for (int i = 0; i < 3; i++) {
+    size_t count[JSC_N_CLASSES] = {0};
+    for (size_t r = 0; r < s[i]->rows; r++)
+      if (s[i]->y[r] >= 0 && s[i]->y[r] < JSC_N_CLASSES) count[s[i]->y[r]]++;
+    char missing[64] = "";
+    size_t used = 0;
+    for (int k = 0; k < JSC_N_CLASSES && s[i]->rows; k++)
+      if (!count[k]) used += (size_t)snprintf(missing + used, sizeof missing - used, "%s%s", used ? ", " : "", jsc_class_names[k]);
+    if (missing[0])
+      warnf("the %s split of %s (%zu rows) has no row of class %s", names[i], ds->name, s[i]->rows, missing);
+  }
+}
+
 static void print_intro(trainer *t) {
+  warn_absent_classes(t->ds);
   if (t->cfg->quiet) return;
   train_config_print_table(stdout, t->cfg, t->rt->info.name);
   printf("\n");
@@ -244,7 +263,12 @@ static int start_fresh(trainer *t, const checkpoint *loaded, error *err) {
   t->st.last_train_loss = t->st.last_train_acc = t->st.last_val_loss = t->st.last_val_acc = NAN;
   t->st.seed = t->cfg->seed;
   rng_seed(&t->st.shuffle_rng, t->cfg->seed, SHUFFLE_STREAM);
-  if (run_log_create(&t->log, t->cfg->project_dir, t->model->name, t->ds->name, msg, sizeof msg))
+  /* The directory's stem: --name, else <model>_<dataset> with the data file's name
+     without its folder and extension. */
+  char data_name[128];
+  run_short_name(t->cfg->dataset, false, data_name, sizeof data_name);
+  if (run_log_create(&t->log, t->cfg->project_dir, t->cfg->name[0] ? t->cfg->name : t->model->name,
+                     t->cfg->name[0] ? NULL : data_name, msg, sizeof msg))
     return ERR_USAGE(err, "%s", msg);
   return 0;
 }
@@ -300,11 +324,12 @@ static int start(trainer *t, train_run *run, train_result *out, error *err) {
 }
 
 static void print_outcome(const train_config *cfg, const train_result *out) {
-  printf("%srun %s: %s after %llu epochs (%llu steps)", cfg->quiet ? "" : "\n", out->run_dir,
-         train_status_name(out->status), (unsigned long long)out->epochs_run, (unsigned long long)out->steps);
+  printf("%srun %s: %s after %llu epoch%s (%llu step%s)", cfg->quiet ? "" : "\n", out->run_dir,
+         train_status_name(out->status), (unsigned long long)out->epochs_run, out->epochs_run == 1 ? "" : "s",
+         (unsigned long long)out->steps, out->steps == 1 ? "" : "s");
   if (out->epochs_run > 0)
     printf(": val_acc %.4f, best %.4f (epoch %llu)", out->final_val_acc, out->best_val_acc,
-           (unsigned long long)out->best_epoch + 1);
+           (unsigned long long)out->best_epoch);
   if (out->have_test) printf(", test_acc %.4f", out->test_acc);
   printf("; %.1f s training, %.0f samples/s\n", out->train_seconds, out->samples_per_s);
   fflush(stdout);

@@ -41,7 +41,7 @@ typedef struct {
   uint64_t steps;
   double final_train_loss, final_train_acc, final_val_loss, final_val_acc; /* last finished epoch */
   double best_val_acc;           /* -1 when no epoch finished */
-  uint64_t best_epoch;           /* 0-based */
+  uint64_t best_epoch;           /* 1-based (people read it); 0 none */
   bool have_test;
   double test_loss, test_acc;    /* final model on the test split */
   double train_seconds;          /* training + validation wall time, all sessions */

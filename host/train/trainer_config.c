@@ -15,6 +15,8 @@ void train_data_options(const train_config *cfg, data_options *opt) {
   opt->split_seed = cfg->split_seed;
   opt->synth_seed = cfg->synth_seed;
   opt->use_cache = !cfg->no_cache;
+  opt->synth_given = cfg->given[TOPT_SYNTH_SIZE] || cfg->given[TOPT_SYNTH_SEED];
+  opt->split_given = cfg->given[TOPT_VAL_FRACTION] || cfg->given[TOPT_SPLIT_SEED];
 }
 
 /* MASE: CosineAnnealingLR(T_max = max_epochs, eta_min = 1e-6), stepped once per epoch. */
@@ -35,7 +37,7 @@ static bool fixed_on_resume(int opt) {
 /* Options that change the numbers of the continued run (allowed, with a warning). */
 static bool changes_result(int opt) {
   return opt == TOPT_MAX_EPOCHS || opt == TOPT_LEARNING_RATE || opt == TOPT_WEIGHT_DECAY ||
-         opt == TOPT_SCHEDULER || opt == TOPT_EARLY_STOPPING || opt == TOPT_GEMM;
+         opt == TOPT_SCHEDULER || opt == TOPT_EARLY_STOPPING || opt == TOPT_GEMM || opt == TOPT_MONITOR;
 }
 
 int train_resolve_resume(const train_config *cli, const checkpoint *ck, train_config *eff, error *err) {

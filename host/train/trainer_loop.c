@@ -98,13 +98,13 @@ static int finish_epoch(trainer *t, uint64_t epoch, double lr, const rng_state *
   s->epoch_seconds = 0;
   s->shuffle_rng = *next_rng;
   s->train_seconds = end - t->session_start;
-  bool best = val->acc > s->best_val_acc;
+  /* best.ckpt and early stopping follow one value, --monitor (README "cltrain train"). */
+  bool by_loss = strcmp(t->cfg->monitor, "val_loss") == 0;
+  bool best = by_loss ? val->loss < s->best_val_loss : val->acc > s->best_val_acc;
+  if (val->acc > s->best_val_acc) s->best_val_acc = val->acc;
+  if (val->loss < s->best_val_loss) s->best_val_loss = val->loss;
   if (best) {
-    s->best_val_acc = val->acc;
     s->best_epoch = epoch + 1;
-  }
-  if (val->loss < s->best_val_loss) {
-    s->best_val_loss = val->loss;
     s->stale_epochs = 0;
   } else {
     s->stale_epochs++;
@@ -197,7 +197,8 @@ int trainer_loop(trainer *t, train_result *out, error *err) {
     if (rc == EPOCH_STOP_EARLY) {
       status = TRAIN_EARLY_STOPPED;
       if (!cfg->quiet)
-        printf("early stopping: validation loss did not improve for %ld epochs\n", cfg->early_stopping);
+        printf("early stopping: %s did not improve for %ld epoch%s\n", cfg->monitor, cfg->early_stopping,
+               cfg->early_stopping == 1 ? "" : "s");
       break;
     }
     if (rc != EPOCH_CONTINUE) return rc;

@@ -69,7 +69,7 @@ void trainer_fill_result(const trainer *t, train_status status, train_result *ou
   out->final_val_loss = s->last_val_loss;
   out->final_val_acc = s->last_val_acc;
   out->best_val_acc = s->best_val_acc;
-  out->best_epoch = s->best_epoch ? s->best_epoch - 1 : 0;
+  out->best_epoch = s->best_epoch;
   out->train_seconds = s->train_seconds;
   out->epoch_seconds = t->session_epochs ? t->session_epoch_s / (double)t->session_epochs : NAN;
   out->samples_per_s = s->step_seconds > 0 ? (double)s->samples / s->step_seconds : NAN;
@@ -158,7 +158,9 @@ int train_record_failure(const train_config *cfg, const char *message, char *dir
   s.error = message;
   run_log log;
   char msg[RUN_PATH_MAX + 256], path[RUN_PATH_MAX];
-  if (run_log_create(&log, cfg->project_dir, s.model, s.dataset, msg, sizeof msg)) return ERR_RUNTIME(err, "%s", msg);
+  if (run_log_create(&log, cfg->project_dir, cfg->name[0] ? cfg->name : s.model, cfg->name[0] ? NULL : s.dataset, msg,
+                     sizeof msg))
+    return ERR_RUNTIME(err, "%s", msg);
   snprintf(dir, dir_len, "%s", log.dir);
   run_path(path, sizeof path, log.dir, "summary.json");
   int rc = run_summary_write(path, &s, msg, sizeof msg);
