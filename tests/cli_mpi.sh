@@ -29,7 +29,11 @@ failures=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 MPI=(timeout -k 5 300 mpirun --allow-run-as-root --oversubscribe --quiet)
 # Results that must not depend on which process trained a point (train_s and samples/s do).
-metrics() { awk -F, 'NR > 1 { print $2 "," $3 "," $4 "," $7 }' "$1" | sort; }
+metrics() {
+  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+    { print $c["learning_rate"] "," $c["final_val_acc"] "," $c["best_val_acc"] "," $c["test_acc"] "," $c["status"] }' "$1" |
+    sort
+}
 SWEEP=(sweep jsc-tiny jsc-synth --synth-size 4000 --max-epochs 2 --batch-size 32 --learning-rate 1e-3
   --vary learning-rate=1e-3,1e-2,3e-3,5e-3 --no-plot --no-progress --quiet)
 
