@@ -10,14 +10,18 @@
 #include <sys/stat.h>
 #include <time.h>
 
-void warnf(const char *fmt, ...) {
+void vsay(const char *kind, const char *fmt, va_list ap) {
   char msg[4096];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  error_one_line(msg);
+  fprintf(stderr, "cltrain: %s: %s\n", kind, msg);
+}
+
+void warnf(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  vsay("warning", fmt, ap);
   va_end(ap);
-  error_one_line(msg);
-  fprintf(stderr, "cltrain: warning: %s\n", msg);
 }
 
 static _Noreturn void out_of_memory(const char *file, int line, size_t n) {

@@ -2,12 +2,15 @@
 #ifndef CLTRAIN_UTIL_H
 #define CLTRAIN_UTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
 
 #include "base/error.h"  /* exit codes */
 
+/* Print "cltrain: KIND: MESSAGE" on stderr as one line (control characters flattened). */
+void vsay(const char *kind, const char *fmt, va_list ap);
 /* Print "cltrain: warning: ..." on stderr. */
 void warnf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

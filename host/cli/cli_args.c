@@ -15,13 +15,10 @@ void cli_usage_exit(const char *fmt, ...) {
   dist_info d;
   dist_get(&d);
   if (d.rank == 0) {
-    char msg[4096];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsay("error", fmt, ap);
     va_end(ap);
-    error_one_line(msg);
-    fprintf(stderr, "cltrain: error: %s\n", msg);
   }
   exit(EXIT_USAGE);
 }

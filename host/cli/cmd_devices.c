@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/json.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "cl/runtime.h"
@@ -18,16 +19,6 @@ static void devices_usage(FILE *out) {
           "\n"
           "  --json     machine-readable output\n"
           "  -h, --help this text\n");
-}
-
-static void json_string(const char *s) {
-  putchar('"');
-  for (; *s; s++) {
-    if (*s == '"' || *s == '\\') printf("\\%c", *s);
-    else if ((unsigned char)*s < 0x20) printf("\\u%04x", *s);
-    else putchar(*s);
-  }
-  putchar('"');
 }
 
 /* The one option, --json. */
@@ -54,14 +45,14 @@ int cmd_devices(int argc, char **argv) {
       const device_info *d = &list.items[i];
       printf("%s\n  {\"index\": %d, \"platform\": %d, \"device\": %d, \"name\": ", i ? "," : "",
              d->flat, d->platform_index, d->device_index);
-      json_string(d->name);
+      json_write_string(stdout, d->name);
       printf(", \"platform_name\": ");
-      json_string(d->platform_name);
+      json_write_string(stdout, d->platform_name);
       printf(", \"type\": \"%s\", \"compute_units\": %u, \"global_mem_bytes\": %llu, \"version\": ",
              device_type_name(d->type), d->compute_units, (unsigned long long)d->global_mem);
-      json_string(d->version);
+      json_write_string(stdout, d->version);
       printf(", \"driver\": ");
-      json_string(d->driver);
+      json_write_string(stdout, d->driver);
       printf("}");
     }
     printf("%s]\n", list.count ? "\n" : "");

@@ -141,23 +141,19 @@ static void write_source(FILE *f, const export_model *e, const char *prefix, con
           m->output_width);
 }
 
-static int write_file(const char *path, void (*emit)(FILE *, const export_model *, const char *, const char *),
-                      const export_model *e, const char *prefix, const char *header, error *err) {
-  FILE *f = fopen(path, "w");
-  if (!f) return ERR_USAGE(err, "cannot write %s: %s", path, strerror(errno));
-  emit(f, e, prefix, header);
-  int bad = ferror(f);
-  if (fclose(f) || bad) {
-    int code = errno;
-    unlink(path);
-    return ERR_USAGE(err, "cannot write %s: %s", path, strerror(code));
-  }
-  return 0;
+typedef struct {
+  const export_model *e;
+  const char *prefix, *header;
+} c_files;
+
+static void emit_header(FILE *f, const void *ctx) {
+  const c_files *c = ctx;
+  write_header(f, c->e, c->prefix);
 }
 
-static void emit_header(FILE *f, const export_model *e, const char *prefix, const char *header) {
-  (void)header;
-  write_header(f, e, prefix);
+static void emit_source(FILE *f, const void *ctx) {
+  const c_files *c = ctx;
+  write_source(f, c->e, c->prefix, c->header);
 }
 
 int export_c(const export_model *e, const char *path, error *err) {
@@ -170,6 +166,7 @@ int export_c(const export_model *e, const char *path, error *err) {
   if (strcmp(header_path, path) == 0) return ERR_USAGE(err, "--out %s: the C source needs a .c name", path);
   const char *header = strrchr(header_path, '/');
   header = header ? header + 1 : header_path;
-  if (write_file(header_path, emit_header, e, prefix, header, err)) return -1;
-  return write_file(path, write_source, e, prefix, header, err);
+  const c_files c = {e, prefix, header};
+  if (export_write_file(header_path, emit_header, &c, err)) return -1;
+  return export_write_file(path, emit_source, &c, err);
 }

@@ -1,7 +1,10 @@
-/* What every export format shares: format names and tensor names. */
+/* What every export format shares: format names, tensor names, writing a file. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "base/safe_file.h"
 #include "export/export_internal.h"
 
 int export_format_parse(const char *s, export_format *out, error *err) {
@@ -45,3 +48,19 @@ int export_layer_tensors(const export_model *e, int l, tensor_ref out[4]) {
   return n;
 }
 
+
+int export_write_file(const char *path, void (*emit)(FILE *f, const void *ctx), const void *ctx, error *err) {
+  char tmp[4200];
+  if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) return ERR_USAGE(err, "output path too long: %s", path);
+  FILE *f = safe_tmp_fopen(tmp);
+  if (!f) return ERR_USAGE(err, "cannot write %s: %s", path, strerror(errno));
+  emit(f, ctx);
+  if (ferror(f)) {
+    int code = errno ? errno : EIO;
+    fclose(f);
+    unlink(tmp);
+    return ERR_USAGE(err, "cannot write %s: %s", path, strerror(code));
+  }
+  if (safe_tmp_commit(f, tmp, path)) return ERR_USAGE(err, "cannot write %s: %s", path, strerror(errno));
+  return 0;
+}

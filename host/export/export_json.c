@@ -6,30 +6,21 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/json.h"
 #include "export/export_internal.h"
-
-static void json_str(FILE *f, const char *s) {
-  fputc('"', f);
-  for (; *s; s++) {
-    if (*s == '"' || *s == '\\') fprintf(f, "\\%c", *s);
-    else if ((unsigned char)*s < 0x20) fprintf(f, "\\u%04x", *s);
-    else fputc(*s, f);
-  }
-  fputc('"', f);
-}
 
 static void json_names(FILE *f, const char *const *names, int n) {
   fputc('[', f);
   for (int i = 0; i < n; i++) {
     if (i) fputs(", ", f);
-    json_str(f, names[i]);
+    json_write_string(f, names[i]);
   }
   fputc(']', f);
 }
 
 static void json_tensor(FILE *f, const tensor_ref *t, bool last) {
   fputs("    {\"name\": ", f);
-  json_str(f, t->name);
+  json_write_string(f, t->name);
   if (t->cols) fprintf(f, ", \"shape\": [%d, %d], \"data\": [", t->rows, t->cols);
   else fprintf(f, ", \"shape\": [%d], \"data\": [", t->rows);
   size_t n = (size_t)t->rows * (size_t)(t->cols ? t->cols : 1);
@@ -40,11 +31,11 @@ static void json_tensor(FILE *f, const tensor_ref *t, bool last) {
 static void write_doc(FILE *f, const export_model *e) {
   const model_spec *m = e->m;
   fprintf(f, "{\n  \"format\": \"cltrain-model\",\n  \"format_version\": 1,\n  \"cltrain_version\": ");
-  json_str(f, CLTRAIN_VERSION);
+  json_write_string(f, CLTRAIN_VERSION);
   fputs(",\n  \"model\": ", f);
-  json_str(f, m->name);
+  json_write_string(f, m->name);
   fputs(",\n  \"checkpoint\": ", f);
-  json_str(f, e->source ? e->source : "");
+  json_write_string(f, e->source ? e->source : "");
   fprintf(f, ",\n  \"input\": {\"name\": \"features\", \"width\": %d, \"raw_inputs\": %s, \"feature_names\": ",
           m->input_width, e->raw_inputs ? "true" : "false");
   json_names(f, e->feature_names, m->input_width);
@@ -74,7 +65,7 @@ static void write_doc(FILE *f, const export_model *e) {
     fputs(", \"tensors\": [", f);
     for (int i = 0; i < n; i++) {
       if (i) fputs(", ", f);
-      json_str(f, t[i].name);
+      json_write_string(f, t[i].name);
     }
     fprintf(f, "]}%s\n", l + 1 < m->n_layers ? "," : "");
   }
@@ -90,15 +81,8 @@ static void write_doc(FILE *f, const export_model *e) {
   fputs("  ]\n}\n", f);
 }
 
+static void emit_doc(FILE *f, const void *e) { write_doc(f, e); }
+
 int export_json(const export_model *e, const char *path, error *err) {
-  FILE *f = fopen(path, "w");
-  if (!f) return ERR_USAGE(err, "cannot write %s: %s", path, strerror(errno));
-  write_doc(f, e);
-  int bad = ferror(f);
-  if (fclose(f) || bad) {
-    int code = errno;
-    unlink(path);
-    return ERR_USAGE(err, "cannot write %s: %s", path, strerror(code));
-  }
-  return 0;
+  return export_write_file(path, emit_doc, e, err);
 }

@@ -93,23 +93,25 @@ static void add_init(graph_builder *g, const tensor_ref *t) {
   g->inits[g->n_inits++] = float_tensor(g->a, t->name, t->data, t->rows, t->cols);
 }
 
-static Onnx__AttributeProto *attr_int(arena *a, const char *name, int64_t v) {
+/* An attribute NAME of TYPE; the caller sets its value. */
+static Onnx__AttributeProto *attr_new(arena *a, const char *name, Onnx__AttributeProto__AttributeType type) {
   Onnx__AttributeProto *at = arena_alloc(a, sizeof *at);
   onnx__attribute_proto__init(at);
   at->name = arena_str(a, name);
   at->has_type = 1;
-  at->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+  at->type = type;
+  return at;
+}
+
+static Onnx__AttributeProto *attr_int(arena *a, const char *name, int64_t v) {
+  Onnx__AttributeProto *at = attr_new(a, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT);
   at->has_i = 1;
   at->i = v;
   return at;
 }
 
 static Onnx__AttributeProto *attr_float(arena *a, const char *name, float v) {
-  Onnx__AttributeProto *at = arena_alloc(a, sizeof *at);
-  onnx__attribute_proto__init(at);
-  at->name = arena_str(a, name);
-  at->has_type = 1;
-  at->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT;
+  Onnx__AttributeProto *at = attr_new(a, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT);
   at->has_f = 1;
   at->f = v;
   return at;
@@ -339,16 +341,19 @@ static void set_metadata(arena *a, Onnx__ModelProto *model, const export_model *
   model->doc_string = arena_str(a, doc);
 }
 
+typedef struct {
+  const uint8_t *buf;
+  size_t n;
+} byte_span;
+
+static void emit_bytes(FILE *f, const void *ctx) {
+  const byte_span *b = ctx;
+  fwrite(b->buf, 1, b->n, f); /* a short write sets the stream's error flag */
+}
+
 static int write_bytes(const char *path, const uint8_t *buf, size_t n, error *err) {
-  FILE *f = fopen(path, "wb");
-  if (!f) return ERR_USAGE(err, "cannot write %s: %s", path, strerror(errno));
-  size_t w = fwrite(buf, 1, n, f);
-  if (fclose(f) || w != n) {
-    int code = errno;
-    unlink(path);
-    return ERR_USAGE(err, "cannot write %s: %s", path, strerror(code));
-  }
-  return 0;
+  const byte_span b = {buf, n};
+  return export_write_file(path, emit_bytes, &b, err);
 }
 
 int export_onnx(const export_model *e, const char *path, error *err) {

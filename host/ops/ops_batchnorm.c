@@ -1,6 +1,20 @@
 /* BatchNorm1d launchers over kernels/batchnorm.cl. */
 #include "ops/ops.h"
 
+/* Where a batch norm's parameters (gamma, beta, the bias folded into it) and running
+   statistics live: the same arguments, in the same order, for every batchnorm.cl kernel
+   that reads them. */
+static void arg_bn_params(karg_cursor *a, const op_bn *bn) {
+  karg_mem(a, bn->params);
+  karg_uint(a, (cl_uint)bn->gamma_off);
+  karg_uint(a, (cl_uint)bn->beta_off);
+  karg_int(a, bn->has_bias);
+  karg_uint(a, (cl_uint)bn->bias_off);
+  karg_mem(a, bn->stats);
+  karg_uint(a, (cl_uint)bn->rm_off);
+  karg_uint(a, (cl_uint)bn->rv_off);
+}
+
 void op_bn_train_forward(cl_runtime *rt, const ops_kernels *k, const op_bn *bn, int rows, cl_mem x,
                          const op_rows *x_rows, cl_mem z, cl_mem saved, const op_epilogue *e) {
   cl_kernel kk = ops_col_kernel(k, k->bn_train_fwd, k->bn_train_fwd_v, e);
@@ -8,14 +22,7 @@ void op_bn_train_forward(cl_runtime *rt, const ops_kernels *k, const op_bn *bn, 
   karg_int(&a, rows);
   karg_mem(&a, x);
   ops_arg_rows(&a, x_rows);
-  karg_mem(&a, bn->params);
-  karg_uint(&a, (cl_uint)bn->gamma_off);
-  karg_uint(&a, (cl_uint)bn->beta_off);
-  karg_int(&a, bn->has_bias);
-  karg_uint(&a, (cl_uint)bn->bias_off);
-  karg_mem(&a, bn->stats);
-  karg_uint(&a, (cl_uint)bn->rm_off);
-  karg_uint(&a, (cl_uint)bn->rv_off);
+  arg_bn_params(&a, bn);
   karg_mem(&a, bn->batch_stats);
   karg_int(&a, bn->C);
   karg_float(&a, bn->momentum);
@@ -34,14 +41,7 @@ void op_bn_eval_forward(cl_runtime *rt, const ops_kernels *k, const op_bn *bn, i
   karg_cursor a = karg_begin(rt, k->bn_eval_fwd);
   karg_int(&a, rows);
   karg_mem(&a, x);
-  karg_mem(&a, bn->params);
-  karg_uint(&a, (cl_uint)bn->gamma_off);
-  karg_uint(&a, (cl_uint)bn->beta_off);
-  karg_int(&a, bn->has_bias);
-  karg_uint(&a, (cl_uint)bn->bias_off);
-  karg_mem(&a, bn->stats);
-  karg_uint(&a, (cl_uint)bn->rm_off);
-  karg_uint(&a, (cl_uint)bn->rv_off);
+  arg_bn_params(&a, bn);
   karg_int(&a, bn->C);
   karg_float(&a, bn->eps);
   karg_mem(&a, z);

@@ -8,22 +8,8 @@
 #include <unistd.h>
 
 #include "base/safe_file.h"
+#include "base/json.h"
 #include "base/util.h"
-
-static void json_string(FILE *f, const char *s) {
-  fputc('"', f);
-  for (; *s; s++) {
-    if (*s == '"' || *s == '\\') fprintf(f, "\\%c", *s);
-    else if ((unsigned char)*s < 0x20) fprintf(f, "\\u%04x", *s);
-    else fputc(*s, f);
-  }
-  fputc('"', f);
-}
-
-static void json_number(FILE *f, double v) {
-  if (isfinite(v)) fprintf(f, "%.9g", v);
-  else fputs("null", f);
-}
 
 static int replace_file(const char *path, const char *tmp, char *err, size_t errlen) {
   if (rename(tmp, path)) return seterr(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
@@ -36,25 +22,25 @@ int run_summary_write(const char *path, const run_summary *s, char *err, size_t 
   FILE *f = safe_tmp_fopen(tmp);
   if (!f) return seterr(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
   fprintf(f, "{\n  \"model\": ");
-  json_string(f, s->model);
+  json_write_string(f, s->model);
   fprintf(f, ",\n  \"dataset\": ");
-  json_string(f, s->dataset);
+  json_write_string(f, s->dataset);
   fprintf(f, ",\n  \"params\": %zu,\n  \"device\": ", s->params);
-  json_string(f, s->device);
+  json_write_string(f, s->device);
   fprintf(f, ",\n  \"status\": ");
-  json_string(f, s->status ? s->status : "unknown");
+  json_write_string(f, s->status ? s->status : "unknown");
   fprintf(f, ",\n  \"error\": ");
-  if (s->error) json_string(f, s->error);
+  if (s->error) json_write_string(f, s->error);
   else fputs("null", f);
   fprintf(f, ",\n  \"epochs_run\": %llu,\n  \"max_epochs\": %llu,\n  \"steps\": %llu,\n  \"batch_size\": %ld",
           (unsigned long long)s->epochs_run, (unsigned long long)s->max_epochs, (unsigned long long)s->steps,
           s->batch_size);
   fprintf(f, ",\n  \"learning_rate\": ");
-  json_number(f, s->learning_rate);
+  json_write_number(f, s->learning_rate);
   fprintf(f, ",\n  \"optimizer\": ");
-  json_string(f, s->optimizer ? s->optimizer : "");
+  json_write_string(f, s->optimizer ? s->optimizer : "");
   fprintf(f, ",\n  \"seed\": %llu,\n  \"best_val_acc\": ", (unsigned long long)s->seed);
-  json_number(f, s->best_val_acc >= 0 ? s->best_val_acc : NAN);
+  json_write_number(f, s->best_val_acc >= 0 ? s->best_val_acc : NAN);
   fprintf(f, ",\n  \"best_epoch\": ");
   if (s->best_val_acc >= 0) fprintf(f, "%llu", (unsigned long long)s->best_epoch);
   else fputs("null", f);
@@ -65,17 +51,17 @@ int run_summary_write(const char *path, const run_summary *s, char *err, size_t 
   };
   for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
     fprintf(f, ",\n  \"%s\": ", nums[i].key);
-    json_number(f, nums[i].v);
+    json_write_number(f, nums[i].v);
   }
   fprintf(f, ",\n  \"test_checkpoint\": ");
-  if (s->have_test) json_string(f, s->test_checkpoint);
+  if (s->have_test) json_write_string(f, s->test_checkpoint);
   else fputs("null", f);
   fprintf(f, ",\n  \"train_seconds\": ");
-  json_number(f, s->train_seconds);
+  json_write_number(f, s->train_seconds);
   fprintf(f, ",\n  \"samples_per_s\": ");
-  json_number(f, s->samples_per_s);
+  json_write_number(f, s->samples_per_s);
   fprintf(f, ",\n  \"compile_s\": ");
-  json_number(f, s->compile_seconds);
+  json_write_number(f, s->compile_seconds);
   fprintf(f, "\n}\n");
   if (fclose(f)) {
     seterr(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
