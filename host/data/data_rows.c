@@ -11,6 +11,8 @@
 #include "base/util.h"
 #include "data/data_sources.h"
 
+/* Every row of T, in file order: a file's split column does not apply to predict or
+   --split all, so it is dropped with the table. */
 static void take_table(raw_table *t, bool has_labels, data_rows *out) {
   out->rows = t->rows;
   out->x = t->x;
@@ -18,6 +20,7 @@ static void take_table(raw_table *t, bool has_labels, data_rows *out) {
   out->has_labels = has_labels;
   t->x = NULL;
   t->y = NULL;
+  raw_table_free(t);
 }
 
 static int load_path(const char *path, data_rows *out, char *err, size_t errlen) {
