@@ -13,7 +13,11 @@
 
 int main(void) {
   cl_runtime rt;
-  rt_open(&rt, "0", NULL);
+  error e = {0};
+  if (rt_open(&rt, "0", NULL, &e) != 0) {
+    fprintf(stderr, "oclgrind_tuning: %s\n", e.msg);
+    return 1;
+  }
   static const char *const names[10] = {"WGD", "MDIMCD", "NDIMCD", "MDIMAD", "NDIMBD",
                                         "KWID", "VWMD", "VWND", "PADA", "PADB"};
   static const size_t values[10] = {8, 1, 1, 1, 1, 2, 8, 8, 0, 0};
