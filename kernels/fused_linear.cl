@@ -137,18 +137,21 @@ LOAD_PART(1)
 
 /* GPU form of the same: work-group g owns rows [g ROW_BLOCK, +ROW_BLOCK); B and the group's
    rows of a are staged in local memory, each item computes output elements lid, lid + WG,
-   ... of the row tile with the same order of operations as the CPU form. */
+   ... of the row tile with the same order of operations as the CPU form. Remainders are
+   written e - e / N * N: for a small constant N, clang turns e % N into a narrowed `freeze`
+   instruction that Oclgrind's uninitialised-value checker cannot interpret (it then
+   reports garbage downstream). */
 #define GEMM_GPU(NAME, K, N, TRANS, A_, D_)                                                   \
   __kernel __attribute__((reqd_work_group_size(FUSED_WG, 1, 1))) void NAME(GEMM_PARAMS) {    \
     __local float ws[K * N], as[ROW_BLOCK * K], hs[ROW_BLOCK * N];                            \
     const uint lid = get_local_id(0), r0 = get_group_id(0) * ROW_BLOCK;                       \
     const uint nr = min((uint)ROW_BLOCK, (uint)rows - r0);                                    \
     for (uint e = lid; e < K * N; e += FUSED_WG)                                              \
-      ws[e] = TRANS ? params[b_off + (e % N) * K + e / N] : params[b_off + e];                \
+      ws[e] = TRANS ? params[b_off + (e - e / N * N) * K + e / N] : params[b_off + e];        \
     for (uint e = lid; e < nr * K; e += FUSED_WG) as[e] = a[r0 * K + e];                      \
     barrier(CLK_LOCAL_MEM_FENCE);                                                             \
     for (uint e = lid; e < nr * N; e += FUSED_WG) {                                           \
-      const uint rl = e / N, n = e % N;                                                       \
+      const uint rl = e / N, n = e - rl * N; /* not e % N: see above */                     \
       float acc = 0.0f;                                                                       \
       for (uint k = 0; k < K; k++) acc += as[rl * K + k] * ws[k * N + n];                     \
       const float h = has_bias ? acc + params[bias_off + n] : acc;                            \
