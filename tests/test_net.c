@@ -75,6 +75,24 @@ static void check_init(cl_runtime *rt, const model_spec *m) {
   free(p); free(s); free(o);
 }
 
+/* Everything a net holds after a step: state, gradients, the last batch's output and the
+   metrics taken (which resets them). The optimizer array has room for 2P floats (Adam's),
+   zero beyond what the net's optimizer keeps, so comparing 2P floats is always defined. */
+static snapshot snapshot_take(net *n, const model_spec *m) {
+  snapshot s;
+  const size_t P = m->n_params;
+  s.params = xmalloc(P * 4);
+  s.stats = xmalloc((m->n_stats ? m->n_stats : 1) * 4);
+  s.optim = xcalloc(2 * P + net_optim_count(n) + 1, 4);
+  s.grads = xmalloc(P * 4);
+  s.out = xmalloc((size_t)B * m->output_width * 4);
+  net_read_state(n, s.params, s.stats, s.optim, NULL);
+  net_read_grads(n, s.grads, NULL);
+  net_read_output(n, s.out, B, NULL);
+  net_take_metrics(n, &s.mt, NULL, NULL);
+  return s;
+}
+
 static snapshot run(cl_runtime *rt, const model_spec *m, uint64_t seed, net_gemm gemm) {
   const int W = m->input_width;
   float *x = xmalloc((size_t)ROWS * W * 4);
@@ -95,17 +113,7 @@ static snapshot run(cl_runtime *rt, const model_spec *m, uint64_t seed, net_gemm
     net_set_batch(n, bx, by, bp, (size_t)(step - 1) * B, B);
     net_train_step(n, B, &o, step);
   }
-  snapshot s;
-  const size_t P = m->n_params;
-  s.params = xmalloc(P * 4);
-  s.stats = xmalloc((m->n_stats ? m->n_stats : 1) * 4);
-  s.optim = xmalloc(2 * P * 4);
-  s.grads = xmalloc(P * 4);
-  s.out = xmalloc((size_t)B * m->output_width * 4);
-  net_read_state(n, s.params, s.stats, s.optim, NULL);
-  net_read_grads(n, s.grads, NULL);
-  net_read_output(n, s.out, B, NULL);
-  net_take_metrics(n, &s.mt, NULL, NULL);
+  snapshot s = snapshot_take(n, m);
   net_free(n);
   rt_release(&bx); rt_release(&by); rt_release(&bp);
   free(x); free(y); free(perm);
@@ -326,7 +334,7 @@ static void warm_up_leaves_no_trace(cl_runtime *rt, const model_spec *m, net_gem
   optim_config o;
   optim_config_default(&o, OPTIM_ADAM, 1e-2f, 1e-3f);
   snapshot got[2];
-  const size_t P = m->n_params, S = m->n_stats ? m->n_stats : 1;
+  const size_t P = m->n_params;
   for (int warmed = 0; warmed < 2; warmed++) {
     net *n = dev_net_gemm(rt, m, B, 11, OPTIM_ADAM, gemm);
     for (uint64_t step = 1; step <= 5; step++) {
@@ -344,16 +352,7 @@ static void warm_up_leaves_no_trace(cl_runtime *rt, const model_spec *m, net_gem
       net_set_batch(n, bx, by, NULL, (size_t)(step - 1) * B, B);
       net_train_step(n, B, &o, step);
     }
-    snapshot *s = &got[warmed];
-    s->params = xmalloc(P * 4);
-    s->stats = xmalloc(S * 4);
-    s->optim = xmalloc((net_optim_count(n) + 1) * 4);
-    s->grads = xmalloc(P * 4);
-    s->out = xmalloc((size_t)B * m->output_width * 4);
-    net_read_state(n, s->params, s->stats, s->optim, NULL);
-    net_read_grads(n, s->grads, NULL);
-    net_read_output(n, s->out, B, NULL);
-    net_take_metrics(n, &s->mt, NULL, NULL);
+    got[warmed] = snapshot_take(n, m);
     if (warmed) {
       CHECK(same(got[0].params, got[1].params, P * 4), "%s: parameters differ after a warm-up", m->name);
       CHECK(!m->n_stats || same(got[0].stats, got[1].stats, m->n_stats * 4), "%s: running statistics differ",
