@@ -57,7 +57,7 @@ file(MAKE_DIRECTORY ${OCLGRIND_LOGS})
 # CLTRAIN_KERNEL_FORM=vector the device's default becomes the vector (CPU) forms and the
 # tests' own forced work-group configurations (col_wg 64, loss_wg 256, the scalar optimizer)
 # cover the other form in the same run.
-foreach(op pointwise linear batchnorm loss optim gather)
+foreach(op pointwise linear batchnorm loss optim gather fused)
   add_test(NAME oclgrind_ops_${op}
            COMMAND ${OCLGRIND_RUN} ${OCLGRIND_LOGS}/ops_${op}.log --
                    env CLTRAIN_KERNEL_FORM=vector $<TARGET_FILE:test_ops_${op}>)

@@ -29,10 +29,18 @@
 #include "ops/ops_fused.h"
 #include "refops.h"
 
-static const int widths[] = {1, 5, 7, 16, 33, 64};
-static const int batches[] = {1, 2, 31, 32, 33, 1024};
-#define N_W 6
-#define N_B 6
+static const int widths_full[] = {1, 5, 7, 16, 33, 64};
+static const int batches_full[] = {1, 2, 31, 32, 33, 1024};
+/* For an interpreter (CLTRAIN_TEST_SMALL, the oclgrind stage): one column, a column
+   count with vector tails (7), a full 32-wide tile and a second one (33), the widest layer
+   (64); one row, a row block of 32 and a partial one (33), more rows than a GPU-form
+   work-group of 64 (70). */
+static const int widths_small[] = {1, 7, 33, 64};
+static const int batches_small[] = {1, 33, 70};
+#define widths (ref_small() ? widths_small : widths_full)
+#define batches (ref_small() ? batches_small : batches_full)
+#define N_W (ref_small() ? REF_COUNT_(widths_small) : REF_COUNT_(widths_full))
+#define N_B (ref_small() ? REF_COUNT_(batches_small) : REF_COUNT_(batches_full))
 
 static const op_epilogue epis[] = {
     {ACT_NONE, 0, 0, 0, 0, NULL},  {ACT_RELU, 0, 0, 0, 0, NULL},        {ACT_RELU, 0, 0.5f, 4, 77, NULL},
