@@ -1,11 +1,13 @@
 /* Device enumeration and selection by each spec form; OpenCL and CLBlast failures become
    errors (code, status name, the caller's file:line) recorded in the runtime, and the
    runtime stays failed: later enqueues do nothing and every sync point reports it. */
+#include <math.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cl/gemm.h"
+#include "cl/launch_probe.h"
 #include "cl/runtime.h"
 #include "testutil.h"
 #include "base/util.h"
@@ -155,8 +157,28 @@ static void selection(void) {
   CHECK(e.code == EXIT_USAGE && strstr(e.msg, "no-such-device-xyz"), "bad device: %d %s", e.code, e.msg);
 }
 
+/* The launch probe: every one of its launches ran (it checks a device counter itself and
+   fails otherwise), the figure is a time per launch (above 0.01 us, which no OpenCL
+   implementation reaches, and below 10 ms), the runtime's launch count is left as it was
+   (bench divides it by steps), and a failed runtime gives its error, not a figure. */
+static void launch_probe(void) {
+  cl_runtime rt;
+  open_default(&rt);
+  const unsigned long before = rt.launches;
+  double us = -1;
+  error e = {0};
+  CHECK(launch_probe_us(&rt, &us, &e) == 0, "launch probe: %s", e.msg);
+  CHECK(us > 0.01 && us < 1e4, "launch probe: %g us per launch", us);
+  CHECK(rt.launches == before, "launch probe counted %lu launches", rt.launches - before);
+  ERR_RUNTIME(&rt.err, "made to fail");
+  CHECK(launch_probe_us(&rt, &us, &e) == -1 && strstr(e.msg, "made to fail") && isnan(us),
+        "launch probe on a failed runtime: %s", e.msg);
+  rt_close(&rt);
+}
+
 int main(void) {
   selection();
+  launch_probe();
   char dir[64];
   snprintf(dir, sizeof dir, "/tmp/cltrain-test-rt-%d", (int)getpid());
   mkdir(dir, 0755);

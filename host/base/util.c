@@ -160,3 +160,18 @@ int make_dirs(const char *dir, char *err, size_t errlen) {
   }
   return 0;
 }
+
+static int compare_doubles(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+double median_of(const double *v, size_t n) {
+  if (n == 0 || !v) return NAN;
+  double *c = xmalloc(n * sizeof *c);
+  memcpy(c, v, n * sizeof *c);
+  qsort(c, n, sizeof *c, compare_doubles);
+  double m = n % 2 ? c[n / 2] : 0.5 * (c[n / 2 - 1] + c[n / 2]);
+  free(c);
+  return m;
+}

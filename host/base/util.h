@@ -50,6 +50,10 @@ char *read_file(const char *path, size_t *len);
 /* Monotonic wall clock in seconds. */
 double now_seconds(void);
 
+/* Median of N values (NaN for none or NULL); the mean of the middle two for an even N.
+   V is left as it is. */
+double median_of(const double *v, size_t n);
+
 /* 64-bit FNV-1a hash, used for checksums and cache keys. */
 uint64_t fnv1a64(const void *data, size_t n, uint64_t seed);
 #define FNV1A64_INIT 0xcbf29ce484222325ull

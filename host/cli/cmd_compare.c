@@ -32,12 +32,14 @@ static const char compare_help[] =
     "\n"
     "Writes <project-dir>/compare_<model>_<dataset>_<YYYYmmdd-HHMMSS>/ (or --out DIR):\n"
     "  one run directory per device, compare.csv\n"
-    "  (device,epoch_s,samples_per_s,compile_s,final_val_acc,max_abs_diff_val_acc,status,\n"
-    "  error) and the figure device_compare (.png/.svg/.csv; CSV only without gnuplot).\n"
+    "  (device,epoch_s,samples_per_s,compile_s,launch_us,final_val_acc,max_abs_diff_val_acc,\n"
+    "  status,error) and the figure device_compare (.png/.svg/.csv; CSV only without gnuplot).\n"
     "  epoch_s: median wall time of an epoch (training steps, validation, checkpoints);\n"
     "  samples_per_s: median over the epochs of training samples per second of\n"
     "  training-step time; compile_s: kernel and GEMM compilation, done before any clock\n"
-    "  starts and kept out of the other two;\n"
+    "  starts and kept out of the other two; launch_us: the device's fixed cost of one kernel\n"
+    "  launch, measured (a small model's step is a handful of launches, so on one CPU two\n"
+    "  OpenCL implementations can differ by this alone);\n"
     "  max_abs_diff_val_acc: largest |val_acc - the first device's val_acc| over the\n"
     "  epochs both runs finished (0 for the first device).\n"
     "\n"
@@ -140,13 +142,14 @@ typedef struct {
 static void write_csv(const char *path, const compare_row *rows, int n) {
   FILE *f = fopen(path, "w");
   if (!f) cli_usage_exit("compare: cannot write %s: %s", path, strerror(errno));
-  fputs("device,epoch_s,samples_per_s,compile_s,final_val_acc,max_abs_diff_val_acc,status,error\n", f);
+  fputs("device,epoch_s,samples_per_s,compile_s,launch_us,final_val_acc,max_abs_diff_val_acc,status,error\n", f);
   for (int i = 0; i < n; i++) {
     const compare_row *r = &rows[i];
     csv_put_field(f, r->name);
-    if (r->failed) fputs(",nan,nan,nan,nan,nan,failed,", f);
-    else fprintf(f, ",%.6g,%.6g,%.6g,%.6g,%.6g,%s,", r->res.median_epoch_s, r->res.median_samples_per_s,
-                 r->res.compile_seconds, r->res.final_val_acc, r->max_diff, train_status_name(r->res.status));
+    if (r->failed) fputs(",nan,nan,nan,nan,nan,nan,failed,", f);
+    else fprintf(f, ",%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%s,", r->res.median_epoch_s, r->res.median_samples_per_s,
+                 r->res.compile_seconds, r->res.launch_us, r->res.final_val_acc, r->max_diff,
+                 train_status_name(r->res.status));
     csv_put_field(f, r->error);
     fputc('\n', f);
   }
@@ -236,8 +239,8 @@ int cmd_compare(int argc, char **argv) {
   }
   if (failed && a->m.fail_fast) printf("compare: stopped at the first failed run (--fail-fast)\n");
 
-  printf("\n%-48s %10s %12s %10s %9s %12s %8s\n", "device", "epoch_s", "samples/s", "compile_s", "val_acc",
-         "max|dacc|", "speed");
+  printf("\n%-48s %10s %12s %10s %9s %9s %12s %8s\n", "device", "epoch_s", "samples/s", "compile_s", "launch_us",
+         "val_acc", "max|dacc|", "speed");
   const double base_rate = rows[0].failed ? NAN : rows[0].res.median_samples_per_s;
   for (int i = 0; i < done; i++) {
     if (rows[i].failed) {
@@ -245,8 +248,8 @@ int cmd_compare(int argc, char **argv) {
       continue;
     }
     const train_result *r = &rows[i].res;
-    printf("%-48.48s %10.3f %12.0f %10.1f %9.4f %12.4g %7.2fx\n", rows[i].name, r->median_epoch_s,
-           r->median_samples_per_s, r->compile_seconds, r->final_val_acc, rows[i].max_diff,
+    printf("%-48.48s %10.3f %12.0f %10.1f %9.2f %9.4f %12.4g %7.2fx\n", rows[i].name, r->median_epoch_s,
+           r->median_samples_per_s, r->compile_seconds, r->launch_us, r->final_val_acc, rows[i].max_diff,
            r->median_samples_per_s / base_rate);
   }
   char csv[RUN_PATH_MAX];

@@ -62,6 +62,8 @@ int run_summary_write(const char *path, const run_summary *s, char *err, size_t 
   json_write_number(f, s->samples_per_s);
   fprintf(f, ",\n  \"compile_s\": ");
   json_write_number(f, s->compile_seconds);
+  fprintf(f, ",\n  \"launch_us\": ");
+  json_write_number(f, s->launch_us);
   fprintf(f, "\n}\n");
   if (fclose(f)) {
     seterr(err, errlen, "cannot write %s: %s", tmp, strerror(errno));

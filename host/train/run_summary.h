@@ -29,6 +29,7 @@ typedef struct {
   char test_checkpoint[64];   /* base name of the evaluated checkpoint */
   double train_seconds, samples_per_s;
   double compile_seconds;     /* kernel/GEMM compilation of the last session, outside train_seconds */
+  double launch_us;           /* the device's cost of one kernel launch (launch_probe.h); NaN: unknown */
 } run_summary;
 
 /* Write PATH atomically. 0 or -1 with err. */

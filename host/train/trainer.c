@@ -11,6 +11,7 @@
 #include "base/interrupt.h"
 #include "base/rng.h"
 #include "base/util.h"
+#include "cl/launch_probe.h"
 #include "cl/tuning.h"
 #include "model/model_print.h"
 
@@ -311,6 +312,9 @@ static int start(trainer *t, train_run *run, train_result *out, error *err) {
   }
   t->compile_seconds = now_seconds() - compile_start;
   if (!cfg->quiet) printf(" %.1f s\n", t->compile_seconds);
+  /* Outside compile_s and every training clock (a few ms): what one launch costs on this
+     device, the floor under a tiny model's step time (README "cltrain compare"). */
+  if (launch_probe_us(t->rt, &t->launch_us, err)) return -1;
   if (cfg->resume[0] ? start_resumed(t, &run->ckpt, err) : start_fresh(t, run->have_ckpt ? &run->ckpt : NULL, err))
     return -1;
   /* The weights are on the device: the checkpoint's arrays are not needed any more. */
@@ -345,6 +349,7 @@ int train_execute(train_run *run, const dataset *ds, train_result *out, error *e
   t.rt = &run->rt;
   t.model = &run->model;
   t.log.lock_fd = -1; /* no run directory yet: run_log_close must not close fd 0 */
+  t.launch_us = NAN;   /* until measured */
   int rc = start(&t, run, out, err);
   if (rc == 0) {
     print_intro(&t);

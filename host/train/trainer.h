@@ -51,6 +51,8 @@ typedef struct {
   double median_samples_per_s;   /* ... and of samples_per_s: robust to one slow epoch */
   double compile_seconds;        /* this session's kernel and GEMM compilation (and warm-up),
                                     outside every other time */
+  double launch_us;              /* the device's fixed cost of one kernel launch (launch_probe.h),
+                                    measured after the warm-up; NaN when not measured */
   double wall_seconds;           /* this call, data loading and compilation included */
 } train_result;
 

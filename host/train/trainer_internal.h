@@ -39,6 +39,7 @@ typedef struct {
   double *epoch_s_seen;     /* epoch_s and samples_per_s of each epoch finished in this session */
   double *rate_seen;        /* (max-epochs entries), for the medians */
   double compile_seconds;   /* net creation and warm-up of this session */
+  double launch_us;         /* launch_probe_us after the warm-up */
   bool have_last;           /* the run directory holds a last.ckpt */
   uint64_t saved_step;      /* ... written at this step */
 } trainer;

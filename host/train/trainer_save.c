@@ -38,22 +38,6 @@ int trainer_save_checkpoint(trainer *t, const char *name, error *err) {
   return rc;
 }
 
-static int compare_doubles(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-/* Median of N values (NaN for none); the mean of the middle two for an even N. */
-static double median_of(const double *v, uint64_t n) {
-  if (n == 0 || !v) return NAN;
-  double *c = xmalloc(n * sizeof *c);
-  memcpy(c, v, n * sizeof *c);
-  qsort(c, n, sizeof *c, compare_doubles);
-  double m = n % 2 ? c[n / 2] : 0.5 * (c[n / 2 - 1] + c[n / 2]);
-  free(c);
-  return m;
-}
-
 void trainer_fill_result(const trainer *t, train_status status, train_result *out) {
   const train_progress *s = &t->st;
   out->status = status;
@@ -76,6 +60,7 @@ void trainer_fill_result(const trainer *t, train_status status, train_result *ou
   out->median_epoch_s = median_of(t->epoch_s_seen, t->session_epochs);
   out->median_samples_per_s = median_of(t->rate_seen, t->session_epochs);
   out->compile_seconds = t->compile_seconds;
+  out->launch_us = t->launch_us;
 }
 
 const char *train_status_name(train_status s) {
@@ -97,7 +82,7 @@ static void summary_config(run_summary *s, const train_config *cfg) {
   s->seed = cfg->seed;
   s->best_val_acc = -1;
   s->final_train_loss = s->final_train_acc = s->final_val_loss = s->final_val_acc = NAN;
-  s->train_seconds = s->samples_per_s = s->compile_seconds = NAN;
+  s->train_seconds = s->samples_per_s = s->compile_seconds = s->launch_us = NAN;
 }
 
 int trainer_write_summary(const trainer *t, const train_result *r, const char *status, const char *message,
@@ -127,6 +112,7 @@ int trainer_write_summary(const trainer *t, const train_result *r, const char *s
   s.train_seconds = r->train_seconds;
   s.samples_per_s = r->samples_per_s;
   s.compile_seconds = r->compile_seconds;
+  s.launch_us = r->launch_us;
   char path[RUN_PATH_MAX], msg[RUN_PATH_MAX + 256];
   run_path(path, sizeof path, t->log.dir, "summary.json");
   if (run_summary_write(path, &s, msg, sizeof msg)) return ERR_RUNTIME(err, "%s", msg);
