@@ -64,12 +64,15 @@ static int interrupted(trainer *t, int sig, uint64_t epoch, uint64_t batches_don
   if (rc == 0) rc = trainer_write_summary(t, out, train_status_name(TRAIN_INTERRUPTED), NULL, err);
   if (trainer_agree(t, rc, err)) return -1;
   progress_clear(&t->prog);
+  char launcher[48] = ""; /* a data-parallel run continues over as many ranks */
+  if (t->ranks > 1) snprintf(launcher, sizeof launcher, "mpirun -n %d ", t->ranks);
   if (t->writer)
     fprintf(stderr,
-          "cltrain: interrupted by %s at step %llu (epoch %llu, batch %llu of %llu); saved %s/last.ckpt\n"
-          "cltrain: continue with: cltrain train --resume %s/last.ckpt\n",
-          sig == SIGTERM ? "SIGTERM" : "SIGINT", (unsigned long long)t->st.step, (unsigned long long)epoch + 1,
-          (unsigned long long)batches_done, (unsigned long long)t->steps_per_epoch, t->log.dir, t->log.dir);
+            "cltrain: interrupted by %s at step %llu (epoch %llu, batch %llu of %llu); saved %s/last.ckpt\n"
+            "cltrain: continue with: %scltrain train --resume %s/last.ckpt\n",
+            sig == SIGTERM ? "SIGTERM" : "SIGINT", (unsigned long long)t->st.step, (unsigned long long)epoch + 1,
+            (unsigned long long)batches_done, (unsigned long long)t->steps_per_epoch, t->log.dir, launcher,
+            t->log.dir);
   return interrupt_exit_code(sig);
 }
 
