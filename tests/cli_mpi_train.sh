@@ -19,7 +19,8 @@
 #    equals the uninterrupted 2-rank run exactly (the same sums in the same order);
 #  - --resume with another rank count (or in one process): one line, exit 2;
 #  - bad input on one rank only (a device index it does not have): one line from the
-#    job, exit 2, no hang and no run directory;
+#    job, exit 2, no hang and no run directory; a runtime failure on rank 0 only (a full
+#    disk under its checkpoint, tests/enospc_shim.c): one line, exit 1, summary "failed";
 #  - compare --devices basic,pthread on 2 ranks (one device each) writes the same
 #    compare.csv columns, devices, statuses and accuracies as one process.
 set -u
@@ -131,6 +132,21 @@ p=$(bad_input_problem "device '5'" "${MPI[@]}" -n 1 "$BIN" "${TRAIN[@]}" --proje
   -n 1 "$BIN" "${TRAIN[@]}" --device 5 --project-dir "$tmp/bad")
 [ -z "$p" ] || fail "bad device on rank 1: $p"
 [ -e "$tmp/bad" ] && fail "bad input on one rank left $tmp/bad behind"
+
+# ---- a runtime failure on rank 0 only (its checkpoint write hits a full disk): one line,
+# exit 1 from the job, the run's summary says failed ----
+shim=${CLTRAIN_ENOSPC_SHIM:-$(dirname "$BIN")/libenospc_shim.so}
+if [ -f "$shim" ]; then
+  "${MPI[@]}" -n 1 env LD_PRELOAD="$shim" ENOSPC_SHIM_SUFFIX=.ckpt.tmp ENOSPC_SHIM_BYTES=1000 \
+    ASAN_OPTIONS="$ASAN_OPTIONS:verify_asan_link_order=0" "$BIN" "${TRAIN[@]}" --project-dir "$tmp/full" : \
+    -n 1 "$BIN" "${TRAIN[@]}" --project-dir "$tmp/full" > /dev/null 2> "$tmp/full.err"
+  rc=$?
+  [ $rc -eq 1 ] && [ "$(wc -l < "$tmp/full.err")" = 1 ] && grep -q "No space left on device" "$tmp/full.err" ||
+    fail "full disk on rank 0: exit $rc, stderr: $(cat "$tmp/full.err")"
+  grep -q '"status": *"failed"' "$tmp"/full/jsc-trt_*/summary.json 2> /dev/null || fail "full disk: summary not failed"
+else
+  echo "cli_mpi_train: no ENOSPC shim at $shim: the full-disk case is skipped"
+fi
 
 # ---- compare: one listed device per rank ----
 CMP=(compare jsc-tiny jsc-synth --synth-size 4000 --max-epochs 2 --batch-size 64 --devices basic,pthread --no-plot
