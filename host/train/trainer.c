@@ -320,10 +320,7 @@ static int start_local(trainer *t, error *err) {
   }
   double compile_start = now_seconds();
   t->net = net_create(t->rt, t->model, t->eval_batch, cfg->seed, cfg->gemm, err);
-  if (!t->net || net_use_optimizer(t->net, cfg->optimizer, err) || warm_up(t, err)) {
-    if (say) printf("\n");
-    return -1;
-  }
+  if (!t->net || net_use_optimizer(t->net, cfg->optimizer, err) || warm_up(t, err)) return -1;
   t->compile_seconds = now_seconds() - compile_start;
   return 0;
 }
@@ -345,12 +342,17 @@ static int write_start(trainer *t, train_result *out, error *err) {
    every rank with its message (rank 0 prints it) instead of leaving them waiting. */
 static int start(trainer *t, train_run *run, train_result *out, error *err) {
   const train_config *cfg = t->cfg;
-  if (trainer_agree(t, start_local(t, err), err)) return -1;
+  const bool say = !cfg->quiet && t->writer; /* after "compiling kernels ..." */
+  int rc = trainer_agree(t, start_local(t, err), err);
   double dp_start = now_seconds();
-  if (trainer_dp_start(t, err)) return -1;
+  if (rc == 0) rc = trainer_dp_start(t, err); /* the data-parallel step's warm-up */
+  if (rc != 0) {
+    if (say) printf("\n");
+    return -1;
+  }
   t->compile_seconds += now_seconds() - dp_start;
-  if (!cfg->quiet && t->writer) printf(" %.1f s\n", t->compile_seconds);
-  int rc = cfg->resume[0] ? start_resumed(t, &run->ckpt, err) : start_fresh(t, run->have_ckpt ? &run->ckpt : NULL, err);
+  if (say) printf(" %.1f s\n", t->compile_seconds);
+  rc = cfg->resume[0] ? start_resumed(t, &run->ckpt, err) : start_fresh(t, run->have_ckpt ? &run->ckpt : NULL, err);
   if (trainer_agree(t, rc, err)) return -1;
   /* the run directory rank 0 made, on every rank (results, messages) */
   if (t->ranks > 1 && dist_bcast_string(t->log.dir, sizeof t->log.dir, err)) return -1;
