@@ -43,39 +43,49 @@ inline ulong8 keep_bits(const ulong8 c, const ulong8 t) {
   return select((ulong8)(0), (ulong8)(1), (c >> 8) >= t);
 }
 
-/* Store the mask bytes of eight counters from counter `first` (element 4 * first): element
-   4 * (first + q) + w is word w of counter first + q. On a little-endian device one 32-bit
-   word per counter holds its four bytes in order; elsewhere (or with -D DROP_BYTEWISE, which
-   the tests use to cover this path) the bytes are stored one by one. */
+/* Store the mask bytes of eight counters from counter `first` (global element 4 * first):
+   global element g = 4 * (first + q) + w is word w of counter first + q, and goes to
+   mask[g - offset] when offset <= g < end (a data-parallel rank's share of the global batch
+   starts at element `offset`; one process has offset 0). On a little-endian device with
+   the share starting on a counter boundary, one 32-bit word per counter holds its four
+   bytes in order; elsewhere (or with -D DROP_BYTEWISE, which the tests use to cover this
+   path) the bytes are stored one by one. */
 inline void store_mask8(const ulong8 c0, const ulong8 c1, const ulong8 c2, const ulong8 c3,
-                        const ulong8 t, const uint n, const uint base, __global uchar *mask) {
+                        const ulong8 t, const uint offset, const uint end, const uint base,
+                        __global uchar *mask) {
 #if defined(__ENDIAN_LITTLE__) && !defined(DROP_BYTEWISE)
-  const uint8 words = convert_uint8(keep_bits(c0, t) | keep_bits(c1, t) << 8 | keep_bits(c2, t) << 16 |
-                                    keep_bits(c3, t) << 24);
-  if (base + 32u <= n) {
-    vstore8(words, 0, (__global uint *)(mask + base));
+  if (offset % 4u == 0u) {
+    const uint8 words = convert_uint8(keep_bits(c0, t) | keep_bits(c1, t) << 8 | keep_bits(c2, t) << 16 |
+                                      keep_bits(c3, t) << 24);
+    if (base + 32u <= end) {
+      vstore8(words, 0, (__global uint *)(mask + (base - offset)));
+      return;
+    }
+    uint tmp[8];
+    vstore8(words, 0, tmp);
+    for (uint e = 0; base + e < end; e++) mask[base + e - offset] = (uchar)(tmp[e / 4] >> (8 * (e % 4)));
     return;
   }
-  uint tmp[8];
-  vstore8(words, 0, tmp);
-  for (uint e = 0; base + e < n; e++) mask[base + e] = (uchar)(tmp[e / 4] >> (8 * (e % 4)));
-#else
+#endif
   ulong tmp[4][8];
   vstore8(keep_bits(c0, t), 0, tmp[0]);
   vstore8(keep_bits(c1, t), 0, tmp[1]);
   vstore8(keep_bits(c2, t), 0, tmp[2]);
   vstore8(keep_bits(c3, t), 0, tmp[3]);
-  for (uint e = 0; e < 32u && base + e < n; e++) mask[base + e] = (uchar)tmp[e % 4][e / 4];
-#endif
+  for (uint e = 0; e < 32u && base + e < end; e++)
+    if (base + e >= offset) mask[base + e - offset] = (uchar)tmp[e % 4][e / 4];
 }
 
-__kernel void dropout_mask(const uint n, const ulong step, const uint layer, const uint seed_lo,
-                           const uint seed_hi, const uint threshold, __global uchar *mask) {
-  const uint first = get_global_id(0) * 8u; /* first counter of this item */
-  if (4u * first >= n) return;
+/* n mask bytes for the global elements offset .. offset + n - 1 (offset: where this
+   process's rows start in the global batch, times the width; 0 for one process). */
+__kernel void dropout_mask(const uint n, const uint offset, const ulong step, const uint layer,
+                           const uint seed_lo, const uint seed_hi, const uint threshold,
+                           __global uchar *mask) {
+  const uint first = offset / 4u + get_global_id(0) * 8u; /* first counter of this item */
+  if (4u * first >= offset + n) return;
   const ulong8 lanes = (ulong8)(0, 1, 2, 3, 4, 5, 6, 7), t = (ulong8)(threshold);
   const ulong8 c1 = (ulong8)(layer), c2 = (ulong8)((uint)step), c3 = (ulong8)((uint)(step >> 32));
   ulong8 a0 = (ulong8)(first) + lanes, a1 = c1, a2 = c2, a3 = c3;
   philox8(&a0, &a1, &a2, &a3, seed_lo, seed_hi);
-  store_mask8(a0, a1, a2, a3, t, n, 4u * first, mask);
+  store_mask8(a0, a1, a2, a3, t, offset, offset + n, 4u * first, mask);
 }

@@ -24,12 +24,12 @@ inline void finish_batch(float loss, uint correct, __local float *scratch, __loc
 
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
 void softmax_xent(const int rows, __global const float *logits, __global const int *labels,
-                  __global const uint *perm, const uint start, const int use_perm, const int C, __global float *dlogits, const int write_grad,
+                  __global const uint *perm, const uint start, const int use_perm, const int C, __global float *dlogits, const int grad_rows,
                   __global uint *metrics, __global uint *confusion, const int count_confusion) {
   __local float scratch[WG];
   __local uint scratch_u[WG];
   const uint lid = get_local_id(0);
-  const float inv_n = 1.0f / (float)rows;
+  const float inv_n = 1.0f / (float)grad_rows;
   float loss = 0.0f;
   uint correct = 0;
   for (uint i = lid; i < (uint)rows; i += WG) {
@@ -45,7 +45,7 @@ void softmax_xent(const int rows, __global const float *logits, __global const i
     /* -log softmax(z)_y = log(sum exp(z - max)) - (z_y - max); a bad label poisons the loss */
     loss += valid ? log(sum) - (z[y] - mx) : NAN;
     correct += (valid && arg == y) ? 1u : 0u;
-    if (write_grad) {
+    if (grad_rows > 0) {
       const float inv_sum = 1.0f / sum;
       for (int j = 0; j < C; j++)
         dlogits[i * (uint)C + j] = (exp(z[j] - mx) * inv_sum - (j == y ? 1.0f : 0.0f)) * inv_n;
@@ -63,12 +63,12 @@ void softmax_xent(const int rows, __global const float *logits, __global const i
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
 void softmax_xent_small(const int rows, __global const float *logits, __global const int *labels,
                         __global const uint *perm, const uint start, const int use_perm,
-                        const int C, __global float *dlogits, const int write_grad,
+                        const int C, __global float *dlogits, const int grad_rows,
                         __global uint *metrics) {
   __local float scratch[WG];
   __local uint scratch_u[WG];
   const uint lid = get_local_id(0), n = (uint)rows, w = (uint)C;
-  const float inv_n = 1.0f / (float)rows;
+  const float inv_n = 1.0f / (float)grad_rows;
   float loss = 0.0f;
   uint correct = 0;
   for (uint i0 = 0; i0 < n; i0 += WG) {
@@ -95,7 +95,7 @@ void softmax_xent_small(const int rows, __global const float *logits, __global c
       loss += valid ? log(sum) - (zy - mx) : NAN;
       correct += (valid && arg == y) ? 1u : 0u;
     }
-    if (write_grad) {
+    if (grad_rows > 0) {
       const float inv_sum = 1.0f / sum;
       for (uint j = 0; j < SMALL_C; j++)
         if (live && j < w) dlogits[i * w + j] = (e[j] * inv_sum - (j == (uint)y ? 1.0f : 0.0f)) * inv_n;
@@ -109,6 +109,6 @@ void softmax_xent_small(const int rows, __global const float *logits, __global c
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void softmax_xent_vec(const int rows, __global const float *logits, __global const int *labels,
                       __global const uint *perm, const uint start, const int use_perm, const int C,
-                      __global float *dlogits, const int write_grad, __global uint *metrics) {
-  xent_rows_vec(rows, logits, labels, perm, start, use_perm, C, dlogits, write_grad, metrics);
+                      __global float *dlogits, const int grad_rows, __global uint *metrics) {
+  xent_rows_vec(rows, logits, labels, perm, start, use_perm, C, dlogits, grad_rows, metrics);
 }

@@ -34,14 +34,15 @@ inline void add_batch_metrics(float batch_loss, const uint batch_correct, __glob
 #define XENT_MAX_C LOSS_SMALL_C /* -D from the host: OPS_LOSS_SMALL_C */
 
 /* Loss and correct count of the rows x C logits added to metrics; dlogits (when
-   write_grad) = (softmax - onehot) / rows. The label of row i is
-   labels[batch_row(i, perm, start, use_perm)]. */
+   grad_rows > 0) = (softmax - onehot) / grad_rows: the batch's rows, or in data-parallel
+   training the global batch's. The label of row i is labels[batch_row(i, perm, start,
+   use_perm)]. */
 inline void xent_rows_vec(const int rows, __global const float *logits, __global const int *labels,
                           __global const uint *perm, const uint start, const int use_perm,
-                          const int C, __global float *dlogits, const int write_grad,
+                          const int C, __global float *dlogits, const int grad_rows,
                           __global uint *metrics) {
   const uint n = (uint)rows, w = (uint)C;
-  const float inv_n = 1.0f / (float)rows;
+  const float inv_n = 1.0f / (float)grad_rows;
   const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   float16 loss = 0.0f;
   int16 correct = 0;
@@ -77,7 +78,7 @@ inline void xent_rows_vec(const int rows, __global const float *logits, __global
     const float16 row_loss = valid ? log(sum) - (zy - mx) : (float16)(NAN);
     loss += live ? row_loss : (float16)(0.0f);
     correct -= live & valid & (arg == y); /* true is -1 per lane */
-    if (write_grad) {
+    if (grad_rows > 0) {
       const float16 inv_sum = 1.0f / sum;
       float gt[XENT_MAX_C][16];
       for (int j = 0; j < XENT_MAX_C; j++)
@@ -109,5 +110,5 @@ inline void xent_rows_vec(const int rows, __global const float *logits, __global
   , __global const float *logits, __global const int *labels, __global const uint *l_perm,     \
       const uint l_start, const int l_use_perm, __global uint *metrics, const int with_loss
 #define FUSED_LOSS \
-  if (with_loss) xent_rows_vec(rows, logits, labels, l_perm, l_start, l_use_perm, C, dz, 1, metrics)
+  if (with_loss) xent_rows_vec(rows, logits, labels, l_perm, l_start, l_use_perm, C, dz, rows, metrics)
 #endif

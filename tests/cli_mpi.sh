@@ -10,7 +10,7 @@
 #  - lab1 --smoke on 2 ranks equals one process (every experiment's sweep.csv) and writes
 #    one report;
 #  - bad input gives one error line and exit 2 from the job, not a hang; a command that
-#    runs in one process only is refused under mpirun the same way.
+#    runs in one process only (bench) is refused under mpirun the same way.
 set -u
 BIN=${1:?usage: cli_mpi.sh path/to/cltrain}
 . "$(dirname "$0")/bad_input.sh"
@@ -100,8 +100,8 @@ p=$(bad_input_problem "--max-epochs" "${MPI[@]}" -n 2 "$BIN" sweep jsc-tiny jsc-
 p=$(bad_input_problem "no-such-model" "${MPI[@]}" -n 2 "$BIN" sweep no-such-model jsc-synth --vary batch-size=32 \
   --out "$tmp/bad")
 [ -z "$p" ] || fail "unknown model on 2 ranks: $p"
-p=$(bad_input_problem "runs in one process" "${MPI[@]}" -n 2 "$BIN" train jsc-tiny jsc-synth --max-epochs 1)
-[ -z "$p" ] || fail "train on 2 ranks: $p"
+p=$(bad_input_problem "runs in one process" "${MPI[@]}" -n 2 "$BIN" bench jsc-tiny)
+[ -z "$p" ] || fail "bench on 2 ranks: $p"
 [ -e "$tmp/bad" ] && fail "bad input left $tmp/bad behind"
 
 if [ $failures -gt 0 ]; then

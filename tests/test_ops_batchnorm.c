@@ -12,7 +12,9 @@
    statistics of O(1)); 1e-6 for the running statistics and the saved mean and invstd.
    Finite differences: 1e-6 relative to the largest input gradient. The training kernels
    reading their input through a row permutation must match the copied rows bit for bit,
-   and the backward with the loss fused in must match the loss kernel + backward bit for bit. */
+   and the backward with the loss fused in must match the loss kernel + backward bit for bit.
+   The synchronised batch norm of data-parallel training, its rows split into 1-3 shares,
+   meets the same reference and tolerances (sync_case). */
 #include "devutil.h"
 #include "refops.h"
 
@@ -188,6 +190,153 @@ static void device_case(cl_runtime *rt, const ops_kernels *k, int rows, int C, c
   for (size_t i = 0; i < sizeof mem / sizeof mem[0]; i++) free(mem[i]);
 }
 
+/* The synchronised batch norm of data-parallel training (ops_bn_sync.c) over SHARES
+   contiguous shares of the rows (as ranks hold them: the first rows % shares one row
+   more), the partial sums added on the host in share order as dist_sum_floats adds them,
+   against the same double-precision reference and with the same tolerances as
+   device_case: every share's output, dx, running statistics and saved mean/invstd, and
+   the shares' dgamma, dbeta and bias-gradient parts summed. Each share has its own
+   statistics, mask (op_dropout_mask_at at its offset) and gradient buffers, as a rank. */
+static void sync_case(cl_runtime *rt, const ops_kernels *k, int rows, int C, const op_epilogue *epi, bool has_bias,
+                      int shares) {
+  const uint64_t step = 9;
+  const size_t n = (size_t)rows * C, off = 5, P = off + 3 * (size_t)C;
+  float *x = xmalloc(n * 4), *dz = xmalloc(n * 4), *flat = xmalloc(P * 4), *st = xmalloc(4 * (size_t)C * 4);
+  ref_fill(x, n, n + 17, -1, 1);
+  for (size_t i = 0; i < n; i++) x[i] = 1.0f + 2.0f * x[i] + 0.03f * (float)(i % (size_t)C);
+  ref_fill(dz, n, n + 18, -1, 1);
+  ref_fill(flat, P, n + 19, 0.5, 1.5);
+  ref_fill(st, 4 * (size_t)C, n + 20, 0.5, 1.5);
+  const size_t bias_off = off, gamma_off = off + C, beta_off = off + 2 * (size_t)C;
+  double *dxx = ref_dup(x, n), *ddz = ref_dup(dz, n), *bias = ref_dup(flat + bias_off, (size_t)C);
+  double *gam = ref_dup(flat + gamma_off, (size_t)C), *bet = ref_dup(flat + beta_off, (size_t)C);
+  double *rm = ref_dup(st + C, (size_t)C), *rv = ref_dup(st + 2 * (size_t)C, (size_t)C);
+  double *z = xmalloc(n * 8), *dx = xmalloc(n * 8), *mean = xmalloc((size_t)C * 8), *invstd = xmalloc((size_t)C * 8),
+         *dg = xmalloc((size_t)C * 8), *db = xmalloc((size_t)C * 8), *dbias = xmalloc((size_t)C * 8);
+  ref_bn_saved sv = {mean, invstd};
+  const double *bp = has_bias ? bias : NULL;
+  ref_bn_train(rows, C, dxx, bp, gam, bet, rm, rv, 0.1, 1e-5, epi, step, z, &sv);
+  ref_bn_train_back(rows, C, dxx, bp, gam, bet, 1e-5, epi, step, ddz, dx, dg, db, dbias);
+
+  enum { MAX_SHARES = 3 };
+  cl_mem bx = dev_upload(rt, x, n * 4), bflat = dev_upload(rt, flat, P * 4);
+  cl_mem gstats = rt_alloc(rt, 2 * (size_t)C * 4), gsums = rt_alloc(rt, 2 * (size_t)C * 4);
+  struct {
+    size_t rows, start;
+    op_bn bn;
+    op_epilogue e;
+    op_rows r;
+    cl_mem z, saved, dz, dx, grads, loc;
+  } sh[MAX_SHARES];
+  float *nan = xmalloc(P * 4);
+  memset(nan, 0xff, P * 4);
+  for (int i = 0; i < shares; i++) {
+    const size_t base = (size_t)rows / (size_t)shares, extra = (size_t)rows % (size_t)shares;
+    sh[i].rows = base + ((size_t)i < extra ? 1 : 0);
+    sh[i].start = (size_t)i * base + ((size_t)i < extra ? (size_t)i : extra);
+    const size_t m = sh[i].rows * (size_t)C;
+    sh[i].bn = (op_bn){C, bflat, gamma_off, beta_off, has_bias, bias_off, dev_upload(rt, st, 4 * (size_t)C * 4),
+                       (size_t)C, 2 * (size_t)C, rt_alloc(rt, 2 * (size_t)C * 4), 0.1f, 1e-5f};
+    sh[i].e = *epi;
+    sh[i].e.mask = epi->drop_p > 0 ? rt_alloc(rt, m) : NULL;
+    op_dropout_mask_at(rt, k, &sh[i].e, (int)m, sh[i].start * (size_t)C, step);
+    sh[i].r = (op_rows){NULL, sh[i].start};
+    sh[i].z = rt_alloc(rt, m * 4);
+    sh[i].saved = op_epilogue_needs_saved(epi) ? rt_alloc(rt, m * 4) : NULL;
+    sh[i].dz = dev_upload(rt, dz + sh[i].start * (size_t)C, m * 4);
+    sh[i].dx = rt_alloc(rt, m * 4);
+    sh[i].grads = dev_upload(rt, nan, P * 4);
+    sh[i].loc = rt_alloc(rt, 2 * (size_t)C * 4);
+  }
+  /* partial sums of W floats of every share's loc, added in share order */
+  float part[128], total[128];
+#define SUM_SHARES(W)                                                      \
+  do {                                                                     \
+    for (int c = 0; c < (W); c++) total[c] = 0.0f;                         \
+    for (int i = 0; i < shares; i++) {                                     \
+      rt_read(rt, sh[i].loc, 0, (size_t)(W) * 4, part);                    \
+      for (int c = 0; c < (W); c++) total[c] = i ? total[c] + part[c] : part[c]; \
+    }                                                                      \
+  } while (0)
+  for (int i = 0; i < shares; i++) op_bn_sync_sum(rt, k, &sh[i].bn, (int)sh[i].rows, bx, &sh[i].r, NULL, sh[i].loc);
+  SUM_SHARES(C);
+  for (int c = 0; c < C; c++) total[c] /= (float)rows;
+  rt_write(rt, gstats, 0, (size_t)C * 4, total);
+  for (int i = 0; i < shares; i++) op_bn_sync_sum(rt, k, &sh[i].bn, (int)sh[i].rows, bx, &sh[i].r, gstats, sh[i].loc);
+  SUM_SHARES(C);
+  rt_write(rt, gstats, (size_t)C * 4, (size_t)C * 4, total);
+  for (int i = 0; i < shares; i++)
+    op_bn_sync_forward(rt, k, &sh[i].bn, (int)sh[i].rows, rows, bx, &sh[i].r, gstats, sh[i].z, sh[i].saved, &sh[i].e);
+  for (int i = 0; i < shares; i++)
+    op_bn_sync_backward_sums(rt, k, &sh[i].bn, (int)sh[i].rows, bx, &sh[i].r, sh[i].dz,
+                             sh[i].saved ? sh[i].saved : sh[i].z, sh[i].loc, &sh[i].e);
+  SUM_SHARES(2 * C);
+  rt_write(rt, gsums, 0, 2 * (size_t)C * 4, total);
+  for (int i = 0; i < shares; i++)
+    op_bn_sync_backward_dx(rt, k, &sh[i].bn, (int)sh[i].rows, rows, bx, &sh[i].r, gsums, sh[i].loc, sh[i].dz, sh[i].dx,
+                           sh[i].grads, gamma_off, beta_off, bias_off);
+#undef SUM_SHARES
+  float *zg = xmalloc(n * 4), *dxg = xmalloc(n * 4), *gg = xcalloc(P, 4);
+  double erm = 0, erv = 0, emean = 0, einv = 0;
+  for (int i = 0; i < shares; i++) {
+    const size_t m = sh[i].rows * (size_t)C;
+    rt_read(rt, sh[i].z, 0, m * 4, zg + sh[i].start * (size_t)C);
+    rt_read(rt, sh[i].dx, 0, m * 4, dxg + sh[i].start * (size_t)C);
+    float *g = dev_download(rt, sh[i].grads, P), *stg = dev_download(rt, sh[i].bn.stats, 4 * (size_t)C);
+    float *bsg = dev_download(rt, sh[i].bn.batch_stats, 2 * (size_t)C);
+    for (size_t j = 0; j < 3 * (size_t)C; j++) gg[off + j] += (j < (size_t)C && !has_bias) ? 0.0f : g[off + j];
+    erm = fmax(erm, ref_max_err(stg + C, rm, (size_t)C, 1e-6));
+    erv = fmax(erv, ref_max_err(stg + 2 * C, rv, (size_t)C, 1e-6));
+    emean = fmax(emean, ref_max_err(bsg, mean, (size_t)C, 1e-6));
+    einv = fmax(einv, ref_max_err(bsg + C, invstd, (size_t)C, 1e-6));
+    for (int c = 0; c < C && !has_bias; c++) CHECK(isnan(g[bias_off + c]), "sync: bias gradient written without a bias");
+    free(g);
+    free(stg);
+    free(bsg);
+  }
+  double zunit[64], dxunit[64];
+  for (int c = 0; c < C; c++) {
+    double mx = 0;
+    for (int i = 0; i < rows; i++) mx = fmax(mx, fabs(dxx[(size_t)i * C + c] + (bp ? bp[c] : 0)));
+    double cond = fmax(1.0, mx * invstd[c]);
+    zunit[c] = fmax(1.0, fabs(gam[c]) * cond);
+    dxunit[c] = fabs(gam[c]) * invstd[c] * cond;
+  }
+  double ez = chan_err(zg, z, rows, C, zunit), edx = chan_err(dxg, dx, rows, C, dxunit);
+  double edg = ref_max_err(gg + gamma_off, dg, (size_t)C, 1.0), edb = ref_max_err(gg + beta_off, db, (size_t)C, 1.0);
+  double edbias = 0;
+  for (int c = 0; c < C && has_bias; c++) {
+    double mag = 0;
+    for (int i = 0; i < rows; i++) mag += fabs(dx[(size_t)i * C + c]);
+    double e_c = fabs(gg[bias_off + c]) / fmax(mag, 0.1 * dxunit[c]);
+    if (!(e_c <= edbias)) edbias = e_c;
+  }
+  const char *fmt = "sync over %d shares, rows=%d C=%d act=%d p=%g bias=%d: %s %g";
+#define EXPECT(err, tol, what) \
+  CHECK((err) < (tol), fmt, shares, rows, C, epi->act, epi->drop_p, has_bias, what, err)
+  EXPECT(ez, 1e-5, "train forward");
+  EXPECT(erm, 1e-5, "running mean");
+  EXPECT(erv, 1e-5, "running var");
+  EXPECT(emean, 1e-5, "batch mean");
+  EXPECT(einv, 1e-5, "batch invstd");
+  EXPECT(edx, 1e-4, "dx");
+  EXPECT(edg, 1e-4, "dgamma");
+  EXPECT(edb, 1e-4, "dbeta");
+  EXPECT(edbias, 1e-4, "dbias / sum|dx|");
+#undef EXPECT
+  for (int i = 0; i < shares; i++) {
+    cl_mem *b[] = {&sh[i].bn.stats, &sh[i].bn.batch_stats, &sh[i].e.mask, &sh[i].z, &sh[i].saved, &sh[i].dz, &sh[i].dx,
+                   &sh[i].grads, &sh[i].loc};
+    for (size_t j = 0; j < sizeof b / sizeof b[0]; j++) rt_release(b[j]);
+  }
+  rt_release(&bx);
+  rt_release(&bflat);
+  rt_release(&gstats);
+  rt_release(&gsums);
+  void *mem[] = {x, dz, flat, st, dxx, ddz, bias, gam, bet, rm, rv, z, dx, mean, invstd, dg, db, dbias, zg, dxg, gg, nan};
+  for (size_t i = 0; i < sizeof mem / sizeof mem[0]; i++) free(mem[i]);
+}
+
 /* One training forward + backward with x read directly, or (src_rows) row i from
    src[perm[start + i]]; returns z, dx, grads, stats and batch_stats downloaded back to back. */
 static float *bn_pass(cl_runtime *rt, const ops_kernels *k, int rows, int C, const op_epilogue *e,
@@ -322,6 +471,16 @@ int main(void) {
     for (int sh = 0; sh < 5; sh++)
       for (int i = 0; i < N_EPIS; i += 2)
         in_place_case(&rt, &k, ref_rows(in_place_shapes[sh][0]), in_place_shapes[sh][1], &epis[(i + sh) % N_EPIS]);
+    if (config == 0) { /* the synchronised kernels have one form */
+      ops_init_bn_sync(&k, &rt);
+      const int sync_shapes[][2] = {{2, 5}, {7, 3}, {100, 48}, {257, 13}, {1000, 16}};
+      for (int sh = 0; sh < 5; sh++)
+        for (int shares = 1; shares <= 3; shares++)
+          for (int i = 0; i < N_EPIS; i += 3)
+            if (ref_rows(sync_shapes[sh][0]) >= shares)
+              sync_case(&rt, &k, ref_rows(sync_shapes[sh][0]), sync_shapes[sh][1], &epis[(i + sh + shares) % N_EPIS],
+                        (i + shares) % 2 == 0, shares);
+    }
     ops_free(&k);
   }
   rt_close(&rt);

@@ -150,6 +150,39 @@ static void mask_bytewise(cl_runtime *rt, const ops_kernels *k) {
   clReleaseKernel(kb.dropout_mask);
 }
 
+/* A data-parallel rank's share (op_dropout_mask_at): n mask bytes from element OFFSET of
+   the global batch equal the host reference at the global element index, for offsets on
+   and off a Philox counter boundary (4 elements), in both kernel builds. */
+static void mask_offsets(cl_runtime *rt, const ops_kernels *k) {
+  ops_kernels kb = *k;
+  kb.dropout_mask = rt_kernel(rt, ops_program(rt, "dropout.cl", "-DDROP_BYTEWISE"), "dropout_mask");
+  const ops_kernels *forms[2] = {k, &kb};
+  const size_t offsets[] = {0, 1, 3, 4, 48 * 128, 5 * 129 + 2, 33};
+  const int sizes[] = {1, 7, 31, 32, 33, 1000, 6144};
+  for (int f = 0; f < 2; f++)
+    for (size_t o = 0; o < sizeof offsets / sizeof offsets[0]; o++)
+      for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        const int n = sizes[s];
+        op_epilogue e = {ACT_RELU, 0, 0.5f, 8, 0x5eedull, rt_alloc(rt, (size_t)n + 64)};
+        /* bytes past the share must stay untouched */
+        unsigned char *mask = xmalloc((size_t)n + 64);
+        memset(mask, 0xab, (size_t)n + 64);
+        rt_write(rt, e.mask, 0, (size_t)n + 64, mask);
+        op_dropout_mask_at(rt, forms[f], &e, n, offsets[o], 9);
+        rt_read(rt, e.mask, 0, (size_t)n + 64, mask);
+        const uint32_t thr = dropout_threshold(e.drop_p);
+        int bad = 0;
+        for (int i = 0; i < n; i++)
+          bad += mask[i] != (unsigned char)dropout_keep(e.seed, 9, 8, (uint32_t)(offsets[o] + (size_t)i), thr);
+        for (int i = n; i < n + 64; i++) bad += mask[i] != 0xab;
+        CHECK(bad == 0, "dropout mask at offset %zu, n=%d (%s): %d bytes differ", offsets[o], n,
+              f ? "byte-wise" : "word stores", bad);
+        free(mask);
+        rt_release(&e.mask);
+      }
+  clReleaseKernel(kb.dropout_mask);
+}
+
 int main(void) {
   philox_known_answers();
   finite_differences();
@@ -165,6 +198,7 @@ int main(void) {
         device_case(&rt, &k, ref_batches[b], ref_widths[w], a, a % 2 ? 0.5f : 0.2f);
       }
   mask_bytewise(&rt, &k);
+  mask_offsets(&rt, &k);
   ops_free(&k);
   rt_close(&rt);
   dev_check(&rt, "test_ops_pointwise");

@@ -11,6 +11,8 @@
 #include <time.h>
 
 #include "cli/cli_args.h"
+#include "cli/cli_ranks.h"
+#include "dist/dist.h"
 #include "cli/commands.h"
 #include "base/csvread.h"
 #include "model/model.h"
@@ -50,7 +52,12 @@ static const char compare_help[] =
     "  --no-plot                write compare.csv but no figure\n"
     "  --prefix NAME            figure file name NAME_device_compare.png\n"
     "  --fail-fast              stop at the first device run that fails (default: record it\n"
-    "                           in compare.csv and go on)\n";
+    "                           in compare.csv and go on)\n"
+    "\n"
+    "Under mpirun -n N the listed devices are shared over the ranks: rank r trains devices\n"
+    "r, r + N, ... of the list at the same time as the others, and rank 0 writes\n"
+    "compare.csv and the figure (README \"Clusters\"). Ranks on one CPU share its cores, so\n"
+    "their times are not those of one device alone.\n";
 
 enum { OPT_DEVICES = MULTIRUN_OWN_ID_BASE };
 
@@ -131,10 +138,12 @@ static double *read_val_acc(const char *run_dir, size_t *n) {
   return acc;
 }
 
+/* Plain data: under MPI ranks rank 0 gathers the rows of the others (dist_collect). */
 typedef struct {
   char name[300];
   train_result res;
   double max_diff;
+  bool ran;      /* trained (or failed) by some rank; not: after --fail-fast stopped */
   bool failed;
   char error[512];
 } compare_row;
@@ -156,68 +165,51 @@ static void write_csv(const char *path, const compare_row *rows, int n) {
   if (fclose(f) != 0) CLI_FAIL("compare: writing %s failed", path);
 }
 
-int cmd_compare(int argc, char **argv) {
-  compare_args *a = xmalloc(sizeof *a);
-  parse_args(argc, argv, a);
-  int devs[MAX_DEVICES];
-  const int n = resolve_devices(a->devices, devs);
-  char dir[RUN_PATH_MAX], err[RUN_PATH_MAX + 256];
-  if (a->m.out[0]) snprintf(dir, sizeof dir, "%s", a->m.out);
-  else new_compare_dir(a, dir, sizeof dir);
-
-  /* Check the model before loading data; the trainer checks the rest. */
-  model_spec m;
-  error me = {0};
-  if (model_load(a->m.cfg.model, &m, &me) != 0) cli_usage_exit("compare: %s", me.msg);
-  model_free(&m);
-  data_options opt;
-  train_data_options(&a->m.cfg, &opt);
-  dataset ds;
-  if (!a->m.cfg.quiet) printf("loading %s ...\n", a->m.cfg.dataset);
+/* Train device DEV (the I-th of N) into ROW. Returns the run's code (-1: failed, recorded). */
+static int run_device(const compare_args *a, const dataset *ds, const char *dir, int dev, int i, int n,
+                      compare_row *row) {
+  char err[RUN_PATH_MAX + 256];
+  train_config cfg = a->m.cfg;
+  char spec[32];
+  snprintf(spec, sizeof spec, "%d", dev);
+  if (train_config_set_opt(&cfg, TOPT_DEVICE, spec, err, sizeof err) ||
+      train_config_set_opt(&cfg, TOPT_PROJECT_DIR, dir, err, sizeof err))
+    cli_usage_exit("compare: %s", err);
+  printf("%s== device %d of %d (index %d) ==\n", i ? "\n" : "", i + 1, n, dev);
   fflush(stdout);
-  if (dataset_load(a->m.cfg.dataset, &opt, &ds, err, sizeof err)) cli_usage_exit("compare: %s", err);
-  /* A batch larger than the data is refused before the compare directory exists. */
-  error e = {0};
-  if (train_check_data(&a->m.cfg, &ds, &e)) exit(cli_report("compare", &e));
-  if (make_dirs(dir, err, sizeof err) != 0) cli_usage_exit("compare: %s", err);
-  if (dir_lock(dir, &e) < 0) exit(cli_report("compare", &e)); /* held until exit */
+  row->ran = true;
+  error run_err = {0};
+  int code = train_run_with_data(&cfg, ds, &row->res, &run_err);
+  if (code >= 0) return code;
+  /* Recorded, and the other devices still run (unless --fail-fast). */
+  row->failed = true;
+  snprintf(row->error, sizeof row->error, "%s", run_err.msg);
+  error rec_err = {0};
+  char run_dir[RUN_PATH_MAX];
+  if (!row->res.run_dir[0] && train_record_failure(&cfg, run_err.msg, run_dir, sizeof run_dir, &rec_err) == 0)
+    snprintf(row->res.run_dir, sizeof row->res.run_dir, "%s", run_dir);
+  printf("compare: device %d failed: %s\n", dev, run_err.msg);
+  return -1;
+}
 
-  compare_row *rows = xcalloc((size_t)n, sizeof *rows);
+/* Row names (the device's, with its index when two rows share one) and each row's largest
+   val_acc difference from the first row that trained, from the run directories. */
+static void finish_rows(compare_row *rows, const int *devs, int n) {
   double *first_acc = NULL;
   size_t first_n = 0;
-  int rc = EXIT_OK, failed = 0, done = 0;
-  for (int i = 0; i < n && rc == EXIT_OK; i++, done++) {
-    train_config cfg = a->m.cfg;
-    char spec[32];
-    snprintf(spec, sizeof spec, "%d", devs[i]);
-    if (train_config_set_opt(&cfg, TOPT_DEVICE, spec, err, sizeof err) ||
-        train_config_set_opt(&cfg, TOPT_PROJECT_DIR, dir, err, sizeof err))
-      cli_usage_exit("compare: %s", err);
-    printf("%s== device %d of %d (index %d) ==\n", i ? "\n" : "", i + 1, n, devs[i]);
-    fflush(stdout);
-    error run_err = {0};
-    int code = train_run_with_data(&cfg, &ds, &rows[i].res, &run_err);
-    if (code < 0) {
-      /* Recorded, and the other devices still run (unless --fail-fast). */
-      rows[i].failed = true;
-      snprintf(rows[i].error, sizeof rows[i].error, "%s", run_err.msg);
-      error rec_err = {0};
-      char run_dir[RUN_PATH_MAX];
-      if (!rows[i].res.run_dir[0] && train_record_failure(&cfg, run_err.msg, run_dir, sizeof run_dir, &rec_err) == 0)
-        snprintf(rows[i].res.run_dir, sizeof rows[i].res.run_dir, "%s", run_dir);
+  for (int i = 0; i < n; i++) {
+    if (!rows[i].ran) continue;
+    if (rows[i].failed) {
       snprintf(rows[i].name, sizeof rows[i].name, "device %d", devs[i]);
-      printf("compare: device %d failed: %s\n", devs[i], run_err.msg);
-      if (!failed++) e = run_err;
-      if (a->m.fail_fast) rc = EXIT_RUNTIME;
       continue;
     }
-    rc = code;
     snprintf(rows[i].name, sizeof rows[i].name, "%s", rows[i].res.device);
     for (int j = 0; j < i; j++)
-      if (strcmp(rows[j].res.device, rows[i].res.device) == 0)
+      if (rows[j].ran && !rows[j].failed && strcmp(rows[j].res.device, rows[i].res.device) == 0)
         snprintf(rows[i].name, sizeof rows[i].name, "%s (device %d)", rows[i].res.device, devs[i]);
     size_t acc_n;
     double *acc = read_val_acc(rows[i].res.run_dir, &acc_n);
+    rows[i].max_diff = 0;
     if (!first_acc && !first_n) {
       first_acc = acc;
       first_n = acc_n;
@@ -230,7 +222,75 @@ int cmd_compare(int argc, char **argv) {
     free(acc);
   }
   free(first_acc);
+}
+
+/* The compare directory, made and locked by rank 0 (the lock held until exit); every rank
+   learns whether that worked. */
+static void make_compare_dir(const char *dir, const dist_info *d) {
+  char err[RUN_PATH_MAX + 256];
+  error e = {0};
+  int rc = 0;
+  if (d->rank == 0) {
+    if (make_dirs(dir, err, sizeof err) != 0) rc = ERR_USAGE(&e, "%s", err);
+    else if (dir_lock(dir, &e) < 0) rc = -1;
+  }
+  if (dist_agree(rc, &e)) exit(cli_ranks_report("compare", &e, d));
+}
+
+int cmd_compare(int argc, char **argv) {
+  compare_args *a = xmalloc(sizeof *a);
+  parse_args(argc, argv, a);
+  dist_info d;
+  dist_get(&d);
+  int devs[MAX_DEVICES];
+  const int n = resolve_devices(a->devices, devs);
+  char dir[RUN_PATH_MAX], err[RUN_PATH_MAX + 256];
+  if (a->m.out[0]) snprintf(dir, sizeof dir, "%s", a->m.out);
+  else new_compare_dir(a, dir, sizeof dir);
+  cli_ranks_share_dir(&d, dir, sizeof dir); /* rank 0's time stamp */
+  if (d.size > 1 && d.rank == 0)
+    printf("compare: %d MPI ranks share the %d device run%s (rank r: devices r, r + %d, ... of the list)\n", d.size,
+           n, n == 1 ? "" : "s", d.size);
+
+  /* Check the model before loading data; the trainer checks the rest. */
+  model_spec m;
+  error me = {0};
+  if (model_load(a->m.cfg.model, &m, &me) != 0) cli_usage_exit("compare: %s", me.msg);
+  model_free(&m);
+  data_options opt;
+  train_data_options(&a->m.cfg, &opt);
+  dataset ds;
+  if (!a->m.cfg.quiet && d.rank == 0) printf("loading %s ...\n", a->m.cfg.dataset);
+  fflush(stdout);
+  if (dataset_load(a->m.cfg.dataset, &opt, &ds, err, sizeof err)) cli_usage_exit("compare: %s", err);
+  /* A batch larger than the data is refused before the compare directory exists. */
+  error e = {0};
+  if (train_check_data(&a->m.cfg, &ds, &e)) exit(cli_ranks_report("compare", &e, &d));
+  make_compare_dir(dir, &d);
+
+  compare_row *rows = xcalloc((size_t)n, sizeof *rows);
+  bool *mine = xcalloc((size_t)n, sizeof *mine);
+  int rc = EXIT_OK, failed = 0;
+  for (int i = d.rank; i < n && rc == EXIT_OK; i += d.size) {
+    mine[i] = true;
+    int code = run_device(a, &ds, dir, devs[i], i, n, &rows[i]);
+    if (code < 0 && a->m.fail_fast) rc = EXIT_RUNTIME;
+    else if (code >= 0) rc = code;
+  }
   dataset_free(&ds);
+  if (d.size > 1) {
+    /* every rank's rows to rank 0, and the worst way a rank's loop ended */
+    rc = dist_max_int(rc);
+    if (dist_collect(rows, (size_t)n, sizeof *rows, mine, &e)) exit(cli_report("compare", &e));
+  }
+  free(mine);
+  if (d.rank != 0) {
+    free(rows);
+    free(a);
+    return rc;
+  }
+  for (int i = 0; i < n; i++)
+    if (rows[i].ran && rows[i].failed && !failed++) error_set(&e, EXIT_RUNTIME, "%s", rows[i].error);
   if (rc != EXIT_OK && !(failed && a->m.fail_fast)) {
     fprintf(stderr, "cltrain: compare: a run ended with code %d; no comparison written\n", rc);
     free(rows);
@@ -238,9 +298,15 @@ int cmd_compare(int argc, char **argv) {
     return rc;
   }
   if (failed && a->m.fail_fast) printf("compare: stopped at the first failed run (--fail-fast)\n");
+  finish_rows(rows, devs, n);
 
   printf("\n%-48s %10s %12s %10s %9s %9s %12s %8s\n", "device", "epoch_s", "samples/s", "compile_s", "launch_us",
          "val_acc", "max|dacc|", "speed");
+  int done = 0;
+  for (int i = 0; i < n; i++) {
+    if (!rows[i].ran) continue;
+    rows[done++] = rows[i]; /* the rows that ran, in list order */
+  }
   const double base_rate = rows[0].failed ? NAN : rows[0].res.median_samples_per_s;
   for (int i = 0; i < done; i++) {
     if (rows[i].failed) {

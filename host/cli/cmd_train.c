@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "cli/cli_args.h"
+#include "cli/cli_ranks.h"
 #include "cli/commands.h"
 #include "train/train_config.h"
 #include "train/trainer.h"
@@ -17,7 +18,10 @@ static const char train_help[] =
     "epochs.csv, summary.json, best.ckpt and last.ckpt.\n"
     "\n"
     "Ctrl-C (or SIGTERM) finishes the current step, saves last.ckpt and the logs and exits\n"
-    "with 130 (143); --resume continues the run exactly where it stopped.\n";
+    "with 130 (143); --resume continues the run exactly where it stopped.\n"
+    "\n"
+    "Under mpirun -n N the run is data-parallel: each rank trains a share of every batch\n"
+    "on its own device and rank 0 writes the run directory (README \"Clusters\").\n";
 
 int cmd_train(int argc, char **argv) {
   train_config cfg;
@@ -37,8 +41,13 @@ int cmd_train(int argc, char **argv) {
     cli_usage_exit("train: needs MODEL and DATASET (usage: cltrain train MODEL DATASET [options])");
   }
   if (train_config_validate(&cfg, err, sizeof err)) cli_usage_exit("train: %s", err);
+  /* Under mpirun -n N (N > 1): one data-parallel run over the ranks, each on its own device
+     (README "Clusters"); rank 0 alone prints and writes the run directory. */
+  dist_info d;
+  cli_ranks_setup("train", &cfg, &d);
+  if (d.size > 1) cfg.data_parallel = d.size;
   train_result result;
   error e = {0};
   int rc = train_run_all(&cfg, &result, &e);
-  return rc < 0 ? cli_report("train", &e) : rc;
+  return rc < 0 ? cli_ranks_report("train", &e, &d) : rc;
 }

@@ -34,7 +34,7 @@ static const command commands[] = {
 
 /* The commands that share their work over MPI ranks (mpirun -n N cltrain ...). */
 static bool runs_on_ranks(const char *name) {
-  static const char *const names[] = {"sweep", "lab1"};
+  static const char *const names[] = {"sweep", "lab1", "train", "compare"};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
     if (strcmp(name, names[i]) == 0) return true;
   return false;
@@ -51,7 +51,7 @@ static int run_command(const command *c, int argc, char **argv) {
   if (d.size > 1 && !runs_on_ranks(c->name)) {
     if (d.rank == 0)
       fprintf(stderr,
-              "cltrain: error: %s runs in one process; under mpirun only sweep and lab1 share their work over ranks "
+              "cltrain: error: %s runs in one process; under mpirun only train, sweep, lab1 and compare share their work over ranks "
               "(started with %d ranks)\n",
               c->name, d.size);
     rc = EXIT_USAGE;

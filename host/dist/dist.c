@@ -47,6 +47,14 @@ int dist_bcast_string(char *buf, size_t n, error *err) {
   (void)buf, (void)n, (void)err;
   return 0;
 }
+int dist_sum_doubles(double *buf, size_t n, error *err) {
+  (void)buf, (void)n, (void)err;
+  return 0;
+}
+int dist_agree(int rc, error *err) {
+  (void)err;
+  return rc != 0 ? -1 : 0;
+}
 int dist_collect(void *items, size_t n_items, size_t item_size, const bool *mine, error *err) {
   (void)items, (void)n_items, (void)item_size, (void)mine, (void)err;
   return 0;
@@ -192,6 +200,57 @@ int dist_sum_floats(float *buf, size_t n, error *err) {
   free(all);
   MPI_TRY(err, rc);
   return 0;
+}
+
+int dist_sum_doubles(double *buf, size_t n, error *err) {
+  if (!mpi_running() || n == 0) return 0;
+  int size = 1;
+  MPI_TRY(err, MPI_Comm_size(MPI_COMM_WORLD, &size));
+  if (size == 1) return 0;
+  if (n > (size_t)(2147483647 / size)) return ERR_RUNTIME(err, "dist_sum_doubles: %zu values are too many", n);
+  /* as dist_sum_floats: every rank sums everybody's values in rank order */
+  double *all = xmalloc(n * (size_t)size * sizeof *all);
+  int rc = MPI_Allgather(buf, (int)n, MPI_DOUBLE, all, (int)n, MPI_DOUBLE, MPI_COMM_WORLD);
+  if (rc == MPI_SUCCESS)
+    for (size_t i = 0; i < n; i++) {
+      double s = all[i];
+      for (int r = 1; r < size; r++) s += all[(size_t)r * n + i];
+      buf[i] = s;
+    }
+  free(all);
+  MPI_TRY(err, rc);
+  return 0;
+}
+
+int dist_agree(int rc, error *err) {
+  if (!mpi_running()) return rc != 0 ? -1 : 0;
+  int size = 1, rank = 0;
+  MPI_TRY(err, MPI_Comm_size(MPI_COMM_WORLD, &size));
+  MPI_TRY(err, MPI_Comm_rank(MPI_COMM_WORLD, &rank));
+  if (size == 1) return rc != 0 ? -1 : 0;
+  /* the lowest failing rank (size: none) */
+  int mine = rc != 0 ? rank : size, first = size;
+  MPI_TRY(err, MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD));
+  if (first == size) return 0;
+  error e = {0};
+  if (rank == first) {
+    e = *err;
+    if (!e.code) error_set(&e, EXIT_RUNTIME, "rank %d failed without a message", rank);
+  }
+  int code = e.code;
+  error local = {0};
+  int brc = MPI_Bcast(&code, 1, MPI_INT, first, MPI_COMM_WORLD);
+  if (brc == MPI_SUCCESS) brc = MPI_Bcast(e.msg, (int)sizeof e.msg, MPI_CHAR, first, MPI_COMM_WORLD);
+  if (brc != MPI_SUCCESS) {
+    char buf[MPI_MAX_ERROR_STRING];
+    ERR_RUNTIME(&local, "rank %d failed; telling the others failed too: %s", first, mpi_error_text(brc, buf));
+    *err = local;
+    return -1;
+  }
+  e.code = code;
+  e.msg[sizeof e.msg - 1] = '\0';
+  *err = e;
+  return -1;
 }
 
 int dist_bcast_string(char *buf, size_t n, error *err) {

@@ -56,6 +56,15 @@ int dist_collect(void *items, size_t n_items, size_t item_size, const bool *mine
    whatever the network does (MPI_Allreduce's order is implementation-defined). */
 int dist_sum_floats(float *buf, size_t n, error *err);
 
+/* The same for N doubles (metrics of data-parallel training). */
+int dist_sum_doubles(double *buf, size_t n, error *err);
+
+/* Collective: whether any rank failed. RC is this rank's result (0, or -1 with ERR set).
+   Returns 0 when every rank passed 0; else -1 on every rank, with ERR holding the error of
+   the lowest failing rank (its code and message), so that the job ends everywhere with one
+   line from rank 0 instead of ranks waiting for one that stopped. Without MPI: RC. */
+int dist_agree(int rc, error *err);
+
 /* A shared queue of work items 0..N-1 handed out one at a time, first come first served,
    so long and short items balance over the ranks. Rank 0 keeps the counter and answers
    requests from a helper thread while it works on items of its own. */

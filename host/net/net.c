@@ -87,6 +87,7 @@ void net_free(net *n) {
   rt_finish(n->rt);
   if (n->marker) clReleaseEvent(n->marker); /* fails only for an invalid event */
   net_free_stages(n);
+  free(n->sync_host);
   cl_mem *bufs[] = {&n->params, &n->params_t, &n->tmap, &n->grads, &n->optim_state, &n->stats, &n->x,
                     &n->labels, &n->metrics, &n->confusion};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) rt_release(bufs[i]);
@@ -171,6 +172,9 @@ int net_take_metrics(net *n, net_metrics *out, long *confusion, error *err) {
   out->count = n->count;
   out->last_loss = n->last_batch ? (double)last / n->last_batch : 0.0;
   out->last_acc = n->last_batch ? (double)w[OPS_METRIC_LAST_CORRECT] / n->last_batch : 0.0;
+  out->last_loss_sum = (double)last;
+  out->last_correct = (long)w[OPS_METRIC_LAST_CORRECT];
+  out->last_count = n->last_batch;
   const size_t C = (size_t)n->m.output_width;
   if (confusion) {
     uint32_t *c = xmalloc(C * C * sizeof *c);

@@ -69,7 +69,32 @@ typedef struct {
   long count;
   double last_loss;     /* mean loss of the last batch */
   double last_acc;      /* accuracy of the last batch */
+  double last_loss_sum; /* the last batch's loss sum, correct count and rows (data-parallel */
+  long last_correct;    /* training adds them up over the processes) */
+  long last_count;
 } net_metrics;
+
+/* ---- Data-parallel training (net_shard.c; README "Clusters") ----
+   Several processes hold one copy of the net each and a contiguous part of every global
+   batch. SUM adds N floats in place over all of them, every process getting the same bits
+   (e.g. dist_sum_floats); CTX is its first argument. */
+typedef struct {
+  int (*sum)(void *ctx, float *buf, size_t n, error *err);
+  void *ctx;
+} net_reducer;
+/* Train data-parallel through R from now on (builds the synchronised batch-norm kernels).
+   0, or -1 with err. */
+int net_use_reducer(net *n, const net_reducer *r, error *err);
+/* net_train_step for this process's part of a global batch: the current batch (ROWS rows)
+   is rows OFFSET .. OFFSET + ROWS - 1 of a global batch of GLOBAL_ROWS. Batch norm
+   normalises with the global batch's statistics (synchronised), dropout draws the masks of
+   the global rows, the loss gradient is divided by GLOBAL_ROWS, and the gradient buffer is
+   summed over the processes (one SUM of all parameters) before the optimizer step, so the
+   parameters stay identical everywhere. Collective: every process calls it with the same
+   GLOBAL_ROWS and STEP; the SUMs happen even after a device failure (recorded as usual), so
+   no process is left waiting. Metrics accumulate this process's rows only. */
+void net_train_step_shard(net *n, int rows, int global_rows, size_t offset, const optim_config *opt,
+                          uint64_t step);
 
 /* Read the accumulated metrics (one blocking read) and reset the accumulators.
    confusion may be NULL; else n_classes*n_classes counts, also reset. */

@@ -33,6 +33,8 @@ typedef struct {
   cl_mem din_buf;       /* gradient at the input: the previous stage's dout_buf (or NULL) */
   bool fused_on;        /* Linear: runs on the fused kernels (net_gemm_fused), not CLBlast */
   fused_linear fused;   /* their programs, when fused_on */
+  cl_mem sync_local, sync_global; /* BatchNorm in data-parallel training: 2C floats each
+                                     (net_shard.c) */
 } net_stage;
 
 struct net {
@@ -64,6 +66,12 @@ struct net {
   int last_batch;
   cl_event marker;      /* end of the step NET_QUEUE_STEPS steps ago (see net_step.c) */
   int since_marker;
+  /* Data-parallel training (net_shard.c): sharded while net_train_step_shard runs. */
+  net_reducer reducer;
+  bool sharded;
+  int global_rows;      /* rows of the global batch */
+  size_t row_offset;    /* where this process's rows start in it */
+  float *sync_host;     /* host side of the sums: max(n_params, 2 x widest batch norm) floats */
 };
 
 /* How many steps (or evaluation batches) may wait in the queue: PoCL slows down with very
@@ -79,6 +87,11 @@ void net_batch_in_x(net *n, int batch);
 /* net_plan.c: group layers into stages and allocate their buffers. */
 void net_plan_stages(net *n);
 void net_free_stages(net *n);
+/* net_shard.c: a batch norm stage's training forward / backward with statistics and sums
+   over the global batch (n->sharded). */
+void net_shard_bn_forward(net *n, net_stage *s, int batch, cl_mem in, const op_rows *rows, cl_mem saved,
+                          const op_epilogue *e);
+void net_shard_bn_backward(net *n, net_stage *s, int batch, cl_mem in, const op_rows *rows, cl_mem dx);
 /* net_init.c: PyTorch initialisation of parameters and running statistics. */
 void net_init_params(const model_spec *m, uint64_t seed, float *params, float *stats);
 

@@ -94,6 +94,8 @@ void net_free_stages(net *n) {
     rt_release(&s->own_saved);
     rt_release(&s->dout_buf);
     rt_release(&s->bn.batch_stats);
+    rt_release(&s->sync_local);
+    rt_release(&s->sync_global);
     rt_release(&s->epi.mask);
     if (s->fused_on) fused_linear_free(&s->fused);
   }

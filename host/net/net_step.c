@@ -28,7 +28,8 @@ static void stage_forward(net *n, net_stage *s, int batch, bool training, uint64
   const op_rows *rows;
   /* a BatchNorm in training normalises the batch straight out of the data set */
   cl_mem in = stage_input(n, s, batch, training && s->kind == STAGE_BATCHNORM, &rows);
-  if (training) op_dropout_mask(rt, &n->k, e, batch * s->out, step);
+  /* data-parallel: the masks of this process's rows of the global batch */
+  if (training) op_dropout_mask_at(rt, &n->k, e, batch * s->out, n->sharded ? n->row_offset * (size_t)s->out : 0, step);
   switch (s->kind) {
     case STAGE_LINEAR:
       if (s->fused_on) {
@@ -42,7 +43,8 @@ static void stage_forward(net *n, net_stage *s, int batch, bool training, uint64
                             saved, e);
       break;
     case STAGE_BATCHNORM:
-      if (training) op_bn_train_forward(rt, &n->k, &s->bn, batch, in, rows, s->out_buf, saved, e);
+      if (training && n->sharded) net_shard_bn_forward(n, s, batch, in, rows, saved, e);
+      else if (training) op_bn_train_forward(rt, &n->k, &s->bn, batch, in, rows, s->out_buf, saved, e);
       else op_bn_eval_forward(rt, &n->k, &s->bn, batch, in, s->out_buf, e);
       break;
     case STAGE_POINTWISE:
@@ -74,6 +76,10 @@ static void stage_backward(net *n, net_stage *s, int batch, const op_loss *loss)
                          n->grads, s->w_off, dx);
       break;
     case STAGE_BATCHNORM:
+      if (n->sharded) {
+        net_shard_bn_backward(n, s, batch, in, rows, dx);
+        break;
+      }
       op_bn_train_backward(rt, &n->k, &s->bn, batch, in, rows, s->dout_buf, s->saved_buf, dx,
                            n->grads, s->bn.gamma_off, s->bn.beta_off, s->bn.bias_off, &s->epi, loss);
       break;
@@ -92,6 +98,7 @@ void net_forward(net *n, int batch, bool training, uint64_t step) {
    bias backward or a BatchNorm backward in the form that can (ops_can_fuse_loss), or a
    fused Linear's weight-gradient kernel (fused_linear_can_fuse_loss). */
 static bool stage_fuses_loss(const net *n, const net_stage *s) {
+  if (n->sharded) return false; /* the synchronised batch norm has no loss form */
   if (s->kind == STAGE_LINEAR && s->fused_on) return !s->bias_in_next && fused_linear_can_fuse_loss(&s->fused);
   const bool kernel = (s->kind == STAGE_LINEAR && !s->bias_in_next) || s->kind == STAGE_BATCHNORM;
   return kernel && ops_can_fuse_loss(&n->k, s->out);
@@ -108,8 +115,9 @@ void net_loss(net *n, int batch) {
   if (n->n_stages == 0) net_batch_in_x(n, batch); /* the logits are the input */
   const op_rows *rows;
   cl_mem labels = batch_labels(n, &rows);
-  op_softmax_xent(n->rt, &n->k, batch, n->m.output_width, n->logits, labels, rows, n->dlogits,
-                  n->metrics, NULL);
+  /* data-parallel: the mean over the global batch */
+  op_softmax_xent_over(n->rt, &n->k, batch, n->sharded ? n->global_rows : batch, n->m.output_width, n->logits,
+                       labels, rows, n->dlogits, n->metrics, NULL);
   n->count += batch;
   n->last_batch = batch;
 }

@@ -52,6 +52,8 @@ typedef struct {
   /* Vector form (col_vec): one kernel per activation kind and dropout flag of the
      epilogue, [act][drop] (EPILOGUE_VARIANTS, kernels/common.cl); NULL otherwise. */
   cl_kernel bias_act_bwd_v[ACT_COUNT][2], bn_train_fwd_v[ACT_COUNT][2], bn_train_bwd_v[ACT_COUNT][2];
+  /* Synchronised batch norm of data-parallel training (ops_init_bn_sync; NULL before). */
+  cl_kernel bn_sync_sum, bn_sync_fwd, bn_sync_bwd_sums, bn_sync_bwd_dx;
   cl_kernel pointwise_fwd, pointwise_bwd;
   cl_kernel dropout_mask, softmax_xent, softmax_xent_small, softmax_xent_vec, gather_rows;
   /* The optimizer's update, built by ops_init_optimizer for one optimizer (NULL before). */
@@ -179,6 +181,26 @@ void op_bn_train_backward(cl_runtime *rt, const ops_kernels *k, const op_bn *bn,
                           cl_mem grads, size_t dgamma_off, size_t dbeta_off, size_t dbias_off,
                           const op_epilogue *e, const op_loss *loss);
 
+/* --- Synchronised BatchNorm1d (ops_bn_sync.c, kernels/batchnorm_sync.cl) ---
+   Data-parallel training: each process holds ROWS of the GLOBAL_ROWS rows of a batch; the
+   caller sums the partial sums over all processes between the launches (host/net/net_shard.c).
+   Forward: op_bn_sync_sum (C sums of x + b) -> global mean -> op_bn_sync_sum with CENTER
+   (C sums of squared deviations) -> global -> op_bn_sync_forward with gstats (C means, C
+   sums of squares). Backward: op_bn_sync_backward_sums (2C: sum g, sum g xhat; dz becomes
+   g) -> global -> op_bn_sync_backward_dx, which writes this process's parts of dgamma,
+   dbeta and the bias gradient (LSUMS: its own sums) for the gradient all-reduce. */
+void ops_init_bn_sync(ops_kernels *k, cl_runtime *rt);
+void op_bn_sync_sum(cl_runtime *rt, const ops_kernels *k, const op_bn *bn, int rows, cl_mem x,
+                    const op_rows *x_rows, cl_mem center, cl_mem out);
+void op_bn_sync_forward(cl_runtime *rt, const ops_kernels *k, const op_bn *bn, int rows, int global_rows,
+                        cl_mem x, const op_rows *x_rows, cl_mem gstats, cl_mem z, cl_mem saved,
+                        const op_epilogue *e);
+void op_bn_sync_backward_sums(cl_runtime *rt, const ops_kernels *k, const op_bn *bn, int rows, cl_mem x,
+                              const op_rows *x_rows, cl_mem dz, cl_mem saved, cl_mem out, const op_epilogue *e);
+void op_bn_sync_backward_dx(cl_runtime *rt, const ops_kernels *k, const op_bn *bn, int rows, int global_rows,
+                            cl_mem x, const op_rows *x_rows, cl_mem gsums, cl_mem lsums, cl_mem dz, cl_mem dx,
+                            cl_mem grads, size_t dgamma_off, size_t dbeta_off, size_t dbias_off);
+
 /* --- Stand-alone activation / dropout (ops_pointwise.c), n elements --- */
 void op_pointwise_forward(cl_runtime *rt, const ops_kernels *k, int n, cl_mem x, cl_mem z,
                           cl_mem saved, const op_epilogue *e);
@@ -187,6 +209,11 @@ void op_pointwise_backward(cl_runtime *rt, const ops_kernels *k, int n, cl_mem d
 /* The dropout mask of e for STEP over n elements (no-op without dropout). */
 #define OPS_DROP_PER_ITEM 32 /* mask bytes per work-item (-D DROP_PER_ITEM, kernels/dropout.cl) */
 void op_dropout_mask(cl_runtime *rt, const ops_kernels *k, const op_epilogue *e, int n, uint64_t step);
+/* The same for n elements that start at element OFFSET of the step's global batch (a
+   data-parallel rank's rows: row offset x width): the mask bytes of elements offset ..
+   offset + n - 1, so every rank drops what one process at the global batch drops. */
+void op_dropout_mask_at(cl_runtime *rt, const ops_kernels *k, const op_epilogue *e, int n, size_t offset,
+                        uint64_t step);
 
 /* --- Softmax cross-entropy (ops_loss.c) ---
    Adds the batch's loss sum and correct count to the metrics buffer (OPS_METRICS_WORDS
@@ -207,6 +234,11 @@ enum {
 void op_softmax_xent(cl_runtime *rt, const ops_kernels *k, int rows, int C, cl_mem logits,
                      cl_mem labels, const op_rows *label_rows, cl_mem dlogits, cl_mem metrics,
                      cl_mem confusion);
+/* The same with dlogits = (softmax - onehot) / grad_rows: data-parallel training divides by
+   the global batch's rows, of which this process holds ROWS. */
+void op_softmax_xent_over(cl_runtime *rt, const ops_kernels *k, int rows, int grad_rows, int C, cl_mem logits,
+                          cl_mem labels, const op_rows *label_rows, cl_mem dlogits, cl_mem metrics,
+                          cl_mem confusion);
 /* Internal to the ops_*.c files: the 3 row-source arguments (perm, start, use_perm). */
 void ops_arg_rows(karg_cursor *a, const op_rows *r);
 

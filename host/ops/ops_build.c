@@ -151,7 +151,7 @@ void ops_launch_cols_at(cl_runtime *rt, const ops_kernels *k, cl_kernel kk, int 
 
 void ops_free(ops_kernels *k) {
   cl_kernel *all[] = {&k->bias_act_fwd, &k->bias_act_bwd, &k->bn_train_fwd, &k->bn_eval_fwd,
-                      &k->bn_train_bwd, &k->pointwise_fwd, &k->pointwise_bwd, &k->dropout_mask, &k->softmax_xent, &k->softmax_xent_small, &k->softmax_xent_vec,
+                      &k->bn_train_bwd, &k->bn_sync_sum, &k->bn_sync_fwd, &k->bn_sync_bwd_sums, &k->bn_sync_bwd_dx, &k->pointwise_fwd, &k->pointwise_bwd, &k->dropout_mask, &k->softmax_xent, &k->softmax_xent_small, &k->softmax_xent_vec,
                       &k->optimizer_step, &k->optimizer_step_vec, &k->gather_rows};
   /* clReleaseKernel fails only for an invalid kernel, which cannot be here. */
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {

@@ -27,6 +27,16 @@ void ops_arg_loss(karg_cursor *a, const op_loss *loss) {
 void op_softmax_xent(cl_runtime *rt, const ops_kernels *k, int rows, int C, cl_mem logits,
                      cl_mem labels, const op_rows *label_rows, cl_mem dlogits, cl_mem metrics,
                      cl_mem confusion) {
+  op_softmax_xent_over(rt, k, rows, rows, C, logits, labels, label_rows, dlogits, metrics, confusion);
+}
+
+void op_softmax_xent_over(cl_runtime *rt, const ops_kernels *k, int rows, int grad_rows, int C, cl_mem logits,
+                          cl_mem labels, const op_rows *label_rows, cl_mem dlogits, cl_mem metrics,
+                          cl_mem confusion) {
+  if (dlogits && grad_rows < 1) {
+    ERR_RUNTIME(&rt->err, "softmax cross-entropy: gradient over %d rows", grad_rows);
+    return;
+  }
   const bool small = C <= OPS_LOSS_SMALL_C && confusion == NULL;
   const bool vec = small && k->loss_vec;
   cl_kernel kk = vec ? k->softmax_xent_vec : small ? k->softmax_xent_small : k->softmax_xent;
@@ -37,7 +47,7 @@ void op_softmax_xent(cl_runtime *rt, const ops_kernels *k, int rows, int C, cl_m
   ops_arg_rows(&a, label_rows);
   karg_int(&a, C);
   karg_mem(&a, dlogits);
-  karg_int(&a, dlogits != NULL);
+  karg_int(&a, dlogits ? grad_rows : 0);
   karg_mem(&a, metrics);
   if (!small) {
     karg_mem(&a, confusion);

@@ -26,15 +26,28 @@ void op_pointwise_backward(cl_runtime *rt, const ops_kernels *k, int n, cl_mem d
 }
 
 void op_dropout_mask(cl_runtime *rt, const ops_kernels *k, const op_epilogue *e, int n, uint64_t step) {
+  op_dropout_mask_at(rt, k, e, n, 0, step);
+}
+
+void op_dropout_mask_at(cl_runtime *rt, const ops_kernels *k, const op_epilogue *e, int n, size_t offset,
+                        uint64_t step) {
   const cl_uint thr = dropout_threshold(e->drop_p);
   if (!e->mask || thr == 0 || n <= 0) return;
+  if (offset + (size_t)n > UINT32_MAX) {
+    ERR_RUNTIME(&rt->err, "dropout mask: elements up to %zu exceed the kernels' 32-bit index", offset + (size_t)n);
+    return;
+  }
   karg_cursor a = karg_begin(rt, k->dropout_mask);
   karg_uint(&a, (cl_uint)n);
+  karg_uint(&a, (cl_uint)offset);
   karg_ulong(&a, step);
   karg_uint(&a, e->drop_layer);
   karg_uint(&a, (cl_uint)e->seed);
   karg_uint(&a, (cl_uint)(e->seed >> 32));
   karg_uint(&a, thr);
   karg_mem(&a, e->mask);
-  rt_launch1d(rt, k->dropout_mask, ((size_t)n + OPS_DROP_PER_ITEM - 1) / OPS_DROP_PER_ITEM, k->ew_wg);
+  /* counters offset/4 .. (offset+n-1)/4 (four elements each), OPS_DROP_PER_ITEM elements per
+     work-item */
+  const size_t counters = (offset + (size_t)n - 1) / 4 - offset / 4 + 1;
+  rt_launch1d(rt, k->dropout_mask, (4 * counters + OPS_DROP_PER_ITEM - 1) / OPS_DROP_PER_ITEM, k->ew_wg);
 }

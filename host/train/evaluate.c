@@ -26,20 +26,26 @@ void device_data_free(device_data *d) {
 }
 
 int evaluate_split(net *n, const device_split *s, int batch, eval_result *out, float *logits, error *err) {
+  return evaluate_rows(n, s, 0, s->rows, batch, out, logits, err);
+}
+
+int evaluate_rows(net *n, const device_split *s, size_t first, size_t count, int batch, eval_result *out,
+                  float *logits, error *err) {
   memset(out, 0, sizeof *out);
   net_metrics m;
   if (net_take_metrics(n, &m, NULL, err) != 0) return -1; /* start from clean accumulators */
-  for (size_t start = 0; start < s->rows; start += (size_t)batch) {
-    size_t left = s->rows - start;
+  for (size_t done = 0; done < count; done += (size_t)batch) {
+    size_t left = count - done;
     int b = left < (size_t)batch ? (int)left : batch;
-    net_set_batch(n, s->x, s->y, NULL, start, b);
+    net_set_batch(n, s->x, s->y, NULL, first + done, b);
     net_eval_batch(n, b);
     /* Blocking: the output buffer is reused by the next batch. */
-    if (logits && net_read_output(n, logits + start * JSC_N_CLASSES, b, err) != 0) return -1;
+    if (logits && net_read_output(n, logits + done * JSC_N_CLASSES, b, err) != 0) return -1;
   }
   if (net_take_metrics(n, &m, out->confusion, err) != 0) return -1;
   out->count = m.count;
   out->correct = m.correct;
+  out->loss_sum = m.loss_sum;
   out->loss = m.count ? m.loss_sum / (double)m.count : 0.0;
   out->acc = m.count ? (double)m.correct / (double)m.count : 0.0;
   return 0;

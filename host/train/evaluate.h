@@ -25,6 +25,7 @@ void device_data_free(device_data *d);
 
 typedef struct {
   double loss, acc;
+  double loss_sum;                               /* loss = loss_sum / count */
   long count, correct;
   long confusion[JSC_N_CLASSES * JSC_N_CLASSES]; /* [true][predicted] */
 } eval_result;
@@ -34,6 +35,10 @@ typedef struct {
    wanted) receives every row's logits (s->rows x JSC_N_CLASSES), one blocking read per
    batch. 0, or -1 with ERR (the runtime's first failure). */
 int evaluate_split(net *n, const device_split *s, int batch, eval_result *out, float *logits, error *err);
+/* The same over rows FIRST .. FIRST + COUNT - 1 of the split only (COUNT 0: an empty
+   result); LOGITS then holds COUNT rows. */
+int evaluate_rows(net *n, const device_split *s, size_t first, size_t count, int batch, eval_result *out,
+                  float *logits, error *err);
 
 /* The weights of checkpoint CK (model M, whose text it holds) on SPLIT, in batches of at
    most BATCH rows, its Linear layers on GEMM, on the opened device RT: `cltrain test`,

@@ -85,6 +85,9 @@ typedef struct {
   bool quiet;
   char kernels_dir[TRAIN_PATH_MAX];
   bool given[TOPT_COUNT];         /* set explicitly (command line, sweep, or a stored config) */
+  int data_parallel;              /* not an option: the MPI ranks a data-parallel `train` splits
+                                     its batches over (mpirun -n N); 0 or 1: one process.
+                                     Stored in checkpoints ("data-parallel=N") when > 1. */
 } train_config;
 
 void train_config_default(train_config *cfg);

@@ -70,7 +70,7 @@ int train_config_write_table(const char *path, const train_config *cfg, const ch
 }
 
 char *train_config_to_text(const train_config *cfg) {
-  size_t cap = (TOPT_COUNT + 1) * (CELL + 32), n = 0;
+  size_t cap = (TOPT_COUNT + 1) * (CELL + 32) + 64, n = 0;
   char *text = xmalloc(cap);
   text[0] = '\0';
   char val[CELL];
@@ -84,7 +84,9 @@ char *train_config_to_text(const train_config *cfg) {
       n += (size_t)snprintf(text + n, cap - n, "%s%s", first ? "" : ",", train_option_name((train_option)i));
       first = 0;
     }
-  snprintf(text + n, cap - n, "\n");
+  n += (size_t)snprintf(text + n, cap - n, "\n");
+  /* only for data-parallel runs, so a one-process checkpoint's text stays as it was */
+  if (cfg->data_parallel > 1) snprintf(text + n, cap - n, "data-parallel=%d\n", cfg->data_parallel);
   return text;
 }
 
@@ -118,6 +120,13 @@ int train_config_from_text(train_config *cfg, const char *text, char *err, size_
     if (strcmp(line, "given") == 0) {
       if (apply_given(cfg, eq + 1, err, errlen)) return -1;
       have_given = true;
+      continue;
+    }
+    if (strcmp(line, "data-parallel") == 0) {
+      long ranks;
+      if (!parse_long(value, 2, 1L << 20, &ranks))
+        return seterr(err, errlen, "stored configuration: data-parallel '%s' is not a rank count", value);
+      cfg->data_parallel = (int)ranks;
       continue;
     }
     int opt = train_option_find(line);

@@ -13,6 +13,7 @@
 #include "base/util.h"
 #include "cl/launch_probe.h"
 #include "cl/tuning.h"
+#include "dist/dist.h"
 #include "model/model_print.h"
 
 /* ---- opening a run ---- */
@@ -224,6 +225,7 @@ static void warn_absent_classes(const dataset *ds) {
 }
 
 static void print_intro(trainer *t) {
+  if (!t->writer) return;
   warn_absent_classes(t->ds);
   if (t->cfg->quiet) return;
   train_config_print_table(stdout, t->cfg, t->rt->info.name);
@@ -232,6 +234,12 @@ static void print_intro(trainer *t) {
   model_print_layers(stdout, t->model);
   printf("\ndata %s: %zu train, %zu validation, %zu test rows; %llu steps of %d per epoch\n", t->ds->name,
          t->ds->train.rows, t->ds->val.rows, t->ds->test.rows, (unsigned long long)t->steps_per_epoch, t->batch);
+  if (t->ranks > 1) {
+    const size_t b = (size_t)t->batch, n = (size_t)t->ranks;
+    printf("data-parallel over %d MPI ranks: each takes %zu%s rows of a batch; gradients and batch-norm statistics "
+           "are summed over the ranks\n",
+           t->ranks, b / n, b % n ? " or one more" : "");
+  }
   printf("run directory %s%s\n\n", t->log.dir, t->cfg->resume[0] ? " (resumed)" : "");
   fflush(stdout);
 }
@@ -268,7 +276,7 @@ static int start_fresh(trainer *t, const checkpoint *loaded, error *err) {
      without its folder and extension. */
   char data_name[128];
   run_short_name(t->cfg->dataset, false, data_name, sizeof data_name);
-  if (run_log_create(&t->log, t->cfg->project_dir, t->cfg->name[0] ? t->cfg->name : t->model->name,
+  if (t->writer && run_log_create(&t->log, t->cfg->project_dir, t->cfg->name[0] ? t->cfg->name : t->model->name,
                      t->cfg->name[0] ? NULL : data_name, msg, sizeof msg))
     return ERR_USAGE(err, "%s", msg);
   return 0;
@@ -287,12 +295,17 @@ static int start_resumed(trainer *t, const checkpoint *ck, error *err) {
   t->st = ck->progress;
   t->have_last = true;
   t->saved_step = t->st.step;
+  if (!t->writer) {
+    snprintf(t->log.dir, sizeof t->log.dir, "%s", dir);
+    return 0;
+  }
   if (run_log_resume(&t->log, dir, t->st.step, t->st.epoch, msg, sizeof msg)) return ERR_USAGE(err, "%s", msg);
   return 0;
 }
 
-/* Everything up to the first step; the run directory exists once it returns 0. */
-static int start(trainer *t, train_run *run, train_result *out, error *err) {
+/* The part of the start every rank does alone: data on the device, the net compiled and
+   warmed up. */
+static int start_local(trainer *t, error *err) {
   const train_config *cfg = t->cfg;
   if (parse_signal_hook(t, err) || check_model_data(t, err)) return -1;
   device_data_upload(t->rt, t->ds, &t->dev);
@@ -300,24 +313,24 @@ static int start(trainer *t, train_run *run, train_result *out, error *err) {
   t->eval_batch = max_batch_of(t);
   t->epoch_s_seen = xcalloc((size_t)cfg->max_epochs + 1, sizeof *t->epoch_s_seen);
   t->rate_seen = xcalloc((size_t)cfg->max_epochs + 1, sizeof *t->rate_seen);
-  if (!cfg->quiet) {
+  if (trainer_dp_check(t, err)) return -1;
+  const bool say = !cfg->quiet && t->writer;
+  if (say) {
     printf("compiling kernels for %s ...", t->rt->info.name);
     fflush(stdout);
   }
   double compile_start = now_seconds();
   t->net = net_create(t->rt, t->model, t->eval_batch, cfg->seed, cfg->gemm, err);
-  if (!t->net || net_use_optimizer(t->net, cfg->optimizer, err) || warm_up(t, err)) {
-    if (!cfg->quiet) printf("\n");
-    return -1;
-  }
+  if (!t->net || net_use_optimizer(t->net, cfg->optimizer, err) || warm_up(t, err)) return -1;
   t->compile_seconds = now_seconds() - compile_start;
-  if (!cfg->quiet) printf(" %.1f s\n", t->compile_seconds);
   /* Outside compile_s and every training clock (a few ms): what one launch costs on this
      device, the floor under a tiny model's step time (README "cltrain compare"). */
-  if (launch_probe_us(t->rt, &t->launch_us, err)) return -1;
-  if (cfg->resume[0] ? start_resumed(t, &run->ckpt, err) : start_fresh(t, run->have_ckpt ? &run->ckpt : NULL, err))
-    return -1;
-  /* The weights are on the device: the checkpoint's arrays are not needed any more. */
+  return launch_probe_us(t->rt, &t->launch_us, err);
+}
+
+/* config.txt and the first summary (the writer's). */
+static int write_start(trainer *t, train_result *out, error *err) {
+  const train_config *cfg = t->cfg;
   char path[RUN_PATH_MAX], msg[RUN_PATH_MAX + 256];
   run_path(path, sizeof path, t->log.dir, "config.txt");
   if (train_config_write_table(path, cfg, t->rt->info.name, msg, sizeof msg)) return ERR_RUNTIME(err, "%s", msg);
@@ -325,6 +338,29 @@ static int start(trainer *t, train_run *run, train_result *out, error *err) {
      must not leave that behind. */
   trainer_fill_result(t, TRAIN_FINISHED, out);
   return trainer_write_summary(t, out, "running", NULL, err);
+}
+
+/* Everything up to the first step; the run directory exists once it returns 0. In a
+   data-parallel run the ranks agree after each part, so that a failure on one rank ends
+   every rank with its message (rank 0 prints it) instead of leaving them waiting. */
+static int start(trainer *t, train_run *run, train_result *out, error *err) {
+  const train_config *cfg = t->cfg;
+  const bool say = !cfg->quiet && t->writer; /* after "compiling kernels ..." */
+  int rc = trainer_agree(t, start_local(t, err), err);
+  double dp_start = now_seconds();
+  if (rc == 0) rc = trainer_dp_start(t, err); /* the data-parallel step's warm-up */
+  if (rc != 0) {
+    if (say) printf("\n");
+    return -1;
+  }
+  t->compile_seconds += now_seconds() - dp_start;
+  if (say) printf(" %.1f s\n", t->compile_seconds);
+  rc = cfg->resume[0] ? start_resumed(t, &run->ckpt, err) : start_fresh(t, run->have_ckpt ? &run->ckpt : NULL, err);
+  if (trainer_agree(t, rc, err)) return -1;
+  /* the run directory rank 0 made, on every rank (results, messages) */
+  if (t->ranks > 1 && dist_bcast_string(t->log.dir, sizeof t->log.dir, err)) return -1;
+  /* The weights are on the device: the checkpoint's arrays are not needed any more. */
+  return trainer_agree(t, t->writer ? write_start(t, out, err) : 0, err);
 }
 
 static void print_outcome(const train_config *cfg, const train_result *out) {
@@ -350,10 +386,19 @@ int train_execute(train_run *run, const dataset *ds, train_result *out, error *e
   t.model = &run->model;
   t.log.lock_fd = -1; /* no run directory yet: run_log_close must not close fd 0 */
   t.launch_us = NAN;   /* until measured */
+  t.ranks = 1;
+  t.writer = true;
+  if (run->cfg.data_parallel > 1) {
+    dist_info d;
+    dist_get(&d);
+    t.rank = d.rank;
+    t.ranks = d.size;
+    t.writer = d.rank == 0;
+  }
   int rc = start(&t, run, out, err);
   if (rc == 0) {
     print_intro(&t);
-    progress_init(&t.prog, stdout, t.cfg->quiet, t.cfg->no_progress);
+    progress_init(&t.prog, stdout, t.cfg->quiet || !t.writer, t.cfg->no_progress);
     interrupt_install();
     /* The loop answers a signal at the next step; a step stuck in one long driver call
        (a compile the warm-up did not cover: CLBlast's first GEMM with new parameters
@@ -367,8 +412,8 @@ int train_execute(train_run *run, const dataset *ds, train_result *out, error *e
   }
   out->wall_seconds = now_seconds() - call_start;
   if (rc >= 0) {
-    print_outcome(t.cfg, out);
-  } else if (t.log.metrics && t.log.epochs) {
+    if (t.writer) print_outcome(t.cfg, out);
+  } else if (t.writer && t.log.metrics && t.log.epochs) {
     /* The run directory exists: it says what became of the run. */
     progress_clear(&t.prog);
     trainer_fill_result(&t, out->status, out);
@@ -394,26 +439,36 @@ int train_run_with_data(const train_config *cfg, const dataset *ds, train_result
   return rc;
 }
 
+/* Whether every rank of a data-parallel run succeeded (RC on this one): dist_agree, or RC
+   for one process. */
+static int agree_cfg(const train_config *cfg, int rc, error *err) {
+  return cfg->data_parallel > 1 ? dist_agree(rc, err) : rc;
+}
+
 int train_run_all(const train_config *cfg_in, train_result *out, error *err) {
   memset(out, 0, sizeof *out);
   train_run run;
-  if (train_open(&run, cfg_in, NULL, err)) return -1;
+  int orc = train_open(&run, cfg_in, NULL, err);
+  if (agree_cfg(cfg_in, orc, err)) {
+    if (orc == 0) train_close(&run);
+    return -1;
+  }
   const train_config *cfg = &run.cfg;
   data_options opt;
   train_data_options(cfg, &opt);
   dataset ds;
-  if (!cfg->quiet) {
+  dist_info d;
+  dist_get(&d);
+  if (!cfg->quiet && (cfg->data_parallel < 2 || d.rank == 0)) {
     printf("loading %s ...\n", cfg->dataset);
     fflush(stdout);
   }
   char msg[2048];
   int rc = -1;
-  if (dataset_load(cfg->dataset, &opt, &ds, msg, sizeof msg)) {
-    ERR_USAGE(err, "%s", msg);
-  } else {
-    rc = train_execute(&run, &ds, out, err);
-    dataset_free(&ds);
-  }
+  int lrc = dataset_load(cfg->dataset, &opt, &ds, msg, sizeof msg);
+  if (lrc) ERR_USAGE(err, "%s", msg);
+  if (agree_cfg(cfg, lrc ? -1 : 0, err) == 0) rc = train_execute(&run, &ds, out, err);
+  if (!lrc) dataset_free(&ds);
   train_close(&run);
   return rc;
 }

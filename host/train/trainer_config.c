@@ -45,6 +45,16 @@ int train_resolve_resume(const train_config *cli, const checkpoint *ck, train_co
   train_config_default(eff);
   if (train_config_from_text(eff, ck->config_text, msg, sizeof msg))
     return ERR_USAGE(err, "checkpoint %s: %s", cli->resume, msg);
+  /* Data-parallel runs continue over as many ranks as they started with: the rows of each
+     batch, and so the sums, are split by the rank count (README "Clusters"). */
+  const int stored_ranks = eff->data_parallel > 1 ? eff->data_parallel : 1;
+  const int ranks = cli->data_parallel > 1 ? cli->data_parallel : 1;
+  if (stored_ranks > 1 && stored_ranks != ranks)
+    return ERR_USAGE(err, "--resume: %s was trained data-parallel over %d ranks; this job has %d (resume it with mpirun -n %d)",
+                     cli->resume, stored_ranks, ranks, stored_ranks);
+  if (stored_ranks == 1 && ranks > 1)
+    return ERR_USAGE(err, "--resume: %s was trained in one process; this job has %d ranks (resume it without mpirun)",
+                     cli->resume, ranks);
   if (cli->given[TOPT_MODEL]) {
     model_spec m;
     if (model_load(cli->model, &m, err)) return -1;

@@ -42,7 +42,34 @@ typedef struct {
   double launch_us;         /* launch_probe_us after the warm-up */
   bool have_last;           /* the run directory holds a last.ckpt */
   uint64_t saved_step;      /* ... written at this step */
+  /* Data-parallel training over MPI ranks (trainer_dp.c): ranks > 1 when cfg->data_parallel
+     asks for it; else rank 0 of 1. Only the writer (rank 0) writes the run directory and
+     prints. */
+  int rank, ranks;
+  bool writer;
 } trainer;
+
+/* trainer_dp.c. Rows of a global batch of TOTAL rows held by RANK of RANKS: contiguous,
+   the first TOTAL % RANKS ranks one row more; *OFFSET is where they start. */
+void trainer_dp_share(size_t total, int rank, int ranks, size_t *rows, size_t *offset);
+/* Collective over the ranks of a data-parallel run: RC of every rank agreed (dist_agree);
+   RC itself for one process. */
+int trainer_agree(const trainer *t, int rc, error *err);
+/* Every rank gets at least one row of every batch (EXIT_USAGE otherwise). */
+int trainer_dp_check(const trainer *t, error *err);
+/* The net trains data-parallel: the reducer, then a warm-up of the sharded step and of
+   this rank's evaluation batch sizes (state restored). Collective. */
+int trainer_dp_start(trainer *t, error *err);
+/* One training step of global batch rows START .. START + ROWS - 1 of the permutation:
+   this rank's rows (data-parallel) or all of them. */
+void trainer_step(trainer *t, size_t start, int rows, const optim_config *opt);
+/* net_take_metrics, summed over the ranks of a data-parallel run (then a failure on any
+   rank fails every rank with its message). */
+int trainer_take_metrics(trainer *t, net_metrics *m, error *err);
+/* Evaluation of split S: data-parallel, each rank its share of the rows, summed. */
+int trainer_evaluate(trainer *t, const device_split *s, eval_result *out, error *err);
+/* The signal to stop at: interrupt_pending(), the largest over the ranks (collective). */
+int trainer_signal(const trainer *t);
 
 /* Write NAME (last.ckpt, best.ckpt) into the run directory with the current state.
    0 or -1 with ERR. */

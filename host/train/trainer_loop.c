@@ -16,7 +16,7 @@ enum { EPOCH_CONTINUE = -2, EPOCH_STOP_EARLY = -3 };
    the epoch's sums: 1, 0 when the loss is NaN or infinite, -1 with ERR when the device
    failed. */
 static int take_metrics(trainer *t, net_metrics *m, error *err) {
-  if (net_take_metrics(t->net, m, NULL, err) != 0) return -1;
+  if (trainer_take_metrics(t, m, err) != 0) return -1;
   t->st.epoch_loss_sum += m->loss_sum;
   t->st.epoch_correct += (uint64_t)m->correct;
   t->st.epoch_count += (uint64_t)m->count;
@@ -29,7 +29,9 @@ static int diverged(trainer *t, const char *what, double value, uint64_t epoch, 
   run_path(last, sizeof last, t->log.dir, "last.ckpt");
   if (isnan(value)) value = fabs(value); /* the sign of a NaN depends on the kernel; print "nan" */
   /* Console messages count epochs from 1 (the CSV files from 0). */
-  if (t->have_last)
+  if (!t->writer) {
+    /* rank 0 says it */
+  } else if (t->have_last)
     fprintf(stderr,
             "cltrain: error: training diverged: %s is %g at step %llu (epoch %llu of %ld); stopped, keeping the "
             "last good checkpoint %s (after epoch %llu, step %llu)\n",
@@ -41,7 +43,7 @@ static int diverged(trainer *t, const char *what, double value, uint64_t epoch, 
             "first checkpoint (try a lower --learning-rate)\n",
             what, value, (unsigned long long)t->st.step, (unsigned long long)epoch + 1, t->cfg->max_epochs);
   trainer_fill_result(t, TRAIN_DIVERGED, out);
-  if (trainer_write_summary(t, out, train_status_name(TRAIN_DIVERGED), NULL, err)) return -1;
+  if (trainer_agree(t, trainer_write_summary(t, out, train_status_name(TRAIN_DIVERGED), NULL, err), err)) return -1;
   return EXIT_RUNTIME;
 }
 
@@ -56,16 +58,21 @@ static int interrupted(trainer *t, int sig, uint64_t epoch, uint64_t batches_don
   t->st.epoch_seconds = now - epoch_start;
   t->st.step_seconds += now - phase_start;
   t->st.train_seconds = now - t->session_start;
-  if (trainer_save_checkpoint(t, "last.ckpt", err)) return -1;
   trainer_fill_result(t, TRAIN_INTERRUPTED, out);
   out->signal = sig;
-  if (trainer_write_summary(t, out, train_status_name(TRAIN_INTERRUPTED), NULL, err)) return -1;
+  int rc = trainer_save_checkpoint(t, "last.ckpt", err);
+  if (rc == 0) rc = trainer_write_summary(t, out, train_status_name(TRAIN_INTERRUPTED), NULL, err);
+  if (trainer_agree(t, rc, err)) return -1;
   progress_clear(&t->prog);
-  fprintf(stderr,
-          "cltrain: interrupted by %s at step %llu (epoch %llu, batch %llu of %llu); saved %s/last.ckpt\n"
-          "cltrain: continue with: cltrain train --resume %s/last.ckpt\n",
-          sig == SIGTERM ? "SIGTERM" : "SIGINT", (unsigned long long)t->st.step, (unsigned long long)epoch + 1,
-          (unsigned long long)batches_done, (unsigned long long)t->steps_per_epoch, t->log.dir, t->log.dir);
+  char launcher[48] = ""; /* a data-parallel run continues over as many ranks */
+  if (t->ranks > 1) snprintf(launcher, sizeof launcher, "mpirun -n %d ", t->ranks);
+  if (t->writer)
+    fprintf(stderr,
+            "cltrain: interrupted by %s at step %llu (epoch %llu, batch %llu of %llu); saved %s/last.ckpt\n"
+            "cltrain: continue with: %scltrain train --resume %s/last.ckpt\n",
+            sig == SIGTERM ? "SIGTERM" : "SIGINT", (unsigned long long)t->st.step, (unsigned long long)epoch + 1,
+            (unsigned long long)batches_done, (unsigned long long)t->steps_per_epoch, t->log.dir, launcher,
+            t->log.dir);
   return interrupt_exit_code(sig);
 }
 
@@ -85,7 +92,7 @@ static int finish_epoch(trainer *t, uint64_t epoch, double lr, const rng_state *
       .epoch_s = end - epoch_start,
       .samples_per_s = (double)t->epoch_samples / (phase_end - epoch_start),
   };
-  if (run_log_epoch(&t->log, &row, err)) return -1;
+  int rc = t->writer ? run_log_epoch(&t->log, &row, err) : 0;
   progress_epoch_end(&t->prog, &row);
   s->last_train_loss = row.train_loss;
   s->last_train_acc = row.train_acc;
@@ -109,25 +116,29 @@ static int finish_epoch(trainer *t, uint64_t epoch, double lr, const rng_state *
   } else {
     s->stale_epochs++;
   }
-  if (trainer_save_checkpoint(t, "last.ckpt", err)) return -1;
+  if (rc == 0) rc = trainer_save_checkpoint(t, "last.ckpt", err);
   t->have_last = true;
   t->saved_step = s->step;
-  if (best && trainer_save_checkpoint(t, "best.ckpt", err)) return -1;
+  if (rc == 0 && best) rc = trainer_save_checkpoint(t, "best.ckpt", err);
   t->epoch_s_seen[t->session_epochs] = row.epoch_s;
   t->rate_seen[t->session_epochs] = row.samples_per_s;
   t->session_epoch_s += row.epoch_s;
   t->session_epochs++;
   trainer_fill_result(t, TRAIN_FINISHED, out);
-  if (trainer_write_summary(t, out, "running", NULL, err)) return -1;
+  if (rc == 0) rc = trainer_write_summary(t, out, "running", NULL, err);
+  /* data-parallel: what rank 0 wrote, every rank learns (rank 0 alone writes) */
+  if (trainer_agree(t, rc, err)) return -1;
   if (t->cfg->early_stopping > 0 && s->stale_epochs >= (uint64_t)t->cfg->early_stopping &&
       s->epoch < (uint64_t)t->cfg->max_epochs)
     return EPOCH_STOP_EARLY;
-  int sig = interrupt_pending(); /* arrived during validation: the checkpoint is already saved */
+  int sig = trainer_signal(t); /* arrived during validation: the checkpoint is already saved */
   if (sig) {
     trainer_fill_result(t, TRAIN_INTERRUPTED, out);
     out->signal = sig;
-    if (trainer_write_summary(t, out, train_status_name(TRAIN_INTERRUPTED), NULL, err)) return -1;
-    fprintf(stderr, "cltrain: interrupted by %s after epoch %llu; saved %s/last.ckpt\n",
+    if (trainer_agree(t, trainer_write_summary(t, out, train_status_name(TRAIN_INTERRUPTED), NULL, err), err))
+      return -1;
+    if (t->writer)
+      fprintf(stderr, "cltrain: interrupted by %s after epoch %llu; saved %s/last.ckpt\n",
             sig == SIGTERM ? "SIGTERM" : "SIGINT", (unsigned long long)epoch + 1, t->log.dir);
     return interrupt_exit_code(sig);
   }
@@ -151,8 +162,7 @@ static int run_epoch(trainer *t, uint64_t epoch, train_result *out, error *err) 
   for (uint64_t b = t->st.epoch_batches; b < t->steps_per_epoch; b++) {
     size_t start = (size_t)b * (size_t)t->batch;
     int bs = n - start < (size_t)t->batch ? (int)(n - start) : t->batch;
-    net_set_batch(t->net, t->dev.train.x, t->dev.train.y, t->perm_buf, start, bs);
-    net_train_step(t->net, bs, &opt, t->st.step + 1);
+    trainer_step(t, start, bs, &opt);
     t->st.step++;
     t->st.samples += (uint64_t)bs;
     if (t->st.step % (uint64_t)cfg->log_every_n_steps == 0) {
@@ -160,14 +170,15 @@ static int run_epoch(trainer *t, uint64_t epoch, train_result *out, error *err) 
       int ok = take_metrics(t, &m, err);
       if (ok < 0) return -1;
       if (!ok) return diverged(t, "the training loss", m.last_loss, epoch, out, err);
-      if (run_log_step(&t->log, t->st.step, epoch, m.last_loss, m.last_acc, lr, now_seconds() - t->session_start,
-                       err))
-        return -1;
+      int rc = t->writer ? run_log_step(&t->log, t->st.step, epoch, m.last_loss, m.last_acc, lr,
+                                        now_seconds() - t->session_start, err)
+                         : 0;
+      if (trainer_agree(t, rc, err)) return -1;
       progress_metrics(&t->prog, m.last_loss, m.last_acc);
     }
     progress_step(&t->prog, b + 1);
     if (t->signal_at_step == t->st.step) raise(t->signal_kind);
-    int sig = interrupt_pending();
+    int sig = trainer_signal(t);
     if (sig) return interrupted(t, sig, epoch, b + 1, epoch_start, phase_start, out, err);
   }
   net_metrics m;
@@ -177,7 +188,7 @@ static int run_epoch(trainer *t, uint64_t epoch, train_result *out, error *err) 
   double phase_end = now_seconds();
   t->st.step_seconds += phase_end - phase_start;
   eval_result val;
-  if (evaluate_split(t->net, &t->dev.val, t->eval_batch, &val, NULL, err)) return -1;
+  if (trainer_evaluate(t, &t->dev.val, &val, err)) return -1;
   if (!isfinite(val.loss)) return diverged(t, "the validation loss", val.loss, epoch, out, err);
   return finish_epoch(t, epoch, lr, &rng, epoch_start, phase_end, &val, out, err);
 }
@@ -186,7 +197,7 @@ int trainer_loop(trainer *t, train_result *out, error *err) {
   const train_config *cfg = t->cfg;
   train_status status = TRAIN_FINISHED;
   t->session_start = now_seconds() - t->st.train_seconds;
-  if (t->st.epoch >= (uint64_t)cfg->max_epochs && !cfg->quiet)
+  if (t->st.epoch >= (uint64_t)cfg->max_epochs && !cfg->quiet && t->writer)
     printf("the run already finished its %ld epochs (raise --max-epochs to continue it)\n", cfg->max_epochs);
   for (uint64_t epoch = t->st.epoch; epoch < (uint64_t)cfg->max_epochs; epoch++) {
     if (cfg->early_stopping > 0 && t->st.stale_epochs >= (uint64_t)cfg->early_stopping) {
@@ -196,7 +207,7 @@ int trainer_loop(trainer *t, train_result *out, error *err) {
     int rc = run_epoch(t, epoch, out, err);
     if (rc == EPOCH_STOP_EARLY) {
       status = TRAIN_EARLY_STOPPED;
-      if (!cfg->quiet)
+      if (!cfg->quiet && t->writer)
         printf("early stopping: %s did not improve for %ld epoch%s\n", cfg->monitor, cfg->early_stopping,
                cfg->early_stopping == 1 ? "" : "s");
       break;
@@ -205,10 +216,10 @@ int trainer_loop(trainer *t, train_result *out, error *err) {
   }
   trainer_fill_result(t, status, out);
   eval_result test;
-  if (evaluate_split(t->net, &t->dev.test, t->eval_batch, &test, NULL, err)) return -1;
+  if (trainer_evaluate(t, &t->dev.test, &test, err)) return -1;
   out->have_test = true;
   out->test_loss = test.loss;
   out->test_acc = test.acc;
-  if (trainer_write_summary(t, out, train_status_name(status), NULL, err)) return -1;
+  if (trainer_agree(t, trainer_write_summary(t, out, train_status_name(status), NULL, err), err)) return -1;
   return EXIT_OK;
 }

@@ -10,6 +10,7 @@
 #include "train/trainer_internal.h"
 
 int trainer_save_checkpoint(trainer *t, const char *name, error *err) {
+  if (!t->writer) return 0; /* data-parallel: rank 0 writes, every rank holds the same state */
   checkpoint c;
   memset(&c, 0, sizeof c);
   snprintf(c.model_name, sizeof c.model_name, "%s", t->model->name);
@@ -87,6 +88,7 @@ static void summary_config(run_summary *s, const train_config *cfg) {
 
 int trainer_write_summary(const trainer *t, const train_result *r, const char *status, const char *message,
                           error *err) {
+  if (!t->writer) return 0;
   run_summary s;
   memset(&s, 0, sizeof s);
   summary_config(&s, t->cfg);
