@@ -36,7 +36,7 @@ file(COPY ${SYSTEM_ICDS} DESTINATION ${OCLGRIND_VENDORS_ALL})
 file(WRITE ${OCLGRIND_VENDORS_ALL}/oclgrind.icd "${OCLGRIND_ICD_LIB}\n")
 
 add_library(oclgrind_shim MODULE ${CMAKE_SOURCE_DIR}/tests/oclgrind/oclgrind_shim.c)
-target_link_libraries(oclgrind_shim PRIVATE OpenCL::OpenCL)
+target_link_libraries(oclgrind_shim PRIVATE OpenCL::OpenCL ${CMAKE_DL_LIBS})
 target_compile_options(oclgrind_shim PRIVATE -Wall -Wextra -Werror)
 add_dependencies(cltrain oclgrind_shim)
 
