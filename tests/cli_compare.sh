@@ -29,24 +29,27 @@ out="$tmp/cmp dir"
   fail "compare exited $?: $(cat "$tmp/stderr")"
 
 csv="$out/compare.csv"
-[ "$(head -1 "$csv")" = "device,epoch_s,samples_per_s,compile_s,launch_us,final_val_acc,max_abs_diff_val_acc,status,error" ] ||
+[ "$(head -1 "$csv")" = "device,epoch_s,samples_per_s,compile_s,launch_us,launches_per_step,final_val_acc,max_abs_diff_val_acc,status,error" ] ||
   fail "compare.csv header: $(head -1 "$csv")"
 [ "$(tail -n +2 "$csv" | wc -l)" = 2 ] || fail "compare.csv should list 2 devices: $(cat "$csv")"
 grep -q '^basic' "$csv" && grep -q '^pthread' "$csv" || fail "compare.csv does not name both devices: $(cat "$csv")"
 # Every number positive and finite (the first device's difference is 0), compilation
 # measured on its own (compile_s > 0), a launch cost measured (launch_us: above 0.01 us, a
-# launch no OpenCL implementation does faster, and below 10 ms), accuracies in (0.2, 1],
-# the second device within the tolerance of the first.
+# launch no OpenCL implementation does faster, and below 10 ms), the launches of a jsc-tiny
+# step counted (at least the forward, the backward and the optimizer, at most 20: it has
+# two layers with parameters), accuracies in (0.2, 1], the second device within the
+# tolerance of the first.
 awk -F, 'NR > 1 {
   if (!($2 > 0 && $2 < 1e6 && $3 > 0 && $3 < 1e12)) { print "bad time or rate: " $0; bad = 1 }
   if (!($4 > 0 && $4 < 1e5)) { print "bad compile time: " $0; bad = 1 }
   if (!($5 > 0.01 && $5 < 1e4)) { print "bad launch cost: " $0; bad = 1 }
-  if (!($6 > 0.2 && $6 <= 1)) { print "bad accuracy: " $0; bad = 1 }
-  if (NR == 2 && $7 != 0) { print "first device difference not 0: " $0; bad = 1 }
-  if (!($7 >= 0 && $7 <= 0.01)) { print "devices differ by more than 0.01: " $0; bad = 1 }
+  if (!($6 >= 3 && $6 <= 20)) { print "bad launches per step: " $0; bad = 1 }
+  if (!($7 > 0.2 && $7 <= 1)) { print "bad accuracy: " $0; bad = 1 }
+  if (NR == 2 && $8 != 0) { print "first device difference not 0: " $0; bad = 1 }
+  if (!($8 >= 0 && $8 <= 0.01)) { print "devices differ by more than 0.01: " $0; bad = 1 }
 } END { exit bad }' "$csv" >"$tmp/awk" || fail "$(cat "$tmp/awk")"
-acc1=$(awk -F, 'NR == 2 { print $6 }' "$csv")
-acc2=$(awk -F, 'NR == 3 { print $6 }' "$csv")
+acc1=$(awk -F, 'NR == 2 { print $7 }' "$csv")
+acc2=$(awk -F, 'NR == 3 { print $7 }' "$csv")
 awk -v a="$acc1" -v b="$acc2" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.01) }' ||
   fail "final val acc differs: $acc1 vs $acc2"
 

@@ -34,14 +34,16 @@ static const char compare_help[] =
     "\n"
     "Writes <project-dir>/compare_<model>_<dataset>_<YYYYmmdd-HHMMSS>/ (or --out DIR):\n"
     "  one run directory per device, compare.csv\n"
-    "  (device,epoch_s,samples_per_s,compile_s,launch_us,final_val_acc,max_abs_diff_val_acc,\n"
-    "  status,error) and the figure device_compare (.png/.svg/.csv; CSV only without gnuplot).\n"
+    "  (device,epoch_s,samples_per_s,compile_s,launch_us,launches_per_step,final_val_acc,\n"
+    "  max_abs_diff_val_acc,status,error) and the figure device_compare (.png/.svg/.csv; CSV only without gnuplot).\n"
     "  epoch_s: median wall time of an epoch (training steps, validation, checkpoints);\n"
     "  samples_per_s: median over the epochs of training samples per second of\n"
     "  training-step time; compile_s: kernel and GEMM compilation, done before any clock\n"
     "  starts and kept out of the other two; launch_us: the device's fixed cost of one kernel\n"
     "  launch, measured (a small model's step is a handful of launches, so on one CPU two\n"
-    "  OpenCL implementations can differ by this alone);\n"
+    "  OpenCL implementations can differ by this alone); launches_per_step: kernel launches\n"
+    "  and CLBlast calls of one training step; the table's launch% is their share of the\n"
+    "  step time (launch_us x launches_per_step / step time);\n"
     "  max_abs_diff_val_acc: largest |val_acc - the first device's val_acc| over the\n"
     "  epochs both runs finished (0 for the first device).\n"
     "\n"
@@ -151,13 +153,15 @@ typedef struct {
 static void write_csv(const char *path, const compare_row *rows, int n) {
   FILE *f = fopen(path, "w");
   if (!f) cli_usage_exit("compare: cannot write %s: %s", path, strerror(errno));
-  fputs("device,epoch_s,samples_per_s,compile_s,launch_us,final_val_acc,max_abs_diff_val_acc,status,error\n", f);
+  fputs("device,epoch_s,samples_per_s,compile_s,launch_us,launches_per_step,final_val_acc,max_abs_diff_val_acc,status,"
+        "error\n",
+        f);
   for (int i = 0; i < n; i++) {
     const compare_row *r = &rows[i];
     csv_put_field(f, r->name);
-    if (r->failed) fputs(",nan,nan,nan,nan,nan,nan,failed,", f);
-    else fprintf(f, ",%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%s,", r->res.median_epoch_s, r->res.median_samples_per_s,
-                 r->res.compile_seconds, r->res.launch_us, r->res.final_val_acc, r->max_diff,
+    if (r->failed) fputs(",nan,nan,nan,nan,nan,nan,nan,failed,", f);
+    else fprintf(f, ",%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%s,", r->res.median_epoch_s, r->res.median_samples_per_s,
+                 r->res.compile_seconds, r->res.launch_us, r->res.launches_per_step, r->res.final_val_acc, r->max_diff,
                  train_status_name(r->res.status));
     csv_put_field(f, r->error);
     fputc('\n', f);
@@ -300,8 +304,8 @@ int cmd_compare(int argc, char **argv) {
   if (failed && a->m.fail_fast) printf("compare: stopped at the first failed run (--fail-fast)\n");
   finish_rows(rows, devs, n);
 
-  printf("\n%-48s %10s %12s %10s %9s %9s %12s %8s\n", "device", "epoch_s", "samples/s", "compile_s", "launch_us",
-         "val_acc", "max|dacc|", "speed");
+  printf("\n%-48s %10s %12s %10s %9s %7s %9s %12s %8s\n", "device", "epoch_s", "samples/s", "compile_s", "launch_us",
+         "launch%", "val_acc", "max|dacc|", "speed");
   int done = 0;
   for (int i = 0; i < n; i++) {
     if (!rows[i].ran) continue;
@@ -314,8 +318,11 @@ int cmd_compare(int argc, char **argv) {
       continue;
     }
     const train_result *r = &rows[i].res;
-    printf("%-48.48s %10.3f %12.0f %10.1f %9.2f %9.4f %12.4g %7.2fx\n", rows[i].name, r->median_epoch_s,
-           r->median_samples_per_s, r->compile_seconds, r->launch_us, r->final_val_acc, rows[i].max_diff,
+    /* the share of a step's time its launches cost: launch_us per launch, batch rows a step */
+    const double step_us = (double)a->m.cfg.batch_size / r->median_samples_per_s * 1e6;
+    const double launch_pct = 100.0 * r->launch_us * r->launches_per_step / step_us;
+    printf("%-48.48s %10.3f %12.0f %10.1f %9.2f %6.0f%% %9.4f %12.4g %7.2fx\n", rows[i].name, r->median_epoch_s,
+           r->median_samples_per_s, r->compile_seconds, r->launch_us, launch_pct, r->final_val_acc, rows[i].max_diff,
            r->median_samples_per_s / base_rate);
   }
   char csv[RUN_PATH_MAX];

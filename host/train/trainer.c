@@ -385,7 +385,7 @@ int train_execute(train_run *run, const dataset *ds, train_result *out, error *e
   t.rt = &run->rt;
   t.model = &run->model;
   t.log.lock_fd = -1; /* no run directory yet: run_log_close must not close fd 0 */
-  t.launch_us = NAN;   /* until measured */
+  t.launch_us = t.launches_per_step = NAN; /* until measured */
   t.ranks = 1;
   t.writer = true;
   if (run->cfg.data_parallel > 1) {

@@ -53,6 +53,7 @@ typedef struct {
                                     outside every other time */
   double launch_us;              /* the device's fixed cost of one kernel launch (launch_probe.h),
                                     measured after the warm-up; NaN when not measured */
+  double launches_per_step;      /* kernel launches and CLBlast calls per training step; NaN: none */
   double wall_seconds;           /* this call, data loading and compilation included */
 } train_result;
 

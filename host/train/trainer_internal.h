@@ -40,6 +40,7 @@ typedef struct {
   double *rate_seen;        /* (max-epochs entries), for the medians */
   double compile_seconds;   /* net creation and warm-up of this session */
   double launch_us;         /* launch_probe_us after the warm-up */
+  double launches_per_step; /* kernel launches and CLBlast calls of a training step (last epoch) */
   bool have_last;           /* the run directory holds a last.ckpt */
   uint64_t saved_step;      /* ... written at this step */
   /* Data-parallel training over MPI ranks (trainer_dp.c): ranks > 1 when cfg->data_parallel

@@ -159,6 +159,8 @@ static int run_epoch(trainer *t, uint64_t epoch, train_result *out, error *err) 
   double phase_start = now_seconds();
   double epoch_start = phase_start - t->st.epoch_seconds; /* a resumed epoch started earlier */
   progress_epoch_begin(&t->prog, epoch, (uint64_t)cfg->max_epochs, t->steps_per_epoch, t->st.epoch_batches);
+  const unsigned long calls_before = t->rt->launches + t->rt->gemm_calls;
+  const uint64_t first_batch = t->st.epoch_batches;
   for (uint64_t b = t->st.epoch_batches; b < t->steps_per_epoch; b++) {
     size_t start = (size_t)b * (size_t)t->batch;
     int bs = n - start < (size_t)t->batch ? (int)(n - start) : t->batch;
@@ -187,6 +189,9 @@ static int run_epoch(trainer *t, uint64_t epoch, train_result *out, error *err) 
   if (!ok) return diverged(t, "the training loss", m.last_loss, epoch, out, err);
   double phase_end = now_seconds();
   t->st.step_seconds += phase_end - phase_start;
+  if (t->steps_per_epoch > first_batch) /* kernels and GEMMs enqueued per training step */
+    t->launches_per_step = (double)(t->rt->launches + t->rt->gemm_calls - calls_before) /
+                           (double)(t->steps_per_epoch - first_batch);
   eval_result val;
   if (trainer_evaluate(t, &t->dev.val, &val, err)) return -1;
   if (!isfinite(val.loss)) return diverged(t, "the validation loss", val.loss, epoch, out, err);

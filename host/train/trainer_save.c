@@ -62,6 +62,7 @@ void trainer_fill_result(const trainer *t, train_status status, train_result *ou
   out->median_samples_per_s = median_of(t->rate_seen, t->session_epochs);
   out->compile_seconds = t->compile_seconds;
   out->launch_us = t->launch_us;
+  out->launches_per_step = t->launches_per_step;
 }
 
 const char *train_status_name(train_status s) {
