@@ -107,3 +107,9 @@ int net_fused_stages(const net *n) {
   for (int i = 0; i < n->n_stages; i++) count += n->stages[i].fused_on;
   return count;
 }
+
+bool net_layer_fused(const net *n, int layer) {
+  for (int i = 0; i < n->n_stages; i++)
+    if (n->stages[i].layer == layer) return n->stages[i].kind == STAGE_LINEAR && n->stages[i].fused_on;
+  return false;
+}
