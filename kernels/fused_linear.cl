@@ -215,13 +215,16 @@ inline void dw_cpu_outputs(DW_PARAMS, const uint o0) {
       _Pragma("unroll") for (uint v = 0; v < NVI; v++)
         xr[v] = v * VWI + VWI <= IN ? CAT(VLD, VWI)(0, x + r * IN + v * VWI)
                                     : CAT(load_part, VWI)(x + r * IN + v * VWI, IN - v * VWI);
+      /* a guard, not a break: a loop with an early exit is not unrolled (clang warned
+         "loop not unrolled" on every cold compile) */
       _Pragma("unroll") for (uint j = 0; j < DW_OB; j++) {
-        if (o0 + j >= OUT) break;
-        const uint idx = r * OUT + o0 + j;
-        const float g = epi_backward1(ACT, has_drop, slope, drop_scale, drop_mask, idx, saved[idx], dz[idx]);
-        if (write_dh) dz[idx] = g;
-        dbp[j] += g;
-        _Pragma("unroll") for (uint v = 0; v < NVI; v++) part[j][v] += g * xr[v];
+        if (o0 + j < OUT) {
+          const uint idx = r * OUT + o0 + j;
+          const float g = epi_backward1(ACT, has_drop, slope, drop_scale, drop_mask, idx, saved[idx], dz[idx]);
+          if (write_dh) dz[idx] = g;
+          dbp[j] += g;
+          _Pragma("unroll") for (uint v = 0; v < NVI; v++) part[j][v] += g * xr[v];
+        }
       }
     }
     _Pragma("unroll") for (uint j = 0; j < DW_OB; j++) {
