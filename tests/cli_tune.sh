@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# cltrain tune, bounded (one CLBlast candidate, 2 timed calls): it stores a GEMM path for
-# every Linear shape of the models at every batch size (docs/FORMATS.md "Tuning files"),
+# cltrain tune --paths-only (the GEMM-path half of a tune, which the full search runs the
+# same way after its CLBlast search; without that search's compiles the test takes
+# seconds), 2 timed probe steps: it stores a GEMM path for every Linear shape of the models
+# at every batch size (docs/FORMATS.md "Tuning files"),
 # `tune --show` lists them, and a run follows them (--gemm auto: bench's gemm column). A
 # hostile "linear" line (valid checksum, bad field) is one line and exit 2 for
 # `tune --show`, and one warning for a run, which goes on without the tuning (README.md).
@@ -17,7 +19,7 @@ unset CLTRAIN_NO_TUNING
 "$BIN" tune --show >"$tmp/show0" 2>&1 || fail "tune --show without a file exited $?: $(cat "$tmp/show0")"
 grep -q "no stored tuning" "$tmp/show0" || fail "tune --show without a file: $(cat "$tmp/show0")"
 
-"$BIN" tune --models jsc-tiny,jsc-toy --batch-sizes 32,64 --candidates 1 --reps 2 >"$tmp/tune" 2>&1 ||
+"$BIN" tune --paths-only --models jsc-tiny,jsc-toy --batch-sizes 32,64 --reps 2 >"$tmp/tune" 2>&1 ||
   fail "tune exited $?: $(cat "$tmp/tune")"
 file=$(ls "$CLTRAIN_TUNING_DIR"/*.tune 2>/dev/null | head -1)
 [ -n "$file" ] || fail "tune stored no file: $(cat "$tmp/tune")"

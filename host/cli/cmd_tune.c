@@ -155,6 +155,27 @@ static void tune_gemm_paths(cl_runtime *rt, const tune_paths_plan *p, gemm_choic
       }
 }
 
+/* cltrain tune --paths-only: the GEMM paths with the CLBlast parameters a run would use
+   (the stored ones when they apply, else the defaults), stored with those parameters. */
+static int tune_paths_only(cl_runtime *rt, const tune_paths_plan *p, bool dry_run) {
+  char path[1200], err[1400];
+  tuning_path(&rt->info, path, sizeof path);
+  tuning tu = {0};
+  if (tuning_apply_stored(rt) && tuning_load(path, &tu, err, sizeof err)) cli_usage_exit("tune: %s", err);
+  snprintf(tu.device, sizeof tu.device, "%s", rt->info.name);
+  snprintf(tu.platform, sizeof tu.platform, "%s", rt->info.platform_name);
+  snprintf(tu.driver, sizeof tu.driver, "%s", rt->info.driver);
+  printf("CLBlast parameters: %s\n", rt->tuned ? "stored (kept)" : "defaults");
+  tune_gemm_paths(rt, p, &tu.choices);
+  error e = {0};
+  if (rt_status(rt, &e)) return error_report(&e);
+  if (!dry_run) {
+    if (tuning_save(path, &tu, err, sizeof err) != 0) cli_usage_exit("tune: %s", err);
+    printf("stored %s\n", path);
+  }
+  return EXIT_OK;
+}
+
 /* cltrain tune --show: the device's stored file, or why there is none or it is refused. */
 static int show_stored(const char *device) {
   cl_runtime rt;
@@ -194,7 +215,7 @@ static int show_stored(const char *device) {
 static void tune_usage(FILE *out) {
   fprintf(out,
           "usage: cltrain tune [--models LIST] [--batch-sizes LIST] [--device SPEC]\n"
-          "                    [--candidates N] [--reps N] [--dry-run] [--verbose]\n"
+          "                    [--candidates N] [--reps N] [--dry-run] [--verbose] [--paths-only]\n"
           "       cltrain tune --show [--device SPEC]\n"
           "\n"
           "Search CLBlast GEMM parameters (direct-kernel tiles and the direct/indirect\n"
@@ -212,6 +233,8 @@ static void tune_usage(FILE *out) {
           "  --reps N            timed calls per shape and round (default 20)\n"
           "  --dry-run           measure and report, do not store\n"
           "  --verbose           per-shape times of the direct and indirect paths\n"
+          "  --paths-only        keep the stored CLBlast parameters (or the defaults) and\n"
+          "                      measure only the GEMM path per Linear stage (seconds)\n"
           "  --show              print the device's stored tuning and GEMM paths, measure\n"
           "                      nothing (a corrupt file is an error here, exit 2)\n"
           "\n"
@@ -221,7 +244,7 @@ static void tune_usage(FILE *out) {
 
 typedef struct {
   const char *models, *batches, *device, *candidates, *reps;
-  bool dry_run, verbose, show;
+  bool dry_run, verbose, show, paths_only;
 } tune_args;
 
 static int tune_option(void *ctx, int id, const char *arg, error *err) {
@@ -235,6 +258,7 @@ static int tune_option(void *ctx, int id, const char *arg, error *err) {
     case 'n': a->dry_run = true; return 0;
     case 'v': a->verbose = true; return 0;
     case 's': a->show = true; return 0;
+    case 'p': a->paths_only = true; return 0;
     default: return ERR_RUNTIME(err, "option id %d is not a tune option", id);
   }
 }
@@ -248,8 +272,8 @@ int cmd_tune(int argc, char **argv) {
       {"device", required_argument, NULL, 'd'},     {"candidates", required_argument, NULL, 'c'},
       {"reps", required_argument, NULL, 'r'},       {"dry-run", no_argument, NULL, 'n'},
       {"verbose", no_argument, NULL, 'v'},          {"show", no_argument, NULL, 's'},
-      {NULL, 0, NULL, 0}};
-  tune_args a = {models, batches, device, NULL, NULL, dry_run, verbose, false};
+      {"paths-only", no_argument, NULL, 'p'},       {NULL, 0, NULL, 0}};
+  tune_args a = {models, batches, device, NULL, NULL, dry_run, verbose, false, false};
   const struct option *tables[] = {opts, NULL};
   const cli_command cmd = {.cmd = "tune", .tables = tables, .help_fn = tune_usage, .apply = tune_option, .ctx = &a};
   const int first = cli_parse(argc, argv, &cmd);
@@ -292,6 +316,14 @@ int cmd_tune(int argc, char **argv) {
   cl_runtime rt;
   error e = {0};
   if (rt_open(&rt, device, NULL, &e)) exit(error_report(&e)); /* exit: what is held stays reachable */
+  const tune_paths_plan plan = {specs, n_models, batch_list, n_sizes, (int)reps};
+  if (a.paths_only) {
+    const int rc = tune_paths_only(&rt, &plan, dry_run);
+    rt_close(&rt);
+    for (int mi = 0; mi < n_models; mi++) model_free(&specs[mi]);
+    free(specs);
+    return rc;
+  }
   t.rt = &rt;
   t.a = rt_alloc(&rt, max_elems * 4);
   t.b = rt_alloc(&rt, max_elems * 4);
@@ -428,7 +460,6 @@ int cmd_tune(int argc, char **argv) {
     printf("tuned: no set beats the CLBlast defaults by 3%%; storing 'defaults'\n");
     tu.tuned_us = base;
   }
-  const tune_paths_plan plan = {specs, n_models, batch_list, n_sizes, (int)reps};
   tune_gemm_paths(&rt, &plan, &tu.choices);
   if (rt_status(&rt, &e)) return error_report(&e);
   if (!dry_run) {
