@@ -178,7 +178,8 @@ static int check_sets(const tuning *t, char *err, size_t errlen) {
 static int parse_choice(char *rest, gemm_choices *c, char *err, size_t errlen) {
   char *tok[7];
   int n = 0;
-  for (char *p = strtok(rest, " "); p; p = strtok(NULL, " ")) {
+  char *save = NULL;
+  for (char *p = strtok_r(rest, " ", &save); p; p = strtok_r(NULL, " ", &save)) {
     if (n == 6) return seterr(err, errlen, "more than 6 fields");
     for (const char *q = p; *q; q++)
       if (!isgraph((unsigned char)*q)) return seterr(err, errlen, "field %d has a control or non-ASCII character", n + 1);
