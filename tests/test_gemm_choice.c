@@ -68,6 +68,19 @@ static void file_cases(const cl_runtime *rt, const char *path) {
   write_checksummed(path, text);
   CHECK(tuning_load(path, &back, err, sizeof err) == 0 && back.choices.n == 0 && back.n_sets == 1,
         "format 1 file: %s", err);
+  /* The threshold cltrain tune stores when the indirect path never wins (2^20: every
+     shape direct) loads; one above is refused. (A bound of 4096 once made every such
+     file "hostile" and ignored.) */
+  snprintf(text, sizeof text, "cltrain-tuning 2\n%sset GemmRoutine XGEMM_MIN_INDIRECT_SIZE=%d\n", head,
+           TUNING_NEVER_INDIRECT);
+  write_checksummed(path, text);
+  CHECK(tuning_load(path, &back, err, sizeof err) == 0 && back.sets[0].values[0] == TUNING_NEVER_INDIRECT,
+        "never-indirect threshold refused: %s", err);
+  snprintf(text, sizeof text, "cltrain-tuning 2\n%sset GemmRoutine XGEMM_MIN_INDIRECT_SIZE=%d\n", head,
+           TUNING_NEVER_INDIRECT + 1);
+  write_checksummed(path, text);
+  CHECK(tuning_load(path, &back, err, sizeof err) == -1 && strstr(err, "XGEMM_MIN_INDIRECT_SIZE of 0-1048576"),
+        "threshold above 2^20 accepted: %s", err);
   /* ... but a "linear" line is format 2's: in a format 1 file it is malformed. */
   snprintf(text, sizeof text, "cltrain-tuning 1\n%slinear 16 5 32 fused 1 1\n", head);
   write_checksummed(path, text);
