@@ -201,8 +201,9 @@ static void bench_steps(const bench_args *a, model_spec *models) {
   error e = {0};
   if (rt_open(&rt, a->device, NULL, &e)) exit(error_report(&e));
   tuning_apply_stored(&rt);
-  printf("device %s (%s, driver %s), CLBlast parameters: %s, --gemm %s\n", rt.info.name, rt.info.platform_name,
-         rt.info.driver, rt.tuned ? "tuned (cltrain tune)" : "defaults", net_gemm_name(a->gemm));
+  printf("device %s (%s, driver %s), CLBlast parameters: %s, --gemm %s (%d stored GEMM path choices)\n",
+         rt.info.name, rt.info.platform_name, rt.info.driver, rt.tuned ? "tuned (cltrain tune)" : "defaults",
+         net_gemm_name(a->gemm), rt.gemm_paths.n);
   printf("%-12s %6s %12s %12s %12s %9s %9s %6s %6s %8s\n", "model", "batch", "samples/s", "min", "max",
          "step_us", "launches", "gemms", "load", "gemm");
   FILE *csv = open_csv(a->out, "bench.csv",
