@@ -5,6 +5,7 @@
    options (host/ops/ops_build.c); none is written here. */
 #ifndef COMMON_CL
 #define COMMON_CL
+#include "abi_quiet.cl"
 #include "act_math.cl"
 
 /* Epilogue parameters, passed to every kernel that applies one. drop_mask (one byte per

@@ -9,6 +9,8 @@
    high and low words), so a CPU computes them in SIMD lanes without relying on
    vectorisation across work-items: 32 mask bytes per item. (Two interleaved chains per
    item, or the ten rounds unrolled, ran slower on PoCL.) */
+#include "abi_quiet.cl"
+
 /* DROP_PER_ITEM (mask bytes per work-item: eight counters) comes from the host
    (OPS_DROP_PER_ITEM, host/ops/ops.h) as -D. */
 #if DROP_PER_ITEM != 32

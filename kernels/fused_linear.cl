@@ -14,7 +14,8 @@
      fused_fwd   z = epilogue(x W^T + b), optionally the per-ROW_BLOCK column sums of x W^T + b
      fused_dx    dx = dh W
      fused_dw    dh = epilogue_backward(dz) (written over dz), dW = dh^T x, db = column sums of dh
-     fused_dw_loss_cpu   the same after the training loss (xent_vec.cl) wrote dz, one launch
+     fused_dw_loss_cpu   the same after the training loss (xent_vec.cl) wrote dz, and then
+                 fused_dx's work: the whole backward of a net's last stage in one launch
    Every sum runs in a fixed order, so a form gives the same bits run to run on a device:
    the GEMM sums over k = 0, 1, ... in order and then adds the bias (the order of h + b in
    linear.cl); the row reductions (dW, db, block sums) go in row order inside blocks of
@@ -84,9 +85,18 @@ LOAD_PART(1)
    accumulated over k in order. A row's last vector, when N does not fill it, goes through
    the scalar epilogue lane by lane (the mask and c must not be touched past the row). */
 #define GEMM_CPU(NAME, K, N, VW, TRANS, A_, D_)                                               \
+  GEMM_CPU_ROWS(CAT(NAME, _rows), K, N, VW, TRANS, A_, D_)                                     \
   __kernel void NAME(GEMM_PARAMS) {                                                          \
     const uint r0 = get_global_id(0) * ROW_BLOCK;                                             \
-    if (r0 >= (uint)rows) return;                                                             \
+    if (r0 < (uint)rows) CAT(NAME, _rows)(GEMM_ARGS, r0);                                     \
+  }
+/* The rows [r0, r0 + ROW_BLOCK) of the CPU form, as FN (the kernel above is one call; the
+   loss form of the dW kernel calls the input gradient's for every block of rows). */
+#define GEMM_ARGS                                                                             \
+  rows, a, params, b_off, has_bias, bias_off, c, saved, store_saved, part, write_part, slope, \
+      has_drop, drop_scale, drop_mask
+#define GEMM_CPU_ROWS(FN, K, N, VW, TRANS, A_, D_)                                            \
+  inline void FN(GEMM_PARAMS, const uint r0) {                                                \
     const uint r1 = min(r0 + (uint)ROW_BLOCK, (uint)rows);                                    \
     const uint np = NVEC(N, VW) * VW;                                                         \
     float wp[K * NVEC(N, VW) * VW];                                                           \
@@ -215,13 +225,16 @@ inline void dw_cpu_outputs(DW_PARAMS, const uint o0) {
       _Pragma("unroll") for (uint v = 0; v < NVI; v++)
         xr[v] = v * VWI + VWI <= IN ? CAT(VLD, VWI)(0, x + r * IN + v * VWI)
                                     : CAT(load_part, VWI)(x + r * IN + v * VWI, IN - v * VWI);
+      /* a guard, not a break: a loop with an early exit is not unrolled (clang warned
+         "loop not unrolled" on every cold compile) */
       _Pragma("unroll") for (uint j = 0; j < DW_OB; j++) {
-        if (o0 + j >= OUT) break;
-        const uint idx = r * OUT + o0 + j;
-        const float g = epi_backward1(ACT, has_drop, slope, drop_scale, drop_mask, idx, saved[idx], dz[idx]);
-        if (write_dh) dz[idx] = g;
-        dbp[j] += g;
-        _Pragma("unroll") for (uint v = 0; v < NVI; v++) part[j][v] += g * xr[v];
+        if (o0 + j < OUT) {
+          const uint idx = r * OUT + o0 + j;
+          const float g = epi_backward1(ACT, has_drop, slope, drop_scale, drop_mask, idx, saved[idx], dz[idx]);
+          if (write_dh) dz[idx] = g;
+          dbp[j] += g;
+          _Pragma("unroll") for (uint v = 0; v < NVI; v++) part[j][v] += g * xr[v];
+        }
       }
     }
     _Pragma("unroll") for (uint j = 0; j < DW_OB; j++) {
@@ -249,10 +262,16 @@ __kernel void fused_dw_cpu(DW_PARAMS) {
    classes): one work-item computes the loss of the stage's output into dz (xent_vec.cl,
    the code of the stand-alone loss kernel) and then every output group in turn. */
 #if OUT <= XENT_MAX_C
-__kernel void fused_dw_loss_cpu(DW_PARAMS LOSS_PARAMS_COMMA) {
+/* ... and, when has_dx, the input gradient dx = dh W (W at params[w_off]) after it, block
+   by block with the code of fused_dx_cpu (the same bits, one launch less a step). */
+__kernel void fused_dw_loss_cpu(DW_PARAMS, __global const float *params, const uint w_off, __global float *dx,
+                                const int has_dx LOSS_PARAMS_COMMA) {
   const int C = OUT;
   FUSED_LOSS;
   for (uint o0 = 0; o0 < OUT; o0 += DW_OB) dw_cpu_outputs(DW_ARGS, o0);
+  if (has_dx)
+    for (uint r0 = 0; r0 < (uint)rows; r0 += ROW_BLOCK)
+      fused_dx_cpu_rows(rows, dz, params, w_off, 0, 0, dx, dx, 0, dx, 0, 0.0f, 0, 1.0f, drop_mask, r0);
 }
 #endif
 

@@ -1,5 +1,7 @@
 /* Copy the rows of one batch out of the device-resident data set: row i of the batch is
    row perm[start + i] of the set (row start + i when use_perm is 0). One work-item per row. */
+#include "abi_quiet.cl"
+
 __kernel void gather_rows(const int rows, const uint start, __global const float *x_all,
                           __global const int *y_all, __global const uint *perm,
                           const int use_perm, const int W, __global float *x, __global int *y) {

@@ -16,7 +16,7 @@ out="$tmp/bench out"
   >"$tmp/stdout" 2>"$tmp/stderr" || fail "bench exited $?: $(cat "$tmp/stderr")"
 
 csv="$out/bench.csv"
-want="model,batch_size,samples_per_s,samples_per_s_min,samples_per_s_max,step_us,reps,steps_per_rep,launches_per_step,gemm_calls_per_step,load_avg,device,tuned"
+want="model,batch_size,samples_per_s,samples_per_s_min,samples_per_s_max,step_us,reps,steps_per_rep,launches_per_step,gemm_calls_per_step,load_avg,device,tuned,gemm"
 [ "$(head -1 "$csv")" = "$want" ] || fail "bench.csv header: $(head -1 "$csv")"
 [ "$(tail -n +2 "$csv" | wc -l)" = 4 ] || fail "bench.csv should have 4 rows: $(cat "$csv")"
 # jsc-tiny: one Linear after a BatchNorm (3 GEMMs: forward, weight and input gradient);
@@ -30,6 +30,7 @@ awk -F, 'NR > 1 {
   gemms = ($1 == "jsc-tiny") ? 3 : 12
   if ($10 != gemms) { print "expected " gemms " CLBlast calls per step: " $0; bad = 1 }
   if ($2 != 32 && $2 != 100) { print "bad batch: " $0; bad = 1 }
+  if ($14 != "clblast") { print "--gemm clblast: the gemm column says " $14; bad = 1 }
 } END { exit bad }' "$csv" >"$tmp/awk" || fail "$(cat "$tmp/awk")"
 
 ecsv="$out/epoch.csv"
@@ -43,27 +44,34 @@ awk -F, 'NR == 2 {
 grep -q 'samples/s' "$tmp/stdout" || fail "no table on stdout"
 
 bcsv="$out/breakdown.csv"
-[ "$(head -1 "$bcsv")" = "model,batch_size,gather_us,forward_us,loss_us,backward_us,optimizer_us,step_us,gemm_us,gemm_calls" ] ||
+[ "$(head -1 "$bcsv")" = "model,batch_size,gather_us,forward_us,loss_us,backward_us,optimizer_us,step_us,gemm,clblast_us,clblast_calls" ] ||
   fail "breakdown.csv header: $(head -1 "$bcsv")"
 awk -F, 'NR > 1 {
   for (i = 3; i <= 7; i++) if (!($i >= 0 && $i < 1e9)) { print "bad phase " i ": " $0; bad = 1 }
-  if (!($8 > 0 && $8 < 1e9 && $9 > 0 && $9 < 1e9)) { print "bad step or GEMM time: " $0; bad = 1 }
-  if ($10 != (($1 == "jsc-tiny") ? 3 : 12)) { print "bad GEMM count: " $0; bad = 1 }
+  if (!($8 > 0 && $8 < 1e9 && $10 > 0 && $10 < 1e9)) { print "bad step or GEMM time: " $0; bad = 1 }
+  if ($9 != "clblast") { print "bad gemm path: " $0; bad = 1 }
+  if ($11 != (($1 == "jsc-tiny") ? 3 : 12)) { print "bad GEMM count: " $0; bad = 1 }
   rows++
 } END { exit bad || rows != 4 }' "$bcsv" >"$tmp/awk" || fail "breakdown.csv: $(cat "$tmp/awk")"
 
 # The fused path (--gemm fused): every Linear of both models is narrow, so no CLBlast call
-# and one launch forward and one or two backward per Linear (jsc-tiny 6 kernels a step,
+# and one launch forward and one or two backward per Linear; jsc-tiny's Linear, the last
+# stage, has one backward launch with the loss and dx inside (jsc-tiny 5 kernels a step,
 # jsc-trt 24, as tests/test_net.c counts).
 fout="$tmp/fused"
-"$BIN" bench --quick --no-epoch --gemm fused --models jsc-tiny,jsc-trt --batch-sizes 32 --out "$fout" \
+"$BIN" bench --quick --no-epoch --breakdown --gemm fused --models jsc-tiny,jsc-trt --batch-sizes 32 --out "$fout" \
   >"$tmp/stdout" 2>"$tmp/stderr" || fail "bench --gemm fused exited $?: $(cat "$tmp/stderr")"
 grep -q -- '--gemm fused' "$tmp/stdout" || fail "bench does not say which GEMM path it ran"
 awk -F, 'NR > 1 {
-  launches = ($1 == "jsc-tiny") ? 6 : 24
+  launches = ($1 == "jsc-tiny") ? 5 : 24
   if ($9 != launches || $10 != 0) { print "expected " launches " launches and no CLBlast call: " $0; bad = 1 }
+  if ($14 != "fused") { print "--gemm fused: the gemm column says " $14; bad = 1 }
   rows++
 } END { exit bad || rows != 2 }' "$fout/bench.csv" >"$tmp/awk" || fail "fused bench.csv: $(cat "$tmp/awk")"
+# Under the fused path the breakdown times no CLBlast call (it makes none), and says so.
+awk -F, 'NR > 1 { if ($9 != "fused" || $10 != 0 || $11 != 0) { print "fused breakdown row: " $0; bad = 1 }; rows++ }
+  END { exit bad || rows != 2 }' "$fout/breakdown.csv" >"$tmp/awk" || fail "$(cat "$tmp/awk")"
+grep -q "none (all fused)" "$tmp/stdout" || fail "the fused breakdown does not say it makes no CLBlast call"
 
 expect_usage() { # DESCRIPTION ARGS...
   local p

@@ -15,6 +15,7 @@
 
 #include "base/error.h"
 #include "cl/clcheck.h"
+#include "cl/gemm_choice.h"
 
 typedef struct {
   int flat;                 /* index over all platforms, from 0 */
@@ -64,6 +65,7 @@ typedef struct {
   rt_program_entry programs[RT_MAX_PROGRAMS];
   int n_programs;
   bool tuned;               /* a stored 'cltrain tune' result was applied (tuning.h) */
+  gemm_choices gemm_paths;  /* and its per-shape GEMM paths, read by --gemm auto */
   unsigned long launches;   /* kernels enqueued by rt_launch1d (cltrain bench counts them) */
   unsigned long gemm_calls; /* CLBlast calls made through gemm.h */
   error err;                /* the first failure; once set, enqueues are no-ops */

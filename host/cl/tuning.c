@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <stdbool.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,10 @@
 #include "base/safe_file.h"
 #include "base/util.h"
 
-#define TUNING_MAGIC "cltrain-tuning 1"
+/* Format 2 adds the "linear" lines (GEMM path per Linear shape); format 1 files, written
+   before them, still load (docs/FORMATS.md "Tuning files"). */
+#define TUNING_MAGIC "cltrain-tuning 2"
+#define TUNING_MAGIC_V1 "cltrain-tuning 1"
 
 void tuning_path(const device_info *d, char *out, size_t n) {
   char dir[768];
@@ -32,7 +36,7 @@ void tuning_path(const device_info *d, char *out, size_t n) {
 }
 
 int tuning_save(const char *path, const tuning *t, char *err, size_t errlen) {
-  char body[8192];
+  char body[16384];
   size_t len = 0;
 #define ADD(...) len += (size_t)snprintf(body + len, sizeof body - len, __VA_ARGS__)
   ADD("%s\ndevice %s\nplatform %s\ndriver %s\n", TUNING_MAGIC, t->device, t->platform, t->driver);
@@ -41,6 +45,11 @@ int tuning_save(const char *path, const tuning *t, char *err, size_t errlen) {
     ADD("set %s", t->sets[s].kernel);
     for (int i = 0; i < t->sets[s].n; i++) ADD(" %s=%zu", t->sets[s].names[i], t->sets[s].values[i]);
     ADD("\n");
+  }
+  for (int i = 0; i < t->choices.n; i++) {
+    const gemm_choice *c = &t->choices.items[i];
+    ADD("linear %d %d %d %s %.3f %.3f\n", c->in, c->out, c->batch, gemm_path_name(c->path), c->clblast_us,
+        c->fused_us);
   }
 #undef ADD
   if (len >= sizeof body - 40) return seterr(err, errlen, "tuning file too large");
@@ -148,12 +157,53 @@ static int check_sets(const tuning *t, char *err, size_t errlen) {
     if (strcmp(s->kernel, "XgemmDirect") == 0) {
       if (check_direct(s, err, errlen)) return -1;
     } else if (strcmp(s->kernel, "GemmRoutine") == 0) {
-      if (s->n != 1 || strcmp(s->names[0], "XGEMM_MIN_INDIRECT_SIZE") != 0 || s->values[0] > 4096)
-        return seterr(err, errlen, "GemmRoutine takes XGEMM_MIN_INDIRECT_SIZE of 0-4096 only");
+      /* cltrain tune stores 2^20 for "never indirect" (m*n*k below 2^60): only compared,
+         never compiled, so the bound is just a sanity limit */
+      if (s->n != 1 || strcmp(s->names[0], "XGEMM_MIN_INDIRECT_SIZE") != 0 || s->values[0] > TUNING_NEVER_INDIRECT)
+        return seterr(err, errlen, "GemmRoutine takes XGEMM_MIN_INDIRECT_SIZE of 0-%d only", TUNING_NEVER_INDIRECT);
     } else {
       return seterr(err, errlen, "kernel '%s' is not one 'cltrain tune' stores (XgemmDirect, GemmRoutine)", s->kernel);
     }
   }
+  return 0;
+}
+
+/* Limits of a "linear" line: widths as model files allow (model/model.h MODEL_MAX_WIDTH),
+   batches as the commands allow, times below 1000 s. */
+#define CHOICE_MAX_WIDTH 65536
+#define CHOICE_MAX_BATCH (1 << 20)
+
+/* "IN OUT BATCH PATH CLBLAST_US FUSED_US" (after "linear ") into a new entry of C. 0, or -1
+   with what is wrong in err. */
+static int parse_choice(char *rest, gemm_choices *c, char *err, size_t errlen) {
+  char *tok[7];
+  int n = 0;
+  char *save = NULL;
+  for (char *p = strtok_r(rest, " ", &save); p; p = strtok_r(NULL, " ", &save)) {
+    if (n == 6) return seterr(err, errlen, "more than 6 fields");
+    for (const char *q = p; *q; q++)
+      if (!isgraph((unsigned char)*q)) return seterr(err, errlen, "field %d has a control or non-ASCII character", n + 1);
+    tok[n++] = p;
+  }
+  if (n != 6) return seterr(err, errlen, "%d fields, expected 6 (in out batch path clblast_us fused_us)", n);
+  long in, out, batch;
+  double us[2];
+  if (!parse_long(tok[0], 1, CHOICE_MAX_WIDTH, &in) || !parse_long(tok[1], 1, CHOICE_MAX_WIDTH, &out))
+    return seterr(err, errlen, "widths '%.32s' '%.32s' are not integers in [1, %d]", tok[0], tok[1], CHOICE_MAX_WIDTH);
+  if (!parse_long(tok[2], 1, CHOICE_MAX_BATCH, &batch))
+    return seterr(err, errlen, "batch size '%.32s' is not an integer in [1, %d]", tok[2], CHOICE_MAX_BATCH);
+  gemm_path path = GEMM_PATH_NONE;
+  for (int p = GEMM_PATH_CLBLAST; p < GEMM_PATH_COUNT; p++)
+    if (strcmp(tok[3], gemm_path_name((gemm_path)p)) == 0) path = (gemm_path)p;
+  if (path == GEMM_PATH_NONE) return seterr(err, errlen, "path '%.32s' is not clblast or fused", tok[3]);
+  for (int i = 0; i < 2; i++)
+    if (!parse_double(tok[4 + i], 0, 1e9, &us[i]) || !isfinite(us[i]))
+      return seterr(err, errlen, "time '%.32s' is not a number of microseconds in [0, 1e9]", tok[4 + i]);
+  for (int i = 0; i < c->n; i++)
+    if (c->items[i].in == in && c->items[i].out == out && c->items[i].batch == batch)
+      return seterr(err, errlen, "a second entry for %ldx%ld at batch %ld", in, out, batch);
+  if (c->n == GEMM_CHOICES_MAX) return seterr(err, errlen, "more than %d entries", GEMM_CHOICES_MAX);
+  c->items[c->n++] = (gemm_choice){(int)in, (int)out, (int)batch, path, us[0], us[1]};
   return 0;
 }
 
@@ -171,7 +221,8 @@ int tuning_load(const char *path, tuning *t, char *err, size_t errlen) {
     return seterr(err, errlen, "'%s' is corrupt (checksum mismatch or missing)", path);
   }
   *sum = '\0';
-  int rc = 0, lineno = 0;
+  int rc = 0, lineno = 0, version = 0;
+  char bad_choice[160] = "";
   for (char *line = text, *next; *line && rc == 0; line = next) {
     char *eol = strchr(line, '\n');
     next = eol ? eol + 1 : line + strlen(line);
@@ -179,7 +230,10 @@ int tuning_load(const char *path, tuning *t, char *err, size_t errlen) {
     lineno++;
     char rest[512];
     if (lineno == 1) {
-      rc = strcmp(line, TUNING_MAGIC) == 0 ? 0 : -1;
+      version = strcmp(line, TUNING_MAGIC) == 0 ? 2 : strcmp(line, TUNING_MAGIC_V1) == 0 ? 1 : 0;
+      rc = version ? 0 : -1;
+    } else if (version >= 2 && field(line, "linear", rest, sizeof rest) == 0) {
+      rc = parse_choice(rest, &t->choices, bad_choice, sizeof bad_choice);
     } else if (field(line, "device", t->device, sizeof t->device) == 0 ||
                field(line, "platform", t->platform, sizeof t->platform) == 0 ||
                field(line, "driver", t->driver, sizeof t->driver) == 0 ||
@@ -193,6 +247,7 @@ int tuning_load(const char *path, tuning *t, char *err, size_t errlen) {
     }
   }
   free(text);
+  if (rc && bad_choice[0]) return seterr(err, errlen, "tuning file '%s' line %d: linear: %s", path, lineno, bad_choice);
   if (rc || !t->device[0] || !t->driver[0])
     return seterr(err, errlen, "'%s' is corrupt (malformed line %d)", path, lineno);
   char bad[256];
@@ -233,6 +288,7 @@ int tuning_apply(cl_runtime *rt, const tuning *t, char *err, size_t errlen) {
 
 bool tuning_apply_stored(cl_runtime *rt) {
   rt->tuned = false;
+  rt->gemm_paths.n = 0;
   const char *off = getenv("CLTRAIN_NO_TUNING");
   if (off && *off && strcmp(off, "0") != 0) return false;
   char path[1200], err[1400];
@@ -253,5 +309,6 @@ bool tuning_apply_stored(cl_runtime *rt) {
     warnf("ignoring tuning file '%s': %s", path, err);
     return false;
   }
+  rt->gemm_paths = t.choices;
   return rt->tuned = true;
 }

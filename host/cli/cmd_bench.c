@@ -39,14 +39,15 @@ static const char bench_help[] =
     "  --epoch-batch N     its batch size (default 256)\n"
     "  --synth-size N      jets of jsc-synth for the epoch (default 830000, quick 20000)\n"
     "  --breakdown         also where a step's time goes: gather, forward, loss,\n"
-    "                      backward, optimizer, and the step's CLBlast calls alone\n"
-    "                      (breakdown.csv)\n"
+    "                      backward, optimizer, and the CLBlast GEMMs the step makes,\n"
+    "                      alone (none when every Linear stage is fused; breakdown.csv)\n"
     "  --gemm NAME         Linear layers on clblast, fused or auto (as cltrain train;\n"
     "                      default auto), the steps and the epoch alike\n"
     "  --out DIR           where bench.csv and epoch.csv go (default runs/bench_<time>)\n"
     "\n"
     "bench.csv: model,batch_size,samples_per_s,samples_per_s_min,samples_per_s_max,step_us,\n"
-    "  reps,steps_per_rep,launches_per_step,gemm_calls_per_step,load_avg,device,tuned\n"
+    "  reps,steps_per_rep,launches_per_step,gemm_calls_per_step,load_avg,device,tuned,gemm\n"
+    "  (gemm: the path the Linear stages took, clblast, fused or mixed)\n"
     "epoch.csv: model,dataset,train_rows,batch_size,epoch_s,first_epoch_s,samples_per_s,device\n"
     "Timings are only as good as the machine is quiet: load_avg is the 1-minute load\n"
     "average after each row.\n";
@@ -169,23 +170,24 @@ static void close_csv(FILE *f, const char *dir, const char *name) {
 
 static void breakdown(const bench_args *a, model_spec *models, cl_runtime *rt, const bench_options *o) {
   printf("\nwhere a step's time goes (us per step; phases from cumulative prefixes of the step)\n");
-  printf("%-12s %6s %8s %8s %8s %9s %9s %8s   %10s\n", "model", "batch", "gather", "forward", "loss", "backward",
-         "optimizer", "step", "GEMMs alone");
+  printf("%-12s %6s %8s %8s %8s %9s %9s %8s %8s   %s\n", "model", "batch", "gather", "forward", "loss", "backward",
+         "optimizer", "step", "gemm", "CLBlast GEMMs alone (calls)");
   FILE *csv = open_csv(a->out, "breakdown.csv",
-                       "model,batch_size,gather_us,forward_us,loss_us,backward_us,optimizer_us,step_us,gemm_us,"
-                       "gemm_calls");
+                       "model,batch_size,gather_us,forward_us,loss_us,backward_us,optimizer_us,step_us,gemm,"
+                       "clblast_us,clblast_calls");
   for (int mi = 0; mi < a->n_models; mi++)
     for (int bi = 0; bi < a->n_batches; bi++) {
       bench_breakdown b;
       error e = {0};
       if (bench_step_breakdown(rt, &models[mi], (int)a->batches[bi], o, &b, &e)) exit(cli_report("bench", &e));
-      printf("%-12s %6ld %8.1f %8.1f %8.1f %9.1f %9.1f %8.1f   %6.1f (%d)\n", models[mi].name, a->batches[bi],
-             b.gather_us, b.forward_us, b.loss_us, b.backward_us, b.optimizer_us, b.step_us, b.gemm_us,
-             b.gemm_calls);
+      char clblast[32] = "none (all fused)";
+      if (b.clblast_calls) snprintf(clblast, sizeof clblast, "%.1f (%d)", b.clblast_us, b.clblast_calls);
+      printf("%-12s %6ld %8.1f %8.1f %8.1f %9.1f %9.1f %8.1f %8s   %s\n", models[mi].name, a->batches[bi],
+             b.gather_us, b.forward_us, b.loss_us, b.backward_us, b.optimizer_us, b.step_us, b.gemm, clblast);
       fflush(stdout);
       csv_put_field(csv, models[mi].name);
-      fprintf(csv, ",%ld,%.4g,%.4g,%.4g,%.4g,%.4g,%.4g,%.4g,%d\n", a->batches[bi], b.gather_us, b.forward_us,
-              b.loss_us, b.backward_us, b.optimizer_us, b.step_us, b.gemm_us, b.gemm_calls);
+      fprintf(csv, ",%ld,%.4g,%.4g,%.4g,%.4g,%.4g,%.4g,%s,%.4g,%d\n", a->batches[bi], b.gather_us, b.forward_us,
+              b.loss_us, b.backward_us, b.optimizer_us, b.step_us, b.gemm, b.clblast_us, b.clblast_calls);
     }
   close_csv(csv, a->out, "breakdown.csv");
 }
@@ -199,21 +201,22 @@ static void bench_steps(const bench_args *a, model_spec *models) {
   error e = {0};
   if (rt_open(&rt, a->device, NULL, &e)) exit(error_report(&e));
   tuning_apply_stored(&rt);
-  printf("device %s (%s, driver %s), CLBlast parameters: %s, --gemm %s\n", rt.info.name, rt.info.platform_name,
-         rt.info.driver, rt.tuned ? "tuned (cltrain tune)" : "defaults", net_gemm_name(a->gemm));
-  printf("%-12s %6s %12s %12s %12s %9s %9s %6s %6s\n", "model", "batch", "samples/s", "min", "max",
-         "step_us", "launches", "gemms", "load");
+  printf("device %s (%s, driver %s), CLBlast parameters: %s, --gemm %s (%d stored GEMM path choices)\n",
+         rt.info.name, rt.info.platform_name, rt.info.driver, rt.tuned ? "tuned (cltrain tune)" : "defaults",
+         net_gemm_name(a->gemm), rt.gemm_paths.n);
+  printf("%-12s %6s %12s %12s %12s %9s %9s %6s %6s %8s\n", "model", "batch", "samples/s", "min", "max",
+         "step_us", "launches", "gemms", "load", "gemm");
   FILE *csv = open_csv(a->out, "bench.csv",
                        "model,batch_size,samples_per_s,samples_per_s_min,samples_per_s_max,step_us,reps,"
-                       "steps_per_rep,launches_per_step,gemm_calls_per_step,load_avg,device,tuned");
+                       "steps_per_rep,launches_per_step,gemm_calls_per_step,load_avg,device,tuned,gemm");
   for (int mi = 0; mi < a->n_models; mi++)
     for (int bi = 0; bi < a->n_batches; bi++) {
       bench_result r;
       if (bench_train_step(&rt, &models[mi], (int)a->batches[bi], &o, &r, &e)) exit(cli_report("bench", &e));
       double load = load_avg();
-      printf("%-12s %6ld %12.0f %12.0f %12.0f %9.1f %9.1f %6.1f %6.2f\n", models[mi].name, a->batches[bi],
+      printf("%-12s %6ld %12.0f %12.0f %12.0f %9.1f %9.1f %6.1f %6.2f %8s\n", models[mi].name, a->batches[bi],
              r.samples_per_s, r.samples_per_s_min, r.samples_per_s_max, r.step_us, r.launches_per_step,
-             r.gemm_calls_per_step, load);
+             r.gemm_calls_per_step, load, r.gemm);
       fflush(stdout);
       if (!isfinite(r.final_loss)) warnf("bench: %s at batch %ld: the loss is not finite", models[mi].name, a->batches[bi]);
       csv_put_field(csv, models[mi].name);
@@ -221,7 +224,7 @@ static void bench_steps(const bench_args *a, model_spec *models) {
               r.samples_per_s_min, r.samples_per_s_max, r.step_us, r.reps, r.steps_per_rep, r.launches_per_step,
               r.gemm_calls_per_step, load);
       csv_put_field(csv, rt.info.name);
-      fprintf(csv, ",%d\n", rt.tuned ? 1 : 0);
+      fprintf(csv, ",%d,%s\n", rt.tuned ? 1 : 0, r.gemm);
     }
   close_csv(csv, a->out, "bench.csv");
   if (a->breakdown) breakdown(a, models, &rt, &o);

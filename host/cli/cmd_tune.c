@@ -6,8 +6,11 @@
    Search: each candidate's time over all shapes (best of 3 rounds per shape), then the
    best few candidates again, interleaved round by round so that a change in the machine's
    background load hits all of them alike; then the direct/indirect threshold from
-   per-shape measurements of both paths. */
+   per-shape measurements of both paths. Then, with the parameters found, each Linear
+   stage that has a fused form is timed on CLBlast and on the fused kernels, and the faster
+   is stored per shape and batch size (study/tune_paths.h) for --gemm auto. */
 #include <getopt.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +21,9 @@
 #include "cl/gemm.h"
 #include "model/model.h"
 #include "ops/ops.h"
+#include "ops/ops_fused.h"
 #include "cl/tuning.h"
+#include "study/tune_paths.h"
 #include "base/util.h"
 
 #define MAX_SHAPES 512
@@ -105,16 +110,121 @@ static void set_threshold(tune_ctx *t, size_t threshold) {
   CLBLAST_CHECK(&t->rt->err, gemm_override(t->rt, "GemmRoutine", 1, name, &threshold));
 }
 
+typedef struct {
+  const model_spec *models;
+  int n_models;
+  const size_t *batches;
+  int n_batches;
+  int reps;
+} tune_paths_plan;
+
+static bool has_choice(const gemm_choices *c, int in, int out, int batch) {
+  for (int i = 0; i < c->n; i++)
+    if (c->items[i].in == in && c->items[i].out == out && c->items[i].batch == batch) return true;
+  return false;
+}
+
+/* How many interleaved rounds the two paths of a stage get. */
+#define PATH_ROUNDS 3
+
+/* Every Linear stage with a fused form, once per (in, out, batch): CLBlast against fused,
+   the faster into out. The CLBlast path runs with the parameters rt has now. */
+static void tune_gemm_paths(cl_runtime *rt, const tune_paths_plan *p, gemm_choices *out) {
+  out->n = 0;
+  printf("GEMM path per Linear stage (probe forward + backward, best of %d interleaved rounds):\n", PATH_ROUNDS);
+  printf("  %-10s %6s %12s %10s  %s\n", "shape", "batch", "clblast us", "fused us", "faster");
+  for (int mi = 0; mi < p->n_models; mi++)
+    for (int bi = 0; bi < p->n_batches; bi++)
+      for (int l = 0; l < p->models[mi].n_layers; l++) {
+        const layer_spec *L = &p->models[mi].layers[l];
+        const int batch = (int)p->batches[bi];
+        if (L->kind != LAYER_LINEAR || !fused_linear_fits(L->in, L->out) || has_choice(out, L->in, L->out, batch))
+          continue;
+        if (out->n == GEMM_CHOICES_MAX)
+          cli_usage_exit("tune: more than %d Linear shapes x batch sizes; tune fewer models or batch sizes",
+                         GEMM_CHOICES_MAX);
+        gemm_choice *c = &out->items[out->n];
+        error e = {0};
+        if (tune_path_measure(rt, &p->models[mi], l, batch, p->reps, PATH_ROUNDS, c, &e))
+          exit(cli_report("tune", &e));
+        out->n++;
+        char shape[32];
+        snprintf(shape, sizeof shape, "%dx%d", c->in, c->out);
+        printf("  %-10s %6d %12.1f %10.1f  %s\n", shape, batch, c->clblast_us, c->fused_us, gemm_path_name(c->path));
+        fflush(stdout);
+      }
+}
+
+/* cltrain tune --paths-only: the GEMM paths with the CLBlast parameters a run would use
+   (the stored ones when they apply, else the defaults), stored with those parameters. */
+static int tune_paths_only(cl_runtime *rt, const tune_paths_plan *p, bool dry_run) {
+  char path[1200], err[1400];
+  tuning_path(&rt->info, path, sizeof path);
+  tuning tu = {0};
+  if (tuning_apply_stored(rt) && tuning_load(path, &tu, err, sizeof err)) cli_usage_exit("tune: %s", err);
+  snprintf(tu.device, sizeof tu.device, "%s", rt->info.name);
+  snprintf(tu.platform, sizeof tu.platform, "%s", rt->info.platform_name);
+  snprintf(tu.driver, sizeof tu.driver, "%s", rt->info.driver);
+  printf("CLBlast parameters: %s\n", rt->tuned ? "stored (kept)" : "defaults");
+  tune_gemm_paths(rt, p, &tu.choices);
+  error e = {0};
+  if (rt_status(rt, &e)) return error_report(&e);
+  if (!dry_run) {
+    if (tuning_save(path, &tu, err, sizeof err) != 0) cli_usage_exit("tune: %s", err);
+    printf("stored %s\n", path);
+  }
+  return EXIT_OK;
+}
+
+/* cltrain tune --show: the device's stored file, or why there is none or it is refused. */
+static int show_stored(const char *device) {
+  cl_runtime rt;
+  error e = {0};
+  if (rt_open(&rt, device, NULL, &e)) return error_report(&e);
+  char path[1200], err[1400];
+  tuning_path(&rt.info, path, sizeof path);
+  printf("device %s (%s, driver %s)\ntuning file %s\n", rt.info.name, rt.info.platform_name, rt.info.driver, path);
+  tuning t;
+  if (access(path, F_OK) != 0) {
+    printf("no stored tuning: CLBlast defaults; --gemm auto takes fused for Linear layers up to %d wide\n",
+           OPS_FUSED_MAX_WIDTH);
+    rt_close(&rt);
+    return EXIT_OK;
+  }
+  if (tuning_load(path, &t, err, sizeof err)) cli_usage_exit("tune: %s", err);
+  const bool stale = strcmp(t.device, rt.info.name) || strcmp(t.platform, rt.info.platform_name) ||
+                     strcmp(t.driver, rt.info.driver);
+  rt_close(&rt);
+  if (stale) printf("stale: tuned for '%s' driver '%s'; runs ignore it (re-run 'cltrain tune')\n", t.device, t.driver);
+  printf("CLBlast: %s (%.1f us per shape mix, %.1f us with the defaults)\n",
+         t.n_sets ? "tuned" : "defaults", t.tuned_us, t.default_us);
+  for (int s = 0; s < t.n_sets; s++) {
+    printf("  %s", t.sets[s].kernel);
+    for (int i = 0; i < t.sets[s].n; i++) printf(" %s=%zu", t.sets[s].names[i], t.sets[s].values[i]);
+    printf("\n");
+  }
+  printf("GEMM path per Linear shape (%d stored; others: fused up to %d wide):\n", t.choices.n, OPS_FUSED_MAX_WIDTH);
+  for (int i = 0; i < t.choices.n; i++) {
+    const gemm_choice *c = &t.choices.items[i];
+    printf("  %dx%d batch %d: %s (clblast %.1f us, fused %.1f us)\n", c->in, c->out, c->batch,
+           gemm_path_name(c->path), c->clblast_us, c->fused_us);
+  }
+  return EXIT_OK;
+}
+
 static void tune_usage(FILE *out) {
   fprintf(out,
           "usage: cltrain tune [--models LIST] [--batch-sizes LIST] [--device SPEC]\n"
-          "                    [--candidates N] [--reps N] [--dry-run]\n"
+          "                    [--candidates N] [--reps N] [--dry-run] [--verbose] [--paths-only]\n"
+          "       cltrain tune --show [--device SPEC]\n"
           "\n"
           "Search CLBlast GEMM parameters (direct-kernel tiles and the direct/indirect\n"
-          "threshold) for the GEMM shapes of the models' training steps on this device, and\n"
-          "store the fastest set per device (name + platform + driver). Later runs on the\n"
-          "device apply it automatically. Compiling each candidate takes seconds to tens of\n"
-          "seconds on a CPU device.\n"
+          "threshold) for the GEMM shapes of the models' training steps on this device; then\n"
+          "time every Linear stage up to 64 wide on CLBlast and on the fused kernels at each\n"
+          "batch size, and store the parameters and the faster path per shape for the device\n"
+          "(name + platform + driver). Later runs on the device apply them automatically\n"
+          "(--gemm auto takes the stored path per shape). Compiling each candidate takes\n"
+          "seconds to tens of seconds on a CPU device.\n"
           "\n"
           "  --models LIST       zoo names or model files (default jsc-tiny,jsc-toy,jsc-s,jsc-trt)\n"
           "  --batch-sizes LIST  default 32,256,1024\n"
@@ -123,6 +233,10 @@ static void tune_usage(FILE *out) {
           "  --reps N            timed calls per shape and round (default 20)\n"
           "  --dry-run           measure and report, do not store\n"
           "  --verbose           per-shape times of the direct and indirect paths\n"
+          "  --paths-only        keep the stored CLBlast parameters (or the defaults) and\n"
+          "                      measure only the GEMM path per Linear stage (seconds)\n"
+          "  --show              print the device's stored tuning and GEMM paths, measure\n"
+          "                      nothing (a corrupt file is an error here, exit 2)\n"
           "\n"
           "The file lives in $CLTRAIN_TUNING_DIR, else ~/.cache/cltrain/tuning.\n",
           N_DIRECT);
@@ -130,7 +244,7 @@ static void tune_usage(FILE *out) {
 
 typedef struct {
   const char *models, *batches, *device, *candidates, *reps;
-  bool dry_run, verbose;
+  bool dry_run, verbose, show, paths_only;
 } tune_args;
 
 static int tune_option(void *ctx, int id, const char *arg, error *err) {
@@ -143,6 +257,8 @@ static int tune_option(void *ctx, int id, const char *arg, error *err) {
     case 'r': a->reps = arg; return 0;
     case 'n': a->dry_run = true; return 0;
     case 'v': a->verbose = true; return 0;
+    case 's': a->show = true; return 0;
+    case 'p': a->paths_only = true; return 0;
     default: return ERR_RUNTIME(err, "option id %d is not a tune option", id);
   }
 }
@@ -155,8 +271,9 @@ int cmd_tune(int argc, char **argv) {
       {"models", required_argument, NULL, 'm'},     {"batch-sizes", required_argument, NULL, 'b'},
       {"device", required_argument, NULL, 'd'},     {"candidates", required_argument, NULL, 'c'},
       {"reps", required_argument, NULL, 'r'},       {"dry-run", no_argument, NULL, 'n'},
-      {"verbose", no_argument, NULL, 'v'},          {NULL, 0, NULL, 0}};
-  tune_args a = {models, batches, device, NULL, NULL, dry_run, verbose};
+      {"verbose", no_argument, NULL, 'v'},          {"show", no_argument, NULL, 's'},
+      {"paths-only", no_argument, NULL, 'p'},       {NULL, 0, NULL, 0}};
+  tune_args a = {models, batches, device, NULL, NULL, dry_run, verbose, false, false};
   const struct option *tables[] = {opts, NULL};
   const cli_command cmd = {.cmd = "tune", .tables = tables, .help_fn = tune_usage, .apply = tune_option, .ctx = &a};
   const int first = cli_parse(argc, argv, &cmd);
@@ -164,6 +281,7 @@ int cmd_tune(int argc, char **argv) {
   models = a.models, batches = a.batches, device = a.device, dry_run = a.dry_run, verbose = a.verbose;
   if (a.candidates) candidates = cli_parse_long("--candidates", a.candidates, 1, (long)N_DIRECT);
   if (a.reps) reps = cli_parse_long("--reps", a.reps, 1, 100000);
+  if (a.show) return show_stored(device);
 
   tune_ctx t = {.reps = (int)reps};
   size_t max_elems = 1;
@@ -171,24 +289,26 @@ int cmd_tune(int argc, char **argv) {
   int n_models = split_list(models, names, 32), n_sizes = split_list(batches, sizes, 32);
   if (n_models <= 0) cli_usage_exit("tune: --models '%s' is not a comma-separated list of models", models);
   if (n_sizes <= 0) cli_usage_exit("tune: --batch-sizes '%s' is not a comma-separated list", batches);
+  model_spec *specs = xcalloc((size_t)n_models, sizeof *specs);
+  size_t batch_list[32];
+  for (int bi = 0; bi < n_sizes; bi++) batch_list[bi] = (size_t)cli_parse_long("--batch-sizes", sizes[bi], 1, 1 << 20);
   for (int mi = 0; mi < n_models; mi++) {
-    model_spec m;
     error me = {0};
-    if (model_load(names[mi], &m, &me) != 0) cli_usage_exit("tune: %s", me.msg);
+    if (model_load(names[mi], &specs[mi], &me) != 0) cli_usage_exit("tune: %s", me.msg);
+    const model_spec *m = &specs[mi];
     for (int bi = 0; bi < n_sizes; bi++) {
-      size_t batch = (size_t)cli_parse_long("--batch-sizes", sizes[bi], 1, 1 << 20);
-      for (int l = 0; l < m.n_layers; l++) {
+      size_t batch = batch_list[bi];
+      for (int l = 0; l < m->n_layers; l++) {
         gemm_shape s[LINEAR_GEMM_COUNT];
-        const int n = linear_step_gemms(&m, l, batch, s);
+        const int n = linear_step_gemms(m, l, batch, s);
         for (int j = 0; j < n; j++) add_shape(&t, &s[j]);
         if (n == 0) continue;
-        const size_t in = (size_t)m.layers[l].in, out = (size_t)m.layers[l].out;
+        const size_t in = (size_t)m->layers[l].in, out = (size_t)m->layers[l].out;
         size_t e = batch * (in > out ? in : out);
         if (e > max_elems) max_elems = e;
         if (in * out > max_elems) max_elems = in * out;
       }
     }
-    model_free(&m);
   }
   if (t.n_shapes == 0) cli_usage_exit("tune: the models have no linear layers, nothing to tune");
 
@@ -196,6 +316,14 @@ int cmd_tune(int argc, char **argv) {
   cl_runtime rt;
   error e = {0};
   if (rt_open(&rt, device, NULL, &e)) exit(error_report(&e)); /* exit: what is held stays reachable */
+  const tune_paths_plan plan = {specs, n_models, batch_list, n_sizes, (int)reps};
+  if (a.paths_only) {
+    const int rc = tune_paths_only(&rt, &plan, dry_run);
+    rt_close(&rt);
+    for (int mi = 0; mi < n_models; mi++) model_free(&specs[mi]);
+    free(specs);
+    return rc;
+  }
   t.rt = &rt;
   t.a = rt_alloc(&rt, max_elems * 4);
   t.b = rt_alloc(&rt, max_elems * 4);
@@ -210,7 +338,7 @@ int cmd_tune(int argc, char **argv) {
   printf("  CLBlast defaults: %10.1f us per shape mix\n", base);
 
   /* Direct-kernel parameters, with the direct path forced for every shape. */
-  const size_t never_indirect = 1u << 20;
+  const size_t never_indirect = TUNING_NEVER_INDIRECT;
   set_threshold(&t, never_indirect);
   double *cand_us = xcalloc((size_t)candidates, sizeof(double));
   for (long i = 0; i < candidates; i++) {
@@ -332,6 +460,7 @@ int cmd_tune(int argc, char **argv) {
     printf("tuned: no set beats the CLBlast defaults by 3%%; storing 'defaults'\n");
     tu.tuned_us = base;
   }
+  tune_gemm_paths(&rt, &plan, &tu.choices);
   if (rt_status(&rt, &e)) return error_report(&e);
   if (!dry_run) {
     char path[1200];
@@ -345,5 +474,7 @@ int cmd_tune(int argc, char **argv) {
   rt_release(&t.b);
   rt_release(&t.c);
   rt_close(&rt);
+  for (int mi = 0; mi < n_models; mi++) model_free(&specs[mi]);
+  free(specs);
   return EXIT_OK;
 }

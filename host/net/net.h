@@ -33,8 +33,10 @@ typedef struct net net;
    the same bits run to run. */
 net *net_create(cl_runtime *rt, const model_spec *m, int max_batch, uint64_t seed, net_gemm gemm,
                 error *err);
-/* How many of the net's Linear stages run on the fused kernels. */
+/* How many of the net's Linear stages run on the fused kernels, and whether model layer
+   LAYER is a Linear whose stage does (a net may mix the paths: net_gemm.h). */
 int net_fused_stages(const net *n);
+bool net_layer_fused(const net *n, int layer);
 void net_free(net *n);
 
 /* Train with optimizer KIND: its kernels and its state (zero; optim_state_per_param floats

@@ -7,8 +7,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cl/gemm_choice.h"
+
 typedef enum {
-  NET_GEMM_AUTO,    /* fused for layers up to 64 wide on CPU devices, CLBlast otherwise */
+  NET_GEMM_AUTO,    /* per Linear shape, what `cltrain tune` measured faster on the device
+                       (cl/gemm_choice.h); where it measured nothing, fused for layers up to
+                       64 wide (CPU and GPU devices alike), CLBlast for wider ones */
   NET_GEMM_CLBLAST, /* CLBlast everywhere */
   NET_GEMM_FUSED,   /* fused wherever a layer fits (ops_fused.h), CLBlast for the rest */
   NET_GEMM_COUNT
@@ -18,7 +22,8 @@ typedef enum {
 const char *net_gemm_name(net_gemm g);
 /* 0 with *out set, or -1 when NAME is none of them. */
 int net_gemm_parse(const char *name, net_gemm *out);
-/* Whether a Linear in -> out on a device of kind GPU takes the fused path under G. */
-bool net_gemm_fused(net_gemm g, bool gpu, int in, int out);
+/* Whether a Linear in -> out takes the fused path under G, given the device's stored
+   choice for its shape (GEMM_PATH_NONE: none). */
+bool net_gemm_fused(net_gemm g, gemm_path stored, int in, int out);
 
 #endif

@@ -47,7 +47,9 @@ void net_plan_stages(net *n) {
       s->w_off = L->param_offset;
       s->b_off = L->param_offset + (size_t)L->in * (size_t)L->out;
       s->bias_in_next = !s->has_epi && j < m->n_layers && m->layers[j].kind == LAYER_BATCHNORM;
-      s->fused_on = net_gemm_fused(n->gemm, (rt->info.type & CL_DEVICE_TYPE_GPU) != 0, L->in, L->out);
+      /* per stage: a net may mix fused and CLBlast stages where the stored choices differ */
+      const gemm_path stored = gemm_choice_lookup(&rt->gemm_paths, L->in, L->out, n->max_batch);
+      s->fused_on = net_gemm_fused(n->gemm, stored, L->in, L->out);
       error e = {0};
       /* the widths fit (net_gemm_fused), so a failure is the runtime's and already in it */
       if (s->fused_on && fused_linear_init(&s->fused, rt, L->in, L->out, s->epi.act, FUSED_FORM_AUTO, &e) &&
@@ -106,4 +108,10 @@ int net_fused_stages(const net *n) {
   int count = 0;
   for (int i = 0; i < n->n_stages; i++) count += n->stages[i].fused_on;
   return count;
+}
+
+bool net_layer_fused(const net *n, int layer) {
+  for (int i = 0; i < n->n_stages; i++)
+    if (n->stages[i].layer == layer) return n->stages[i].kind == STAGE_LINEAR && n->stages[i].fused_on;
+  return false;
 }

@@ -135,9 +135,16 @@ void op_fused_backward(cl_runtime *rt, const fused_linear *f, int rows, cl_mem d
   karg_uint(&a, (cl_uint)db_off);
   arg_epilogue(&a, e);
   if (loss) {
+    /* the input gradient too (fused_dw_loss_cpu): no dx launch after it */
+    karg_mem(&a, params);
+    karg_uint(&a, (cl_uint)w_off);
+    karg_mem(&a, dx);
+    karg_int(&a, dx != NULL);
     ops_arg_loss(&a, loss);
     rt_launch1d(rt, kk, 1, 1);
-  } else if (f->form == FUSED_FORM_GPU) {
+    return;
+  }
+  if (f->form == FUSED_FORM_GPU) {
     rt_launch1d(rt, kk, (size_t)f->out * OPS_FUSED_WG, OPS_FUSED_WG);
   } else {
     const int ob = dw_outputs_per_item(f->in);

@@ -10,7 +10,8 @@
    other ops.
    Errors are latched in the runtime as for every launcher of ops.h.
    Per step a stage costs one launch forward (op_fused_forward) and one or two backward
-   (op_fused_backward: dW/db with the epilogue's backward, then dx when wanted), against
+   (op_fused_backward: dW/db with the epilogue's backward, then dx when wanted; one when
+   the loss runs inside, which computes dx in the same launch), against
    the CLBlast path's GEMM + bias/activation launch forward and bias backward + two GEMMs. */
 #ifndef CLTRAIN_OPS_FUSED_H
 #define CLTRAIN_OPS_FUSED_H

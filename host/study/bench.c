@@ -2,6 +2,7 @@
 #include "study/bench.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "cl/gemm.h"
@@ -68,6 +69,14 @@ static void make_pool(cl_runtime *rt, const model_spec *m, bench_state *s) {
   free(perm);
 }
 
+/* Which path the Linear stages of N (a net for M) take: clblast, fused or mixed. */
+static void gemm_label(const net *n, const model_spec *m, char out[8]) {
+  int linear = 0;
+  for (int l = 0; l < m->n_layers; l++) linear += m->layers[l].kind == LAYER_LINEAR;
+  const int fused = net_fused_stages(n);
+  snprintf(out, 8, "%s", !linear ? "none" : fused == 0 ? "clblast" : fused == linear ? "fused" : "mixed");
+}
+
 /* The state's device buffers and net. */
 static void free_state(bench_state *s) {
   rt_release(&s->x);
@@ -95,6 +104,7 @@ int bench_train_step(cl_runtime *rt, const model_spec *m, int batch, const bench
                      error *err) {
   bench_state s;
   if (open_state(&s, rt, m, batch, o->gemm, err)) return -1;
+  gemm_label(s.n, m, out->gemm);
   net_metrics met;
 
   /* Warm-up: compiles every CLBlast program this shape needs; then a short timed run
@@ -188,18 +198,20 @@ static void prefix_steps(void *ctx, long steps) {
 typedef struct {
   cl_runtime *rt;
   const model_spec *m;
+  const bool *fused;   /* per layer: its stage is fused (makes no CLBlast call) */
   int batch;
   cl_mem a, b, c;
   int calls;
 } gemm_ctx;
 
-/* The GEMMs of one training step with the net's shapes and transpositions
-   (linear_step_gemms, ops/ops.h). */
+/* The CLBlast GEMMs of one training step with the net's shapes and transpositions
+   (linear_step_gemms, ops/ops.h): those of the Linear stages not fused. */
 static void gemm_steps(void *ctx, long steps) {
   gemm_ctx *g = ctx;
   g->calls = 0;
   for (long i = 0; i < steps; i++) {
     for (int l = 0; l < g->m->n_layers; l++) {
+      if (g->fused[l]) continue;
       gemm_shape s[LINEAR_GEMM_COUNT];
       const int n = linear_step_gemms(g->m, l, (size_t)g->batch, s);
       for (int j = 0; j < n; j++) gemm_shaped(g->rt, &s[j], g->a, 0, g->b, 0, g->c, 0);
@@ -213,6 +225,9 @@ int bench_step_breakdown(cl_runtime *rt, const model_spec *m, int batch, const b
                          bench_breakdown *out, error *err) {
   bench_state s;
   if (open_state(&s, rt, m, batch, o->gemm, err)) return -1;
+  gemm_label(s.n, m, out->gemm);
+  bool fused[MODEL_MAX_LAYERS];
+  for (int l = 0; l < m->n_layers; l++) fused[l] = net_layer_fused(s.n, l);
   run_steps(&s, o->warmup_steps);
   rt_finish(rt);
   /* about rep_seconds per repetition of the full step */
@@ -247,13 +262,13 @@ int bench_step_breakdown(cl_runtime *rt, const model_spec *m, int batch, const b
     if ((size_t)m->layers[l].in * (size_t)m->layers[l].out > elems)
       elems = (size_t)m->layers[l].in * (size_t)m->layers[l].out;
   }
-  gemm_ctx g = {rt, m, batch, rt_alloc(rt, elems * 4), rt_alloc(rt, elems * 4), rt_alloc(rt, elems * 4), 0};
+  gemm_ctx g = {rt, m, fused, batch, rt_alloc(rt, elems * 4), rt_alloc(rt, elems * 4), rt_alloc(rt, elems * 4), 0};
   rt_zero(rt, g.a, 0, elems * 4);
   rt_zero(rt, g.b, 0, elems * 4);
   gemm_steps(&g, 2); /* compiles nothing new: the net's steps used these shapes */
   rt_finish(rt);
-  out->gemm_us = best_us(rt, gemm_steps, &g, 16, o->reps * 2);
-  out->gemm_calls = g.calls / 16;
+  out->clblast_calls = g.calls / 2;
+  out->clblast_us = out->clblast_calls ? best_us(rt, gemm_steps, &g, 16, o->reps * 2) : 0;
   rt_release(&g.a);
   rt_release(&g.b);
   rt_release(&g.c);

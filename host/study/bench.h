@@ -34,6 +34,7 @@ typedef struct {
   double launches_per_step;      /* kernels enqueued by cltrain per step */
   double gemm_calls_per_step;    /* CLBlast calls per step */
   double final_loss;             /* mean loss of the last repetition (a sanity check) */
+  char gemm[8];                  /* the Linear stages' path: clblast, fused, mixed (none: no Linear) */
 } bench_result;
 
 /* 0, or -1 with ERR (the device failed). */
@@ -42,13 +43,15 @@ int bench_train_step(cl_runtime *rt, const model_spec *m, int batch, const bench
 
 /* Where a step's time goes: each prefix of the step (gather; + forward; + loss;
    + backward; + optimizer = the full step) timed like a step, the differences giving each
-   phase, and the step's CLBlast calls alone (its GEMM shapes on scratch buffers).
+   phase, and the CLBlast calls the step makes, alone (the GEMM shapes of its stages on
+   CLBlast, on scratch buffers; none when every Linear stage is fused).
    Microseconds per step, each the best of 2 x REPS repetitions taken in interleaved
    rounds; a phase whose difference comes out negative under background load is 0. */
 typedef struct {
   double gather_us, forward_us, loss_us, backward_us, optimizer_us, step_us;
-  double gemm_us;      /* the step's GEMMs alone */
-  int gemm_calls;
+  double clblast_us;   /* the step's CLBlast GEMMs alone (0 when it makes none) */
+  int clblast_calls;
+  char gemm[8];        /* as bench_result's */
 } bench_breakdown;
 
 int bench_step_breakdown(cl_runtime *rt, const model_spec *m, int batch, const bench_options *o,
