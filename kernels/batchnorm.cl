@@ -35,17 +35,8 @@ void bn_train_forward(const int rows, __global const float *x, X_ROWS_PARAMS,
     acc += d * d;
   }
   const float sq = wg_sum(acc, scratch);
-  const float var = sq / (float)rows;
-  const float invstd = 1.0f / sqrt(var + eps);
-  if (lid == 0) {
-    /* PyTorch: unbiased variance for the running estimate; a batch of one has none,
-       so the (zero) biased variance is used then. */
-    const float unbiased = rows > 1 ? sq / (float)(rows - 1) : var;
-    stats[rm_off + c] = momentum * mean + (1.0f - momentum) * stats[rm_off + c];
-    stats[rv_off + c] = momentum * unbiased + (1.0f - momentum) * stats[rv_off + c];
-    batch_stats[c] = mean;
-    batch_stats[C + c] = invstd;
-  }
+  const float invstd = bn_batch_stats(stats, rm_off, rv_off, batch_stats, (uint)C, c, mean, sq, rows, momentum, eps,
+                                      lid == 0);
   const float gamma = params[gamma_off + c], beta = params[beta_off + c];
   for (uint i = lid; i < (uint)rows; i += WG) {
     const uint idx = i * (uint)C + c;

@@ -50,14 +50,8 @@ __kernel void bn_sync_forward(const int rows, __global const float *x, X_ROWS_PA
   if (c >= w) return;
   const float b = has_bias ? params[bias_off + c] : 0.0f;
   const float mean = gstats[c], sq = gstats[w + c];
-  const float var = sq / (float)global_rows;
-  const float invstd = 1.0f / sqrt(var + eps);
-  /* PyTorch: unbiased variance for the running estimate (a batch of one has none) */
-  const float unbiased = global_rows > 1 ? sq / (float)(global_rows - 1) : var;
-  stats[rm_off + c] = momentum * mean + (1.0f - momentum) * stats[rm_off + c];
-  stats[rv_off + c] = momentum * unbiased + (1.0f - momentum) * stats[rv_off + c];
-  batch_stats[c] = mean;
-  batch_stats[w + c] = invstd;
+  const float invstd =
+      bn_batch_stats(stats, rm_off, rv_off, batch_stats, w, c, mean, sq, global_rows, momentum, eps, true);
   const float gamma = params[gamma_off + c], beta = params[beta_off + c];
   for (uint i = 0; i < n; i++) {
     const uint idx = i * w + c;

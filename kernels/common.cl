@@ -20,6 +20,26 @@ inline float act_forward(const int act, const float slope, const float v) {
   return v;
 }
 
+/* A batch norm's training-batch statistics of channel c, from the batch mean and the sum
+   SQ of squared deviations over ROWS rows: the running mean and variance moved by MOMENTUM
+   (PyTorch: the unbiased variance; a batch of one has none, so the biased (zero) one),
+   and the batch's mean and 1/sqrt(var + eps) saved for the backward. Returns invstd. */
+inline float bn_batch_stats(__global float *stats, const uint rm_off, const uint rv_off,
+                            __global float *batch_stats, const uint C, const uint c, const float mean,
+                            const float sq, const int rows, const float momentum, const float eps,
+                            const bool write) {
+  const float var = sq / (float)rows;
+  const float invstd = 1.0f / sqrt(var + eps);
+  if (write) {
+    const float unbiased = rows > 1 ? sq / (float)(rows - 1) : var;
+    stats[rm_off + c] = momentum * mean + (1.0f - momentum) * stats[rm_off + c];
+    stats[rv_off + c] = momentum * unbiased + (1.0f - momentum) * stats[rv_off + c];
+    batch_stats[c] = mean;
+    batch_stats[C + c] = invstd;
+  }
+  return invstd;
+}
+
 /* Gradient through the activation from the saved value s (act_math.cl). */
 inline float act_backward(const int act, const float slope, const float s, const float g) {
   ACT_LIST(ACT_BWD_CASE, _)

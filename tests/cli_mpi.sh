@@ -14,20 +14,8 @@
 set -u
 BIN=${1:?usage: cli_mpi.sh path/to/cltrain}
 . "$(dirname "$0")/bad_input.sh"
-if ! command -v mpirun > /dev/null || "$BIN" --version | grep -q "built without MPI"; then
-  echo "cli_mpi: no mpirun or a build without MPI: nothing to test (scripts/bootstrap installs Open MPI)"
-  exit 0
-fi
-# Under the AddressSanitizer build: Open MPI unloads its components (dlclose) before the
-# process ends, so LeakSanitizer cannot name the library of what MPI_Init allocated and
-# the suppressions cannot match it. Leaks are checked without MPI (test_dist and every
-# other test run the same code as one process); the other ASan checks stay on here.
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
-MPI=(timeout -k 5 300 mpirun --allow-run-as-root --oversubscribe --quiet)
+NAME=cli_mpi
+. "$(dirname "$0")/mpi_common.sh"
 # Results that must not depend on which process trained a point (train_s and samples/s do).
 metrics() {
   awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }

@@ -26,17 +26,8 @@
 set -u
 BIN=${1:?usage: cli_mpi_train.sh path/to/cltrain}
 . "$(dirname "$0")/bad_input.sh"
-if ! command -v mpirun > /dev/null || "$BIN" --version | grep -q "built without MPI"; then
-  echo "cli_mpi_train: no mpirun or a build without MPI: nothing to test (scripts/bootstrap installs Open MPI)"
-  exit 0
-fi
-# Leak checks stay with the one-process tests (see tests/cli_mpi.sh).
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
-MPI=(timeout -k 5 300 mpirun --allow-run-as-root --oversubscribe --quiet)
+NAME=cli_mpi_train
+. "$(dirname "$0")/mpi_common.sh"
 TRAIN=(train jsc-trt jsc-synth --synth-size 20000 --max-epochs 2 --batch-size 256 --learning-rate 1e-3
   --log-every-n-steps 10 --device 0 --no-progress --quiet)
 
