@@ -41,6 +41,38 @@ static void synth(float *x, int32_t *y, int rows, int width) {
   }
 }
 
+/* The test's ROWS rows of synth() on the host and on the device, and when WITH_PERM a
+   shuffled order of them (rng_permutation under PERM_SEED; else perm and bp are NULL). */
+typedef struct {
+  float *x;
+  int32_t *y;
+  uint32_t *perm;
+  cl_mem bx, by, bp;
+} dev_rows;
+
+static dev_rows dev_rows_make(cl_runtime *rt, int W, bool with_perm, uint64_t perm_seed) {
+  dev_rows r = {xmalloc((size_t)ROWS * W * 4), xmalloc(ROWS * 4), NULL, NULL, NULL, NULL};
+  synth(r.x, r.y, ROWS, W);
+  r.bx = rt_alloc(rt, (size_t)ROWS * W * 4);
+  r.by = rt_alloc(rt, ROWS * 4);
+  rt_write(rt, r.bx, 0, (size_t)ROWS * W * 4, r.x);
+  rt_write(rt, r.by, 0, ROWS * 4, r.y);
+  if (with_perm) {
+    r.perm = xmalloc(ROWS * 4);
+    rng_state g;
+    rng_seed(&g, perm_seed, 99);
+    rng_permutation(&g, r.perm, ROWS);
+    r.bp = rt_alloc(rt, ROWS * 4);
+    rt_write(rt, r.bp, 0, ROWS * 4, r.perm);
+  }
+  return r;
+}
+
+static void dev_rows_free(dev_rows *r) {
+  rt_release(&r->bx); rt_release(&r->by); rt_release(&r->bp);
+  free(r->x); free(r->y); free(r->perm);
+}
+
 static void check_init(cl_runtime *rt, const model_spec *m) {
   net *n = dev_net(rt, m, 8, 7, OPTIM_ADAM);
   float *p = xmalloc(m->n_params * 4), *s = xmalloc((m->n_stats ? m->n_stats : 1) * 4);
@@ -94,29 +126,17 @@ static snapshot snapshot_take(net *n, const model_spec *m) {
 }
 
 static snapshot run(cl_runtime *rt, const model_spec *m, uint64_t seed, net_gemm gemm) {
-  const int W = m->input_width;
-  float *x = xmalloc((size_t)ROWS * W * 4);
-  int32_t *y = xmalloc(ROWS * 4);
-  uint32_t *perm = xmalloc(ROWS * 4);
-  synth(x, y, ROWS, W);
-  rng_state r;
-  rng_seed(&r, seed, 99);
-  rng_permutation(&r, perm, ROWS);
-  cl_mem bx = rt_alloc(rt, (size_t)ROWS * W * 4), by = rt_alloc(rt, ROWS * 4), bp = rt_alloc(rt, ROWS * 4);
-  rt_write(rt, bx, 0, (size_t)ROWS * W * 4, x);
-  rt_write(rt, by, 0, ROWS * 4, y);
-  rt_write(rt, bp, 0, ROWS * 4, perm);
+  dev_rows d = dev_rows_make(rt, m->input_width, true, seed);
   net *n = dev_net_gemm(rt, m, B, seed, OPTIM_ADAM, gemm);
   optim_config o;
   optim_config_default(&o, OPTIM_ADAM, 1e-2f, 1e-3f);
   for (uint64_t step = 1; step <= 6; step++) {
-    net_set_batch(n, bx, by, bp, (size_t)(step - 1) * B, B);
+    net_set_batch(n, d.bx, d.by, d.bp, (size_t)(step - 1) * B, B);
     net_train_step(n, B, &o, step);
   }
   snapshot s = snapshot_take(n, m);
   net_free(n);
-  rt_release(&bx); rt_release(&by); rt_release(&bp);
-  free(x); free(y); free(perm);
+  dev_rows_free(&d);
   return s;
 }
 
@@ -124,6 +144,15 @@ static bool same(const void *a, const void *b, size_t bytes) { return memcmp(a, 
 
 static void snapshot_free(snapshot *s) {
   free(s->params); free(s->stats); free(s->optim); free(s->grads); free(s->out);
+}
+
+/* The same bits in everything a snapshot holds (2P optimizer floats: see snapshot_take). */
+static bool snapshot_same(const snapshot *a, const snapshot *b, const model_spec *m) {
+  const size_t P = m->n_params;
+  return same(a->params, b->params, P * 4) && same(a->stats, b->stats, m->n_stats * 4) &&
+         same(a->optim, b->optim, 2 * P * 4) && same(a->grads, b->grads, P * 4) &&
+         same(a->out, b->out, (size_t)B * m->output_width * 4) && a->mt.loss_sum == b->mt.loss_sum &&
+         a->mt.correct == b->mt.correct && a->mt.count == b->mt.count && a->mt.last_loss == b->mt.last_loss;
 }
 
 static void determinism(const model_spec *m, net_gemm gemm) {
@@ -156,17 +185,12 @@ static void determinism(const model_spec *m, net_gemm gemm) {
    gradients, outputs and metrics after training steps and an evaluation batch. */
 static void in_place_batches(cl_runtime *rt, const model_spec *m) {
   const int W = m->input_width;
-  float *x = xmalloc((size_t)ROWS * W * 4), *xb = xmalloc((size_t)B * W * 4);
-  int32_t *y = xmalloc(ROWS * 4), *yb = xmalloc(B * 4);
-  uint32_t *perm = xmalloc(ROWS * 4);
-  synth(x, y, ROWS, W);
-  rng_state r;
-  rng_seed(&r, 17, 99);
-  rng_permutation(&r, perm, ROWS);
-  cl_mem bx = rt_alloc(rt, (size_t)ROWS * W * 4), by = rt_alloc(rt, ROWS * 4), bp = rt_alloc(rt, ROWS * 4);
-  rt_write(rt, bx, 0, (size_t)ROWS * W * 4, x);
-  rt_write(rt, by, 0, ROWS * 4, y);
-  rt_write(rt, bp, 0, ROWS * 4, perm);
+  dev_rows d = dev_rows_make(rt, W, true, 17);
+  const float *x = d.x;
+  const int32_t *y = d.y;
+  const uint32_t *perm = d.perm;
+  float *xb = xmalloc((size_t)B * W * 4);
+  int32_t *yb = xmalloc(B * 4);
   net *a = dev_net(rt, m, B, 4, OPTIM_ADAM), *c = dev_net(rt, m, B, 4, OPTIM_ADAM);
   optim_config o;
   optim_config_default(&o, OPTIM_ADAM, 1e-2f, 0.0f);
@@ -177,53 +201,35 @@ static void in_place_batches(cl_runtime *rt, const model_spec *m) {
       memcpy(xb + (size_t)i * W, x + (size_t)perm[start + (size_t)i] * W, (size_t)W * 4);
       yb[i] = y[perm[start + (size_t)i]];
     }
-    net_set_batch(a, bx, by, bp, start, batch);
+    net_set_batch(a, d.bx, d.by, d.bp, start, batch);
     net_set_batch_host(c, xb, yb, batch);
     net_train_step(a, batch, &o, step);
     net_train_step(c, batch, &o, step);
   }
-  net_set_batch(a, bx, by, NULL, 100, B); /* evaluation rows in order */
+  net_set_batch(a, d.bx, d.by, NULL, 100, B); /* evaluation rows in order */
   net_set_batch_host(c, x + 100 * (size_t)W, y + 100, B);
   net_eval_batch(a, B);
   net_eval_batch(c, B);
-  const size_t P = m->n_params, S = m->n_stats ? m->n_stats : 1, O = (size_t)B * m->output_width;
-  const size_t total = 4 * P + S + O; /* params, stats, optimizer state, gradients, outputs */
-  float *sa = xmalloc(total * 4), *sc = xmalloc(total * 4);
-  float *snaps[2] = {sa, sc};
-  net *nets[2] = {a, c};
-  net_metrics mt[2];
-  for (int i = 0; i < 2; i++) {
-    net_read_state(nets[i], snaps[i], snaps[i] + P, snaps[i] + P + S, NULL);
-    net_read_grads(nets[i], snaps[i] + 3 * P + S, NULL);
-    net_read_output(nets[i], snaps[i] + 4 * P + S, B, NULL);
-    net_take_metrics(nets[i], &mt[i], NULL, NULL);
-  }
-  CHECK(memcmp(sa, sc, total * 4) == 0 && mt[0].loss_sum == mt[1].loss_sum &&
-            mt[0].correct == mt[1].correct && mt[0].count == mt[1].count,
-        "%s: a batch read in place differs from the copied batch", m->name);
+  snapshot sa = snapshot_take(a, m), sc = snapshot_take(c, m);
+  CHECK(snapshot_same(&sa, &sc, m), "%s: a batch read in place differs from the copied batch", m->name);
   net_free(a);
   net_free(c);
-  rt_release(&bx); rt_release(&by); rt_release(&bp);
-  free(x); free(xb); free(y); free(yb); free(perm); free(sa); free(sc);
+  snapshot_free(&sa); snapshot_free(&sc);
+  dev_rows_free(&d);
+  free(xb); free(yb);
 }
 
 /* net_train_step (its fused paths: the loss inside the last stage's backward kernel) and
    the pieces net_forward, net_loss, net_backward, net_optimizer_step give bit-identical
    state, gradients, outputs and metrics. */
 static void step_equals_pieces(cl_runtime *rt, const model_spec *m, net_gemm gemm) {
-  const int W = m->input_width;
-  float *x = xmalloc((size_t)ROWS * W * 4);
-  int32_t *y = xmalloc(ROWS * 4);
-  synth(x, y, ROWS, W);
-  cl_mem bx = rt_alloc(rt, (size_t)ROWS * W * 4), by = rt_alloc(rt, ROWS * 4);
-  rt_write(rt, bx, 0, (size_t)ROWS * W * 4, x);
-  rt_write(rt, by, 0, ROWS * 4, y);
+  dev_rows d = dev_rows_make(rt, m->input_width, false, 0);
   net *nets[2] = {dev_net_gemm(rt, m, B, 8, OPTIM_ADAMW, gemm), dev_net_gemm(rt, m, B, 8, OPTIM_ADAMW, gemm)};
   optim_config o;
   optim_config_default(&o, OPTIM_ADAMW, 1e-2f, 1e-2f);
   for (uint64_t step = 1; step <= 3; step++)
     for (int i = 0; i < 2; i++) {
-      net_set_batch(nets[i], bx, by, NULL, (size_t)step * 50, B);
+      net_set_batch(nets[i], d.bx, d.by, NULL, (size_t)step * 50, B);
       if (i == 0) {
         net_train_step(nets[i], B, &o, step);
         continue;
@@ -233,27 +239,15 @@ static void step_equals_pieces(cl_runtime *rt, const model_spec *m, net_gemm gem
       net_backward(nets[i], B, step);
       net_optimizer_step(nets[i], &o, step);
     }
-  const size_t P = m->n_params, S = m->n_stats ? m->n_stats : 1, O = (size_t)B * m->output_width;
-  const size_t total = 4 * P + S + O;
-  float *snap[2];
-  net_metrics mt[2];
-  for (int i = 0; i < 2; i++) {
-    snap[i] = xmalloc(total * 4);
-    net_read_state(nets[i], snap[i], snap[i] + P, snap[i] + P + S, NULL);
-    net_read_grads(nets[i], snap[i] + 3 * P + S, NULL);
-    net_read_output(nets[i], snap[i] + 4 * P + S, B, NULL);
-    net_take_metrics(nets[i], &mt[i], NULL, NULL);
-  }
-  CHECK(memcmp(snap[0], snap[1], total * 4) == 0 && mt[0].loss_sum == mt[1].loss_sum &&
-            mt[0].correct == mt[1].correct && mt[0].count == mt[1].count && mt[0].last_loss == mt[1].last_loss,
-        "%s (%s): net_train_step differs from forward + loss + backward + optimizer", m->name,
-        net_gemm_name(gemm));
+  snapshot snap[2];
+  for (int i = 0; i < 2; i++) snap[i] = snapshot_take(nets[i], m);
+  CHECK(snapshot_same(&snap[0], &snap[1], m), "%s (%s): net_train_step differs from forward + loss + backward + optimizer",
+        m->name, net_gemm_name(gemm));
   for (int i = 0; i < 2; i++) {
     net_free(nets[i]);
-    free(snap[i]);
+    snapshot_free(&snap[i]);
   }
-  rt_release(&bx); rt_release(&by);
-  free(x); free(y);
+  dev_rows_free(&d);
 }
 
 /* Kernels and CLBlast calls of one training step on each path: the fused path runs every
@@ -324,13 +318,7 @@ static void metrics_and_learning(cl_runtime *rt, const model_spec *m) {
 }
 
 static void warm_up_leaves_no_trace(cl_runtime *rt, const model_spec *m, net_gemm gemm) {
-  const int W = m->input_width;
-  float *x = xmalloc((size_t)ROWS * W * 4);
-  int32_t *y = xmalloc(ROWS * 4);
-  synth(x, y, ROWS, W);
-  cl_mem bx = rt_alloc(rt, (size_t)ROWS * W * 4), by = rt_alloc(rt, ROWS * 4);
-  rt_write(rt, bx, 0, (size_t)ROWS * W * 4, x);
-  rt_write(rt, by, 0, ROWS * 4, y);
+  dev_rows d = dev_rows_make(rt, m->input_width, false, 0);
   optim_config o;
   optim_config_default(&o, OPTIM_ADAM, 1e-2f, 1e-3f);
   snapshot got[2];
@@ -347,9 +335,9 @@ static void warm_up_leaves_no_trace(cl_runtime *rt, const model_spec *m, net_gem
         const int tb[3] = {B, 33, 2}, eb[3] = {B, 7, 1};
         error e = {0};
         if (warmed)
-          CHECK(net_warm_up(n, bx, by, ROWS, tb, 3, eb, 3, &o, &e) == 0, "%s: net_warm_up: %s", m->name, e.msg);
+          CHECK(net_warm_up(n, d.bx, d.by, ROWS, tb, 3, eb, 3, &o, &e) == 0, "%s: net_warm_up: %s", m->name, e.msg);
       }
-      net_set_batch(n, bx, by, NULL, (size_t)(step - 1) * B, B);
+      net_set_batch(n, d.bx, d.by, NULL, (size_t)(step - 1) * B, B);
       net_train_step(n, B, &o, step);
     }
     got[warmed] = snapshot_take(n, m);
@@ -367,10 +355,7 @@ static void warm_up_leaves_no_trace(cl_runtime *rt, const model_spec *m, net_gem
     net_free(n);
   }
   for (int i = 0; i < 2; i++) snapshot_free(&got[i]);
-  rt_release(&bx);
-  rt_release(&by);
-  free(x);
-  free(y);
+  dev_rows_free(&d);
 }
 
 int main(void) {
