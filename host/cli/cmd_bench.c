@@ -20,7 +20,8 @@
 static const char bench_help[] =
     "usage: cltrain bench [--models LIST] [--batch-sizes LIST] [--device SPEC] [--quick]\n"
     "                     [--reps N] [--no-epoch] [--epoch-model M] [--epoch-batch N]\n"
-    "                     [--synth-size N] [--breakdown] [--gemm NAME] [--out DIR]\n"
+    "                     [--synth-size N] [--breakdown] [--gemm NAME] [--whole-net MODE]\n"
+    "                     [--out DIR]\n"
     "\n"
     "Steady-state throughput of a full training step (batch gather, forward, loss,\n"
     "backward, Adam) for every model and batch size: warm-up steps (and every kernel\n"
@@ -43,17 +44,22 @@ static const char bench_help[] =
     "                      alone (none when every Linear stage is fused; breakdown.csv)\n"
     "  --gemm NAME         Linear layers on clblast, fused or auto (as cltrain train;\n"
     "                      default auto), the steps and the epoch alike\n"
+    "  --whole-net MODE    training steps in the whole-network kernel: on, off or auto\n"
+    "                      (as cltrain train; default auto); --breakdown always times\n"
+    "                      the per-stage step, whose phases it separates\n"
     "  --out DIR           where bench.csv and epoch.csv go (default runs/bench_<time>)\n"
     "\n"
     "bench.csv: model,batch_size,samples_per_s,samples_per_s_min,samples_per_s_max,step_us,\n"
-    "  reps,steps_per_rep,launches_per_step,gemm_calls_per_step,load_avg,device,tuned,gemm\n"
-    "  (gemm: the path the Linear stages took, clblast, fused or mixed)\n"
+    "  reps,steps_per_rep,launches_per_step,gemm_calls_per_step,load_avg,device,tuned,gemm,\n"
+    "  step_kernel (gemm: the path the Linear stages took, clblast, fused or mixed;\n"
+    "  step_kernel: whole or stages)\n"
     "epoch.csv: model,dataset,train_rows,batch_size,epoch_s,first_epoch_s,samples_per_s,device\n"
     "Timings are only as good as the machine is quiet: load_avg is the 1-minute load\n"
     "average after each row.\n";
 
 enum { OPT_MODELS = 1, OPT_BATCHES, OPT_DEVICE, OPT_QUICK, OPT_REPS, OPT_NO_EPOCH, OPT_EPOCH_MODEL,
-       OPT_EPOCH_BATCH, OPT_SYNTH, OPT_OUT, OPT_BREAKDOWN, OPT_GEMM };
+       OPT_EPOCH_BATCH, OPT_SYNTH, OPT_OUT, OPT_BREAKDOWN, OPT_GEMM,
+       OPT_WHOLE };
 
 typedef struct {
   char models[32][LIST_ITEM_MAX];
@@ -64,6 +70,7 @@ typedef struct {
   long epoch_batch, synth_size, reps;
   bool quick, no_epoch, breakdown;
   net_gemm gemm;
+  net_whole_mode whole;
   char out[RUN_PATH_MAX];
 } bench_args;
 
@@ -85,6 +92,9 @@ static int bench_option(void *ctx, int id, const char *arg, error *err) {
     case OPT_BREAKDOWN: a->breakdown = true; return 0;
     case OPT_GEMM:
       if (net_gemm_parse(arg, &a->gemm)) return ERR_USAGE(err, "--gemm: '%s' is not one of auto, clblast, fused", arg);
+      return 0;
+    case OPT_WHOLE:
+      if (net_whole_parse(arg, &a->whole)) return ERR_USAGE(err, "--whole-net: '%s' is not one of auto, on, off", arg);
       return 0;
     case OPT_EPOCH_MODEL: a->epoch_model = arg; return 0;
     case OPT_REPS:
@@ -123,6 +133,7 @@ static void parse_args(int argc, char **argv, bench_args *a) {
       {"epoch-batch", required_argument, NULL, OPT_EPOCH_BATCH},
       {"synth-size", required_argument, NULL, OPT_SYNTH}, {"out", required_argument, NULL, OPT_OUT},
       {"breakdown", no_argument, NULL, OPT_BREAKDOWN},    {"gemm", required_argument, NULL, OPT_GEMM},
+      {"whole-net", required_argument, NULL, OPT_WHOLE},
       {NULL, 0, NULL, 0}};
   bench_parse p = {a, "jsc-tiny,jsc-toy,jsc-s,jsc-trt", "32,256,1024"};
   const struct option *tables[] = {opts, NULL};
@@ -197,26 +208,29 @@ static void bench_steps(const bench_args *a, model_spec *models) {
   bench_options_default(&o, a->quick);
   if (a->reps) o.reps = (int)a->reps;
   o.gemm = a->gemm;
+  o.whole = a->whole;
   cl_runtime rt;
   error e = {0};
   if (rt_open(&rt, a->device, NULL, &e)) exit(error_report(&e));
   tuning_apply_stored(&rt);
-  printf("device %s (%s, driver %s), CLBlast parameters: %s, --gemm %s (%d stored GEMM path choices)\n",
+  printf("device %s (%s, driver %s), CLBlast parameters: %s, --gemm %s (%d stored GEMM path choices), "
+         "--whole-net %s\n",
          rt.info.name, rt.info.platform_name, rt.info.driver, rt.tuned ? "tuned (cltrain tune)" : "defaults",
-         net_gemm_name(a->gemm), rt.gemm_paths.n);
-  printf("%-12s %6s %12s %12s %12s %9s %9s %6s %6s %8s\n", "model", "batch", "samples/s", "min", "max",
-         "step_us", "launches", "gemms", "load", "gemm");
+         net_gemm_name(a->gemm), rt.gemm_paths.n, net_whole_name(a->whole));
+  printf("%-12s %6s %12s %12s %12s %9s %9s %6s %6s %8s %6s\n", "model", "batch", "samples/s", "min", "max",
+         "step_us", "launches", "gemms", "load", "gemm", "step");
   FILE *csv = open_csv(a->out, "bench.csv",
                        "model,batch_size,samples_per_s,samples_per_s_min,samples_per_s_max,step_us,reps,"
-                       "steps_per_rep,launches_per_step,gemm_calls_per_step,load_avg,device,tuned,gemm");
+                       "steps_per_rep,launches_per_step,gemm_calls_per_step,load_avg,device,tuned,gemm,step_kernel");
   for (int mi = 0; mi < a->n_models; mi++)
     for (int bi = 0; bi < a->n_batches; bi++) {
       bench_result r;
       if (bench_train_step(&rt, &models[mi], (int)a->batches[bi], &o, &r, &e)) exit(cli_report("bench", &e));
       double load = load_avg();
-      printf("%-12s %6ld %12.0f %12.0f %12.0f %9.1f %9.1f %6.1f %6.2f %8s\n", models[mi].name, a->batches[bi],
+      const char *step_kernel = r.whole ? "whole" : "stages";
+      printf("%-12s %6ld %12.0f %12.0f %12.0f %9.2f %9.2f %6.1f %6.2f %8s %6s\n", models[mi].name, a->batches[bi],
              r.samples_per_s, r.samples_per_s_min, r.samples_per_s_max, r.step_us, r.launches_per_step,
-             r.gemm_calls_per_step, load, r.gemm);
+             r.gemm_calls_per_step, load, r.gemm, step_kernel);
       fflush(stdout);
       if (!isfinite(r.final_loss)) warnf("bench: %s at batch %ld: the loss is not finite", models[mi].name, a->batches[bi]);
       csv_put_field(csv, models[mi].name);
@@ -224,7 +238,7 @@ static void bench_steps(const bench_args *a, model_spec *models) {
               r.samples_per_s_min, r.samples_per_s_max, r.step_us, r.reps, r.steps_per_rep, r.launches_per_step,
               r.gemm_calls_per_step, load);
       csv_put_field(csv, rt.info.name);
-      fprintf(csv, ",%d,%s\n", rt.tuned ? 1 : 0, r.gemm);
+      fprintf(csv, ",%d,%s,%s\n", rt.tuned ? 1 : 0, r.gemm, step_kernel);
     }
   close_csv(csv, a->out, "bench.csv");
   if (a->breakdown) breakdown(a, models, &rt, &o);
@@ -241,10 +255,11 @@ static void bench_epoch(const bench_args *a) {
   struct { const char *name, *value; } set[] = {
       {"model", a->epoch_model}, {"dataset", "jsc-synth"}, {"max-epochs", "2"}, {"synth-size", num},
       {"project-dir", project},  {"device", a->device ? a->device : ""}, {"gemm", net_gemm_name(a->gemm)},
+      {"whole-net", net_whole_name(a->whole)},
       {"batch-size", NULL}};
   char batch[32];
   snprintf(batch, sizeof batch, "%ld", a->epoch_batch);
-  set[7].value = batch;
+  set[8].value = batch;
   for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
     if (set[i].value[0] && train_config_set(&cfg, set[i].name, set[i].value, err, sizeof err) != 0)
       cli_usage_exit("bench: %s", err);

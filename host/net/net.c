@@ -74,6 +74,7 @@ net *net_create(cl_runtime *rt, const model_spec *m, int max_batch, uint64_t see
 }
 
 int net_use_optimizer(net *n, optim_kind kind, error *err) {
+  net_free_whole(n); /* built for the old optimizer and its state: net_use_whole again */
   ops_init_optimizer(&n->k, n->rt, kind);
   rt_release(&n->optim_state);
   n->optim_floats = (size_t)optim_state_per_param(kind) * n->m.n_params;
@@ -86,6 +87,7 @@ void net_free(net *n) {
   if (!n) return;
   rt_finish(n->rt);
   if (n->marker) clReleaseEvent(n->marker); /* fails only for an invalid event */
+  net_free_whole(n);
   net_free_stages(n);
   free(n->sync_host);
   cl_mem *bufs[] = {&n->params, &n->params_t, &n->tmap, &n->grads, &n->optim_state, &n->stats, &n->x,

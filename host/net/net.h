@@ -56,6 +56,29 @@ void net_set_batch_host(net *n, const float *x, const int32_t *y, int batch);
    (Adam bias correction uses it); opt->kind must be the net_use_optimizer one. */
 void net_train_step(net *n, int batch, const optim_config *opt, uint64_t step);
 
+/* ---- The whole-network kernel (net_whole.c; README "--whole-net") ----
+   One launch runs many training steps of the whole net (ops/ops_whole.h). AUTO: on CPU
+   devices for nets no wider than NET_WHOLE_AUTO_WIDTH; ON: wherever the net can (one
+   process, at least one stage); OFF: never. Its numbers are PyTorch's within float
+   rounding, like the per-stage path's, but not the same bits (other summation orders):
+   each path gives the same bits run to run and however its steps are split into calls. */
+typedef enum { NET_WHOLE_AUTO, NET_WHOLE_ON, NET_WHOLE_OFF, NET_WHOLE_COUNT } net_whole_mode;
+#define NET_WHOLE_AUTO_WIDTH 64
+const char *net_whole_name(net_whole_mode m); /* "auto", "on", "off"; NULL out of range */
+int net_whole_parse(const char *name, net_whole_mode *out); /* 0, or -1: none of them */
+/* Whether MODE puts this net's training steps in the whole-network kernel. */
+bool net_whole_fits(const net *n, net_whole_mode mode);
+/* Build the kernel for the net's optimizer (call after net_use_optimizer, and again after
+   changing it) when net_whole_fits, else go back to per-stage steps. 0, or -1 with err. */
+int net_use_whole(net *n, net_whole_mode mode, error *err);
+bool net_whole_on(const net *n);
+/* N_STEPS training steps: step k on rows START + k * BATCH .. of X_ALL / Y_ALL read through
+   PERM (NULL: in order), cut at TOTAL_ROWS (the epoch's last batch may be short), as step
+   FIRST_STEP + k. Through the whole-network kernel when the net has it, else
+   net_set_batch + net_train_step per step. */
+void net_train_steps(net *n, cl_mem x_all, cl_mem y_all, cl_mem perm, size_t start, int batch, size_t total_rows,
+                     int n_steps, const optim_config *opt, uint64_t first_step);
+
 /* Pieces of the step, for tests and for evaluation. */
 void net_forward(net *n, int batch, bool training, uint64_t step);
 void net_loss(net *n, int batch);      /* loss + dlogits + metric accumulation */

@@ -12,8 +12,25 @@
 #include "net/net.h"
 #include "ops/ops.h"
 #include "ops/ops_fused.h"
+#include "ops/ops_whole.h"
 
 typedef enum { STAGE_LINEAR, STAGE_BATCHNORM, STAGE_POINTWISE } stage_kind;
+
+/* The whole-network kernel of a net (net_whole.c); kernel NULL: steps run stage by stage. */
+typedef struct {
+  cl_kernel kernel;
+  op_whole_net net;     /* its stage table, work and mask buffers, and the net's buffers */
+  cl_mem hs;            /* optimizer scalars of steps hs_first .. hs_first + NET_WHOLE_TABLE - 1 */
+  uint64_t hs_first;
+  optim_config hs_opt;  /* the settings they were computed for */
+  bool hs_valid;
+} net_whole_state;
+
+/* Steps per launch of the whole-network kernel (a launch of jsc-tiny at batch 32 is then
+   about 0.5 ms: a signal or the queue bound waits no longer than that), and steps per
+   scalar table (one blocking write each). */
+#define NET_WHOLE_MAX_STEPS 64
+#define NET_WHOLE_TABLE 4096
 
 typedef struct {
   stage_kind kind;
@@ -72,6 +89,7 @@ struct net {
   int global_rows;      /* rows of the global batch */
   size_t row_offset;    /* where this process's rows start in it */
   float *sync_host;     /* host side of the sums: max(n_params, 2 x widest batch norm) floats */
+  net_whole_state whole;
 };
 
 /* How many steps (or evaluation batches) may wait in the queue: PoCL slows down with very
@@ -92,6 +110,10 @@ void net_free_stages(net *n);
 void net_shard_bn_forward(net *n, net_stage *s, int batch, cl_mem in, const op_rows *rows, cl_mem saved,
                           const op_epilogue *e);
 void net_shard_bn_backward(net *n, net_stage *s, int batch, cl_mem in, const op_rows *rows, cl_mem dx);
+/* net_step.c: bound the queue after a step's (or a whole-net launch's) work. */
+void net_throttle(net *n);
+/* net_whole.c: release the whole-network kernel and its buffers. */
+void net_free_whole(net *n);
 /* net_init.c: PyTorch initialisation of parameters and running statistics. */
 void net_init_params(const model_spec *m, uint64_t seed, float *params, float *stats);
 

@@ -151,7 +151,7 @@ void net_optimizer_step(net *n, const optim_config *opt, uint64_t step) {
 }
 
 /* Bound the queue (see NET_QUEUE_STEPS): wait for the previous marker, leave a new one. */
-static void throttle(net *n) {
+void net_throttle(net *n) {
   if (++n->since_marker < NET_QUEUE_STEPS) return;
   n->since_marker = 0;
   cl_runtime *rt = n->rt;
@@ -167,7 +167,7 @@ void net_train_step(net *n, int batch, const optim_config *opt, uint64_t step) {
   net_forward(n, batch, true, step);
   loss_and_backward(n, batch);
   net_optimizer_step(n, opt, step);
-  throttle(n);
+  net_throttle(n);
 }
 
 void net_eval_batch(net *n, int batch) {
@@ -177,5 +177,5 @@ void net_eval_batch(net *n, int batch) {
                   n->confusion);
   n->count += batch;
   n->last_batch = batch;
-  throttle(n);
+  net_throttle(n);
 }

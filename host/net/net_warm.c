@@ -28,8 +28,7 @@ int net_warm_up(net *n, cl_mem x_all, cl_mem y_all, size_t rows, const int *trai
   for (int i = 0; rc == 0 && i < n_train; i++) {
     if (train_batches[i] < 1 || (size_t)train_batches[i] > rows || seen(train_batches, i)) continue;
     /* Rows in order: a batch read through a permutation runs the same kernels. */
-    net_set_batch(n, x_all, y_all, NULL, 0, train_batches[i]);
-    net_train_step(n, train_batches[i], opt, 1);
+    net_train_steps(n, x_all, y_all, NULL, 0, train_batches[i], rows, 1, opt, 1);
   }
   for (int i = 0; rc == 0 && i < n_eval; i++) {
     if (eval_batches[i] < 1 || (size_t)eval_batches[i] > rows || seen(eval_batches, i)) continue;

@@ -16,6 +16,7 @@ void bench_options_default(bench_options *o, bool quick) {
   o->rep_seconds = quick ? 0.05 : 0.4;
   o->warmup_steps = quick ? 5 : 20;
   o->gemm = NET_GEMM_AUTO;
+  o->whole = NET_WHOLE_AUTO;
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -34,12 +35,18 @@ typedef struct {
   optim_config opt;
 } bench_state;
 
+/* STEPS training steps on the pool's batches in turn: as many at a time as the pool has
+   left (one call of the whole-network kernel runs them in its launches). */
 static void run_steps(bench_state *s, long steps) {
-  for (long i = 0; i < steps; i++) {
-    if (s->next + (size_t)s->batch > s->pool_rows) s->next = 0;
-    net_set_batch(s->n, s->x, s->y, s->perm, s->next, s->batch);
-    net_train_step(s->n, s->batch, &s->opt, ++s->step);
-    s->next += (size_t)s->batch;
+  const size_t b = (size_t)s->batch;
+  for (long done = 0; done < steps;) {
+    if (s->next + b > s->pool_rows) s->next = 0;
+    long count = (long)((s->pool_rows - s->next) / b);
+    if (count > steps - done) count = steps - done;
+    net_train_steps(s->n, s->x, s->y, s->perm, s->next, s->batch, s->pool_rows, (int)count, &s->opt, s->step + 1);
+    s->step += (uint64_t)count;
+    s->next += (size_t)count * b;
+    done += count;
   }
 }
 
@@ -88,11 +95,11 @@ static void free_state(bench_state *s) {
 
 /* A net for M at BATCH with Adam, and the pool of rows its batches are drawn from. */
 static int open_state(bench_state *s, cl_runtime *rt, const model_spec *m, int batch, net_gemm gemm,
-                      error *err) {
+                      net_whole_mode whole, error *err) {
   *s = (bench_state){.rt = rt, .batch = batch};
   optim_config_default(&s->opt, OPTIM_ADAM, 1e-3f, 0.0f);
   s->n = net_create(rt, m, batch, 0, gemm, err);
-  if (!s->n || net_use_optimizer(s->n, s->opt.kind, err)) {
+  if (!s->n || net_use_optimizer(s->n, s->opt.kind, err) || net_use_whole(s->n, whole, err)) {
     free_state(s);
     return -1;
   }
@@ -103,8 +110,9 @@ static int open_state(bench_state *s, cl_runtime *rt, const model_spec *m, int b
 int bench_train_step(cl_runtime *rt, const model_spec *m, int batch, const bench_options *o, bench_result *out,
                      error *err) {
   bench_state s;
-  if (open_state(&s, rt, m, batch, o->gemm, err)) return -1;
+  if (open_state(&s, rt, m, batch, o->gemm, o->whole, err)) return -1;
   gemm_label(s.n, m, out->gemm);
+  out->whole = net_whole_on(s.n);
   net_metrics met;
 
   /* Warm-up: compiles every CLBlast program this shape needs; then a short timed run
@@ -224,7 +232,7 @@ static void gemm_steps(void *ctx, long steps) {
 int bench_step_breakdown(cl_runtime *rt, const model_spec *m, int batch, const bench_options *o,
                          bench_breakdown *out, error *err) {
   bench_state s;
-  if (open_state(&s, rt, m, batch, o->gemm, err)) return -1;
+  if (open_state(&s, rt, m, batch, o->gemm, NET_WHOLE_OFF, err)) return -1;
   gemm_label(s.n, m, out->gemm);
   bool fused[MODEL_MAX_LAYERS];
   for (int l = 0; l < m->n_layers; l++) fused[l] = net_layer_fused(s.n, l);

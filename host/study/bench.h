@@ -13,6 +13,7 @@
 
 #include "model/model.h"
 #include "cl/runtime.h"
+#include "net/net.h"
 #include "net/net_gemm.h"
 
 typedef struct {
@@ -20,10 +21,11 @@ typedef struct {
   double rep_seconds;  /* target length of one repetition; sets the steps per repetition */
   int warmup_steps;
   net_gemm gemm;       /* engine of the Linear layers (net_gemm.h) */
+  net_whole_mode whole; /* steps in the whole-network kernel (net.h) */
 } bench_options;
 
 /* 7 repetitions of about 0.4 s, 20 warm-up steps; QUICK: 3 of about 0.05 s, 5 warm-up;
-   --gemm auto. */
+   --gemm auto, --whole-net auto. */
 void bench_options_default(bench_options *o, bool quick);
 
 typedef struct {
@@ -35,6 +37,7 @@ typedef struct {
   double gemm_calls_per_step;    /* CLBlast calls per step */
   double final_loss;             /* mean loss of the last repetition (a sanity check) */
   char gemm[8];                  /* the Linear stages' path: clblast, fused, mixed (none: no Linear) */
+  bool whole;                    /* the steps ran in the whole-network kernel */
 } bench_result;
 
 /* 0, or -1 with ERR (the device failed). */
@@ -46,7 +49,8 @@ int bench_train_step(cl_runtime *rt, const model_spec *m, int batch, const bench
    phase, and the CLBlast calls the step makes, alone (the GEMM shapes of its stages on
    CLBlast, on scratch buffers; none when every Linear stage is fused).
    Microseconds per step, each the best of 2 x REPS repetitions taken in interleaved
-   rounds; a phase whose difference comes out negative under background load is 0. */
+   rounds; a phase whose difference comes out negative under background load is 0. The
+   phases are the per-stage path's (the whole-network kernel has none apart). */
 typedef struct {
   double gather_us, forward_us, loss_us, backward_us, optimizer_us, step_us;
   double clblast_us;   /* the step's CLBlast GEMMs alone (0 when it makes none) */

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "base/error.h"
+#include "net/net.h"
 #include "net/net_gemm.h"
 #include "ops/optimizer.h"
 
@@ -35,6 +36,7 @@ typedef enum {
   TOPT_LOG_EVERY,
   TOPT_DEVICE,
   TOPT_GEMM,
+  TOPT_WHOLE_NET,
   TOPT_DATA,
   TOPT_VAL_FRACTION,
   TOPT_SYNTH_SIZE,
@@ -71,6 +73,7 @@ typedef struct {
   long log_every_n_steps;
   char device[256];               /* empty: env CLTRAIN_DEVICE, else device 0 */
   net_gemm gemm;                  /* engine of the Linear layers (net_gemm.h) */
+  net_whole_mode whole_net;       /* training steps in the whole-network kernel (net.h) */
   char data_path[TRAIN_PATH_MAX]; /* --data */
   double val_fraction;
   long synth_size;

@@ -321,7 +321,10 @@ static int start_local(trainer *t, error *err) {
   }
   double compile_start = now_seconds();
   t->net = net_create(t->rt, t->model, t->eval_batch, cfg->seed, cfg->gemm, err);
-  if (!t->net || net_use_optimizer(t->net, cfg->optimizer, err) || warm_up(t, err)) return -1;
+  /* data-parallel steps go stage by stage (the synchronised batch norm, net_shard.c) */
+  if (!t->net || net_use_optimizer(t->net, cfg->optimizer, err) ||
+      net_use_whole(t->net, t->ranks > 1 ? NET_WHOLE_OFF : cfg->whole_net, err) || warm_up(t, err))
+    return -1;
   t->compile_seconds = now_seconds() - compile_start;
   /* Outside compile_s and every training clock (a few ms): what one launch costs on this
      device, the floor under a tiny model's step time (README "cltrain compare"). */

@@ -37,7 +37,8 @@ static bool fixed_on_resume(int opt) {
 /* Options that change the numbers of the continued run (allowed, with a warning). */
 static bool changes_result(int opt) {
   return opt == TOPT_MAX_EPOCHS || opt == TOPT_LEARNING_RATE || opt == TOPT_WEIGHT_DECAY ||
-         opt == TOPT_SCHEDULER || opt == TOPT_EARLY_STOPPING || opt == TOPT_GEMM || opt == TOPT_MONITOR;
+         opt == TOPT_SCHEDULER || opt == TOPT_EARLY_STOPPING || opt == TOPT_GEMM || opt == TOPT_WHOLE_NET ||
+         opt == TOPT_MONITOR;
 }
 
 int train_resolve_resume(const train_config *cli, const checkpoint *ck, train_config *eff, error *err) {

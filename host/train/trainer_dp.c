@@ -91,16 +91,23 @@ int trainer_dp_start(trainer *t, error *err) {
   return trainer_agree(t, rc, err);
 }
 
-void trainer_step(trainer *t, size_t start, int rows, const optim_config *opt) {
-  if (t->ranks < 2) {
-    net_set_batch(t->net, t->dev.train.x, t->dev.train.y, t->perm_buf, start, rows);
-    net_train_step(t->net, rows, opt, t->st.step + 1);
-    return;
-  }
+/* One global batch from row START of the permutation: this rank's share of its rows. */
+static void shard_step(trainer *t, size_t start, const optim_config *opt, uint64_t step) {
+  const size_t n = t->dev.train.rows;
+  const int rows = n - start < (size_t)t->batch ? (int)(n - start) : t->batch;
   size_t mine, offset;
   trainer_dp_share((size_t)rows, t->rank, t->ranks, &mine, &offset);
   net_set_batch(t->net, t->dev.train.x, t->dev.train.y, t->perm_buf, start + offset, (int)mine);
-  net_train_step_shard(t->net, (int)mine, rows, offset, opt, t->st.step + 1);
+  net_train_step_shard(t->net, (int)mine, rows, offset, opt, step);
+}
+
+void trainer_steps(trainer *t, size_t start, int count, const optim_config *opt) {
+  if (t->ranks < 2) {
+    net_train_steps(t->net, t->dev.train.x, t->dev.train.y, t->perm_buf, start, t->batch, t->dev.train.rows, count,
+                    opt, t->st.step + 1);
+    return;
+  }
+  for (int k = 0; k < count; k++) shard_step(t, start + (size_t)k * (size_t)t->batch, opt, t->st.step + 1 + (uint64_t)k);
 }
 
 /* Values summed over the ranks, with a failure flag last. */

@@ -61,9 +61,9 @@ int trainer_dp_check(const trainer *t, error *err);
 /* The net trains data-parallel: the reducer, then a warm-up of the sharded step and of
    this rank's evaluation batch sizes (state restored). Collective. */
 int trainer_dp_start(trainer *t, error *err);
-/* One training step of global batch rows START .. START + ROWS - 1 of the permutation:
-   this rank's rows (data-parallel) or all of them. */
-void trainer_step(trainer *t, size_t start, int rows, const optim_config *opt);
+/* COUNT training steps, the first on the global batch from row START of the permutation:
+   this rank's rows of each (data-parallel) or all of them (net_train_steps). */
+void trainer_steps(trainer *t, size_t start, int count, const optim_config *opt);
 /* net_take_metrics, summed over the ranks of a data-parallel run (then a failure on any
    rank fails every rank with its message). */
 int trainer_take_metrics(trainer *t, net_metrics *m, error *err);

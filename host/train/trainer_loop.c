@@ -145,6 +145,20 @@ static int finish_epoch(trainer *t, uint64_t epoch, double lr, const rng_state *
   return EPOCH_CONTINUE;
 }
 
+/* How many steps from batch B of the epoch to enqueue at once: one at a time stage by stage
+   (a signal is seen after every step), and with the whole-network kernel up to the next
+   metrics row, the test hook's step or the epoch's end, at most WHOLE_STEPS_AT_ONCE. */
+#define WHOLE_STEPS_AT_ONCE 256
+static uint64_t steps_at_once(const trainer *t, uint64_t b) {
+  if (t->ranks > 1 || !net_whole_on(t->net)) return 1;
+  const uint64_t log = (uint64_t)t->cfg->log_every_n_steps, step = t->st.step;
+  uint64_t count = t->steps_per_epoch - b;
+  const uint64_t to_log = log - step % log;
+  if (to_log < count) count = to_log;
+  if (t->signal_at_step > step && t->signal_at_step - step < count) count = t->signal_at_step - step;
+  return count < WHOLE_STEPS_AT_ONCE ? count : WHOLE_STEPS_AT_ONCE;
+}
+
 static int run_epoch(trainer *t, uint64_t epoch, train_result *out, error *err) {
   const train_config *cfg = t->cfg;
   const size_t n = t->dev.train.rows;
@@ -161,12 +175,15 @@ static int run_epoch(trainer *t, uint64_t epoch, train_result *out, error *err) 
   progress_epoch_begin(&t->prog, epoch, (uint64_t)cfg->max_epochs, t->steps_per_epoch, t->st.epoch_batches);
   const unsigned long calls_before = t->rt->launches + t->rt->gemm_calls;
   const uint64_t first_batch = t->st.epoch_batches;
-  for (uint64_t b = t->st.epoch_batches; b < t->steps_per_epoch; b++) {
-    size_t start = (size_t)b * (size_t)t->batch;
-    int bs = n - start < (size_t)t->batch ? (int)(n - start) : t->batch;
-    trainer_step(t, start, bs, &opt);
-    t->st.step++;
-    t->st.samples += (uint64_t)bs;
+  for (uint64_t b = t->st.epoch_batches; b < t->steps_per_epoch;) {
+    const uint64_t count = steps_at_once(t, b);
+    trainer_steps(t, (size_t)b * (size_t)t->batch, (int)count, &opt);
+    for (uint64_t k = 0; k < count; k++) {
+      size_t start = (size_t)(b + k) * (size_t)t->batch;
+      t->st.samples += n - start < (size_t)t->batch ? n - start : (size_t)t->batch;
+    }
+    t->st.step += count;
+    b += count;
     if (t->st.step % (uint64_t)cfg->log_every_n_steps == 0) {
       net_metrics m;
       int ok = take_metrics(t, &m, err);
@@ -178,10 +195,10 @@ static int run_epoch(trainer *t, uint64_t epoch, train_result *out, error *err) 
       if (trainer_agree(t, rc, err)) return -1;
       progress_metrics(&t->prog, m.last_loss, m.last_acc);
     }
-    progress_step(&t->prog, b + 1);
+    progress_step(&t->prog, b);
     if (t->signal_at_step == t->st.step) raise(t->signal_kind);
     int sig = trainer_signal(t);
-    if (sig) return interrupted(t, sig, epoch, b + 1, epoch_start, phase_start, out, err);
+    if (sig) return interrupted(t, sig, epoch, b, epoch_start, phase_start, out, err);
   }
   net_metrics m;
   int ok = take_metrics(t, &m, err);
