@@ -69,6 +69,11 @@ endforeach()
 add_test(NAME oclgrind_net_golden
          COMMAND ${OCLGRIND_RUN} ${OCLGRIND_LOGS}/net_golden.log --
                  env CLTRAIN_KERNEL_FORM=workgroup $<TARGET_FILE:test_net_golden>)
+# The whole-network kernel (one work-item, float16 lanes) against the per-stage vector
+# forms, at two batch sizes per model (CLTRAIN_TEST_SMALL).
+add_test(NAME oclgrind_net_whole
+         COMMAND ${OCLGRIND_RUN} ${OCLGRIND_LOGS}/net_whole.log --
+                 env CLTRAIN_KERNEL_FORM=vector $<TARGET_FILE:test_net_whole>)
 # The check itself: a kernel made to access out of bounds must fail it.
 add_test(NAME oclgrind_selftest
          COMMAND bash ${CMAKE_SOURCE_DIR}/tests/oclgrind/selftest.sh $<TARGET_FILE:test_ops_gather>

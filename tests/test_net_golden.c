@@ -14,7 +14,10 @@
    Every file is replayed twice, through the CLBlast path and through the fused
    narrow-Linear kernels (--gemm fused; every golden model's Linear layers fit them), at the
    same tolerances: each path sums in its own fixed order, both within float rounding of
-   PyTorch's double-checked values. */
+   PyTorch's double-checked values. A third replay trains through the whole-network kernel
+   (--whole-net on, ops/ops_whole.h): the step-1 loss, correct count, gradients and running
+   statistics, and the 3 optimizer steps, at the same tolerances (its training logits stay
+   inside the kernel, so they are compared on the other two paths only). */
 #include <string.h>
 
 #include "net/net.h"
@@ -154,7 +157,13 @@ static const noise_bound noise_bounds[] = {
 
 /* MODEL_NAME: a zoo name, or a model file under tests/golden/ (NAME.model); OPTS: the
    optimizers whose records the file must hold, NULL-terminated. */
-static void replay(cl_runtime *rt, const char *model_name, const char *const *opts, net_gemm gemm) {
+/* Train through the whole-network kernel (exit 1 when the net cannot have it). */
+static void use_whole(net *n, const char *model_name) {
+  error e = {0};
+  if (net_use_whole(n, NET_WHOLE_ON, &e) != 0 || !net_whole_on(n)) TEST_DIE("%s: no whole-network kernel: %s", model_name, e.msg);
+}
+
+static void replay(cl_runtime *rt, const char *model_name, const char *const *opts, net_gemm gemm, bool whole) {
   char path[1024], model_path[1024];
   snprintf(path, sizeof path, "%s/tests/golden/%s.bin", CLTRAIN_SOURCE_DIR, model_name);
   snprintf(model_path, sizeof model_path, "%s/tests/golden/%s.model", CLTRAIN_SOURCE_DIR, model_name);
@@ -195,7 +204,7 @@ static void replay(cl_runtime *rt, const char *model_name, const char *const *op
   CHECK(net_fused_stages(n) == (gemm == NET_GEMM_FUSED ? linear : 0), "%s --gemm %s: %d of %d Linear stages fused",
         model_name, net_gemm_name(gemm), net_fused_stages(n), linear);
   char label[96];
-  snprintf(label, sizeof label, "%s (%s)", model_name, net_gemm_name(gemm));
+  snprintf(label, sizeof label, "%s (%s)", model_name, whole ? "whole" : net_gemm_name(gemm));
   model_name = label;
   net_write_state(n, p0, s0, zeros, NULL);
   net_set_batch_host(n, x, y, B);
@@ -220,14 +229,23 @@ static void replay(cl_runtime *rt, const char *model_name, const char *const *op
   CHECK(total == B && diag == mt.correct, "%s confusion total %ld diagonal %ld", model_name, total, diag);
   free(wl);
 
-  /* one training forward/backward at step 1 */
-  net_forward(n, B, true, 1);
-  net_loss(n, B);
-  net_backward(n, B, 1);
-  net_read_output(n, out, B, NULL);
-  want = recf(&g, "train.logits", (size_t)B * O);
-  expect_close(model_name, "train logits", out, want, (size_t)B * O);
-  free(want);
+  /* one training forward/backward at step 1 (whole: a full step, whose gradients and
+     statistics are those of the forward/backward; the parameters are put back after) */
+  cl_mem bx = dev_upload(rt, x, (size_t)B * m.input_width * 4), by = dev_upload(rt, y, (size_t)B * 4);
+  if (whole) {
+    optim_config sgd;
+    optim_config_default(&sgd, OPTIM_ADAM, 1e-3f, 0.0f);
+    use_whole(n, model_name);
+    net_train_steps(n, bx, by, NULL, 0, B, (size_t)B, 1, &sgd, 1);
+  } else {
+    net_forward(n, B, true, 1);
+    net_loss(n, B);
+    net_backward(n, B, 1);
+    net_read_output(n, out, B, NULL);
+    want = recf(&g, "train.logits", (size_t)B * O);
+    expect_close(model_name, "train logits", out, want, (size_t)B * O);
+    free(want);
+  }
   net_take_metrics(n, &mt, NULL, NULL);
   wl = recf(&g, "train.loss", 1);
   CHECK(rel_err(mt.last_loss, wl[0], 1e-3) < 1e-4, "%s train loss %.8g want %.8g", model_name, mt.last_loss, wl[0]);
@@ -269,11 +287,13 @@ static void replay(cl_runtime *rt, const char *model_name, const char *const *op
     optim_config_default(&oc, kind, hp[0], hp[1]);
     error e = {0};
     CHECK(net_use_optimizer(n, kind, &e) == 0, "%s: %s", opts[o], e.msg);
+    if (whole) use_whole(n, model_name);
     net_write_state(n, p0, s0, zeros, NULL);
     snprintf(key, sizeof key, "%s.losses", opts[o]);
     float *losses = recf(&g, key, 3);
     for (uint64_t step = 1; step <= 3; step++) {
-      net_train_step(n, B, &oc, step);
+      if (whole) net_train_steps(n, bx, by, NULL, 0, B, (size_t)B, 1, &oc, step);
+      else net_train_step(n, B, &oc, step);
       net_take_metrics(n, &mt, NULL, NULL);
       CHECK(rel_err(mt.last_loss, losses[step - 1], 1e-3) < 1e-4, "%s %s step %d loss %.8g want %.8g",
             model_name, opts[o], (int)step, mt.last_loss, losses[step - 1]);
@@ -299,6 +319,8 @@ static void replay(cl_runtime *rt, const char *model_name, const char *const *op
     free(hp);
     free(losses);
   }
+  rt_release(&bx);
+  rt_release(&by);
   net_free(n);
   model_free(&m);
   free(g.buf); free(x); free(p0); free(s0); free(y); free(zeros); free(out); free(pg); free(sg); free(og);
@@ -310,11 +332,14 @@ int main(void) {
   dev_open(&rt);
   const char *const three[] = {"adam", "adamw", "sgd", NULL};
   const char *const four[] = {"adam", "adamw", "sgd", "rmsprop", NULL};
-  for (int g = NET_GEMM_CLBLAST; g <= NET_GEMM_FUSED; g++) {
-    replay(&rt, "jsc-toy", three, (net_gemm)g);
-    replay(&rt, "jsc-trt", three, (net_gemm)g);
-    replay(&rt, "mixed", three, (net_gemm)g); /* every stage kind of host/net/net_plan.c */
-    replay(&rt, "gelu", four, (net_gemm)g);   /* GELU in every fusion; RMSprop */
+  /* CLBlast, fused, then the whole-network kernel (over fused stages) */
+  for (int path = 0; path < 3; path++) {
+    const net_gemm g = path == 0 ? NET_GEMM_CLBLAST : NET_GEMM_FUSED;
+    const bool whole = path == 2;
+    replay(&rt, "jsc-toy", three, g, whole);
+    replay(&rt, "jsc-trt", three, g, whole);
+    replay(&rt, "mixed", three, g, whole); /* every stage kind of host/net/net_plan.c */
+    replay(&rt, "gelu", four, g, whole);   /* GELU in every fusion; RMSprop */
   }
   rt_close(&rt);
   dev_check(&rt, "test_net_golden");

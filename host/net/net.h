@@ -64,6 +64,9 @@ void net_train_step(net *n, int batch, const optim_config *opt, uint64_t step);
    each path gives the same bits run to run and however its steps are split into calls. */
 typedef enum { NET_WHOLE_AUTO, NET_WHOLE_ON, NET_WHOLE_OFF, NET_WHOLE_COUNT } net_whole_mode;
 #define NET_WHOLE_AUTO_WIDTH 64
+/* Steps per launch (a launch of jsc-tiny at batch 32 is then about 0.5 ms: a signal or the
+   queue bound waits no longer than that). */
+#define NET_WHOLE_MAX_STEPS 64
 const char *net_whole_name(net_whole_mode m); /* "auto", "on", "off"; NULL out of range */
 int net_whole_parse(const char *name, net_whole_mode *out); /* 0, or -1: none of them */
 /* Whether MODE puts this net's training steps in the whole-network kernel. */

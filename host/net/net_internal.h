@@ -26,10 +26,7 @@ typedef struct {
   bool hs_valid;
 } net_whole_state;
 
-/* Steps per launch of the whole-network kernel (a launch of jsc-tiny at batch 32 is then
-   about 0.5 ms: a signal or the queue bound waits no longer than that), and steps per
-   scalar table (one blocking write each). */
-#define NET_WHOLE_MAX_STEPS 64
+/* Steps per scalar table of the whole-network kernel (one blocking write each). */
 #define NET_WHOLE_TABLE 4096
 
 typedef struct {
