@@ -17,7 +17,7 @@
    forward fills them from the last row (finite values), every sum over rows masks them,
    and every gradient is zero there (the loss writes zero, the BatchNorm backward writes
    zero), so the weight-gradient sums need no mask. Every sum has a fixed order (blocks in
-   order inside a lane, then the lanes 0..15), so a launch gives the same bits every time,
+   order inside a lane, then the lanes as a fixed tree), so a launch gives the same bits every time,
    and n steps give the same bits whether they run in one launch or in several. */
 #include "optimizer.cl"
 #include "xent_vec.cl"
@@ -28,13 +28,13 @@
 /* Feature f of row block b of a tensor F wide at region R (a __global float *). */
 #define BLK(R, F, b, f) ((R) + ((b) * (F) + (f)) * LANES)
 
-/* The lanes in order: the one horizontal sum every row sum ends with. */
+/* The 16 lanes summed as a fixed tree (halves added lane by lane): the one horizontal sum
+   every row sum ends with. */
 inline float lanes_sum(const float16 v) {
-  float a[16];
-  vstore16(v, 0, a);
-  float s = a[0];
-  for (uint l = 1; l < LANES; l++) s += a[l];
-  return s;
+  const float8 a = v.lo + v.hi;
+  const float4 b = a.lo + a.hi;
+  const float2 c = b.lo + b.hi;
+  return c.x + c.y;
 }
 
 /* One stage's record. */
@@ -149,16 +149,38 @@ inline void epi_store(const stage_rec *s, __global float *work, __global const u
   if (s->s_off != WS_NONE) vstore16(saved, 0, BLK(work + s->s_off, s->out, b, f));
 }
 
+/* Four outputs at a time share each load of the input (then the rest one by one); every
+   output sums its inputs in order. */
 inline void linear_forward(const stage_rec *s, const uint nb, __global const float *params, __global float *work,
                            __global const uchar *mask) {
   __global const float *x = work + s->x_off;
-  for (uint b = 0; b < nb; b++)
-    for (uint o = 0; o < s->out; o++) {
-      __global const float *w = params + s->w_off + o * s->in;
+  const uint I = s->in, O = s->out;
+  __global const float *W = params + s->w_off;
+  for (uint b = 0; b < nb; b++) {
+    uint o = 0;
+    for (; o + 4 <= O; o += 4) {
+      float16 a0 = (float16)(s->b_off != WS_NONE ? params[s->b_off + o] : 0.0f);
+      float16 a1 = (float16)(s->b_off != WS_NONE ? params[s->b_off + o + 1] : 0.0f);
+      float16 a2 = (float16)(s->b_off != WS_NONE ? params[s->b_off + o + 2] : 0.0f);
+      float16 a3 = (float16)(s->b_off != WS_NONE ? params[s->b_off + o + 3] : 0.0f);
+      for (uint i = 0; i < I; i++) {
+        const float16 v = vload16(0, BLK(x, I, b, i));
+        a0 += v * W[o * I + i];
+        a1 += v * W[(o + 1) * I + i];
+        a2 += v * W[(o + 2) * I + i];
+        a3 += v * W[(o + 3) * I + i];
+      }
+      epi_store(s, work, mask, b, o, a0);
+      epi_store(s, work, mask, b, o + 1, a1);
+      epi_store(s, work, mask, b, o + 2, a2);
+      epi_store(s, work, mask, b, o + 3, a3);
+    }
+    for (; o < O; o++) {
       float16 acc = (float16)(s->b_off != WS_NONE ? params[s->b_off + o] : 0.0f);
-      for (uint i = 0; i < s->in; i++) acc += vload16(0, BLK(x, s->in, b, i)) * w[i];
+      for (uint i = 0; i < I; i++) acc += vload16(0, BLK(x, I, b, i)) * W[o * I + i];
       epi_store(s, work, mask, b, o, acc);
     }
+  }
 }
 
 /* Batch statistics over the live rows, the running statistics, and the normalised output. */
@@ -207,17 +229,34 @@ inline void epi_backward_inplace(const stage_rec *s, const uint nb, __global flo
     }
 }
 
-/* dW = g^T x, db = sum g, dx = g W: g is zero in dead lanes, so no sum needs a mask. */
+/* dW = g^T x, db = sum g, dx = g W: g is zero in dead lanes, so no sum needs a mask. Four
+   weights (inputs) at a time share each load of g; every sum runs over the blocks in order. */
 inline void linear_backward(const stage_rec *s, const uint nb, __global const float *params, __global float *grads,
                             __global float *work, __global const uchar *mask) {
   epi_backward_inplace(s, nb, work, mask);
   __global const float *x = work + s->x_off, *g = work + s->g_off;
   const uint I = s->in, O = s->out;
+  __global float *dW = grads + s->w_off;
   for (uint o = 0; o < O; o++) {
-    for (uint i = 0; i < I; i++) {
+    uint i = 0;
+    for (; i + 4 <= I; i += 4) {
+      float16 a0 = (float16)(0.0f), a1 = a0, a2 = a0, a3 = a0;
+      for (uint b = 0; b < nb; b++) {
+        const float16 gv = vload16(0, BLK(g, O, b, o));
+        a0 += gv * vload16(0, BLK(x, I, b, i));
+        a1 += gv * vload16(0, BLK(x, I, b, i + 1));
+        a2 += gv * vload16(0, BLK(x, I, b, i + 2));
+        a3 += gv * vload16(0, BLK(x, I, b, i + 3));
+      }
+      dW[o * I + i] = lanes_sum(a0);
+      dW[o * I + i + 1] = lanes_sum(a1);
+      dW[o * I + i + 2] = lanes_sum(a2);
+      dW[o * I + i + 3] = lanes_sum(a3);
+    }
+    for (; i < I; i++) {
       float16 acc = (float16)(0.0f);
       for (uint b = 0; b < nb; b++) acc += vload16(0, BLK(g, O, b, o)) * vload16(0, BLK(x, I, b, i));
-      grads[s->w_off + o * I + i] = lanes_sum(acc);
+      dW[o * I + i] = lanes_sum(acc);
     }
     if (s->b_off != WS_NONE) {
       float16 acc = (float16)(0.0f);
@@ -226,12 +265,29 @@ inline void linear_backward(const stage_rec *s, const uint nb, __global const fl
     }
   }
   if (s->dx_off == WS_NONE) return;
-  for (uint b = 0; b < nb; b++)
-    for (uint i = 0; i < I; i++) {
+  __global const float *W = params + s->w_off;
+  for (uint b = 0; b < nb; b++) {
+    uint i = 0;
+    for (; i + 4 <= I; i += 4) {
+      float16 a0 = (float16)(0.0f), a1 = a0, a2 = a0, a3 = a0;
+      for (uint o = 0; o < O; o++) {
+        const float16 gv = vload16(0, BLK(g, O, b, o));
+        a0 += gv * W[o * I + i];
+        a1 += gv * W[o * I + i + 1];
+        a2 += gv * W[o * I + i + 2];
+        a3 += gv * W[o * I + i + 3];
+      }
+      vstore16(a0, 0, BLK(work + s->dx_off, I, b, i));
+      vstore16(a1, 0, BLK(work + s->dx_off, I, b, i + 1));
+      vstore16(a2, 0, BLK(work + s->dx_off, I, b, i + 2));
+      vstore16(a3, 0, BLK(work + s->dx_off, I, b, i + 3));
+    }
+    for (; i < I; i++) {
       float16 acc = (float16)(0.0f);
-      for (uint o = 0; o < O; o++) acc += vload16(0, BLK(g, O, b, o)) * params[s->w_off + o * I + i];
+      for (uint o = 0; o < O; o++) acc += vload16(0, BLK(g, O, b, o)) * W[o * I + i];
       vstore16(acc, 0, BLK(work + s->dx_off, I, b, i));
     }
+  }
 }
 
 /* As kernels/batchnorm.cl: dgamma = sum(g xhat), dbeta = sum(g), dx = gamma invstd (g -

@@ -36,14 +36,15 @@ grep -q '^basic' "$csv" && grep -q '^pthread' "$csv" || fail "compare.csv does n
 # Every number positive and finite (the first device's difference is 0), compilation
 # measured on its own (compile_s > 0), a launch cost measured (launch_us: above 0.01 us, a
 # launch no OpenCL implementation does faster, and below 10 ms), the launches of a jsc-tiny
-# step counted (at least the forward, the backward and the optimizer, at most 20: it has
-# two layers with parameters), accuracies in (0.2, 1], the second device within the
-# tolerance of the first.
+# step counted (on these CPU devices the whole-network kernel: one launch per at most 64
+# steps, ended early by a metrics row or the epoch's end: an epoch of 34 steps takes one or
+# two; stage by stage it would be 3-20), accuracies
+# in (0.2, 1], the second device within the tolerance of the first.
 awk -F, 'NR > 1 {
   if (!($2 > 0 && $2 < 1e6 && $3 > 0 && $3 < 1e12)) { print "bad time or rate: " $0; bad = 1 }
   if (!($4 > 0 && $4 < 1e5)) { print "bad compile time: " $0; bad = 1 }
   if (!($5 > 0.01 && $5 < 1e4)) { print "bad launch cost: " $0; bad = 1 }
-  if (!($6 >= 3 && $6 <= 20)) { print "bad launches per step: " $0; bad = 1 }
+  if (!($6 >= 1 / 64 && $6 <= 0.1)) { print "bad launches per step: " $0; bad = 1 }
   if (!($7 > 0.2 && $7 <= 1)) { print "bad accuracy: " $0; bad = 1 }
   if (NR == 2 && $8 != 0) { print "first device difference not 0: " $0; bad = 1 }
   if (!($8 >= 0 && $8 <= 0.01)) { print "devices differ by more than 0.01: " $0; bad = 1 }

@@ -58,12 +58,16 @@ void net_train_step(net *n, int batch, const optim_config *opt, uint64_t step);
 
 /* ---- The whole-network kernel (net_whole.c; README "--whole-net") ----
    One launch runs many training steps of the whole net (ops/ops_whole.h). AUTO: on CPU
-   devices for nets no wider than NET_WHOLE_AUTO_WIDTH; ON: wherever the net can (one
-   process, at least one stage); OFF: never. Its numbers are PyTorch's within float
+   devices, when every Linear stage took the fused path (not under --gemm clblast or a
+   stored CLBlast choice), for nets no wider than NET_WHOLE_AUTO_WIDTH whose
+   Linear layers make at most NET_WHOLE_AUTO_WORK multiply-adds per step at the net's
+   largest batch (one core then beats the per-stage kernels on all cores: BENCHMARKS.md);
+   ON: wherever the net can (one process, at least one stage); OFF: never. Its numbers are PyTorch's within float
    rounding, like the per-stage path's, but not the same bits (other summation orders):
    each path gives the same bits run to run and however its steps are split into calls. */
 typedef enum { NET_WHOLE_AUTO, NET_WHOLE_ON, NET_WHOLE_OFF, NET_WHOLE_COUNT } net_whole_mode;
 #define NET_WHOLE_AUTO_WIDTH 64
+#define NET_WHOLE_AUTO_WORK 3e6 /* jsc-trt at batch 1024: 3.0e6, 1.5x faster; jsc-s: 4.4e6, 0.85x */
 /* Steps per launch (a launch of jsc-tiny at batch 32 is then about 0.5 ms: a signal or the
    queue bound waits no longer than that). */
 #define NET_WHOLE_MAX_STEPS 64

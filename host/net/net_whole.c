@@ -20,8 +20,18 @@ bool net_whole_fits(const net *n, net_whole_mode mode) {
   if (mode == NET_WHOLE_OFF || n->sharded || n->n_stages == 0) return false;
   if (mode == NET_WHOLE_ON) return true;
   /* auto: one work-item is one core, so only where a step's work is small against the
-     launches it saves (BENCHMARKS.md "whole-network kernel") and on a CPU */
-  return (n->rt->info.type & CL_DEVICE_TYPE_CPU) != 0 && n->m.max_width <= NET_WHOLE_AUTO_WIDTH;
+     launches it saves (BENCHMARKS.md "whole-network kernel") and on a CPU; and only when
+     every Linear stage took the fused path: a stage on CLBlast (--gemm clblast, or a stored
+     `cltrain tune` choice) is a request or a measurement the kernel would override */
+  double work = 0; /* multiply-adds of the Linear layers per row, forward */
+  for (int i = 0; i < n->n_stages; i++) {
+    const net_stage *s = &n->stages[i];
+    if (s->kind != STAGE_LINEAR) continue;
+    if (!s->fused_on) return false;
+    work += (double)s->in * (double)s->out;
+  }
+  return (n->rt->info.type & CL_DEVICE_TYPE_CPU) != 0 && n->m.max_width <= NET_WHOLE_AUTO_WIDTH &&
+         work * n->max_batch <= NET_WHOLE_AUTO_WORK;
 }
 
 /* Work-buffer floats of one activation tensor WIDTH wide at the net's largest batch, in
