@@ -389,14 +389,20 @@ inline void loss_step(const stage_rec *last, const uint nb, const uint rows, con
 }
 
 /* The first stage's input: rows perm[start ..] of the data set, in row blocks; dead lanes
-   repeat the last row. */
+   repeat the last row. Feature by feature across the 16 rows of a block, so the 16 rows'
+   cache misses (random rows of a data set larger than the cache) are in flight together
+   instead of one row after another. */
 inline void gather_input(const uint in, const uint nb, const uint rows, __global const float *x_all,
                          __global const uint *perm, const uint start, const int use_perm, __global float *x0) {
-  for (uint b = 0; b < nb; b++)
-    for (uint l = 0; l < LANES; l++) {
-      __global const float *src = x_all + batch_row(min(b * LANES + l, rows - 1u), perm, start, use_perm) * in;
-      for (uint f = 0; f < in; f++) BLK(x0, in, b, f)[l] = src[f];
+  for (uint b = 0; b < nb; b++) {
+    uint at[16];
+    for (uint l = 0; l < LANES; l++) at[l] = batch_row(min(b * LANES + l, rows - 1u), perm, start, use_perm) * in;
+    for (uint f = 0; f < in; f++) {
+      float v[16];
+      for (uint l = 0; l < LANES; l++) v[l] = x_all[at[l] + f];
+      vstore16(vload16(0, v), 0, BLK(x0, in, b, f));
     }
+  }
 }
 
 /* The optimizer update of every parameter (optimizer.cl), and the transposed copy of the

@@ -64,6 +64,9 @@ int run_summary_write(const char *path, const run_summary *s, char *err, size_t 
   json_write_number(f, s->compile_seconds);
   fprintf(f, ",\n  \"launch_us\": ");
   json_write_number(f, s->launch_us);
+  fprintf(f, ",\n  \"step_kernel\": ");
+  if (s->step_kernel) json_write_string(f, s->step_kernel);
+  else fputs("null", f);
   fprintf(f, "\n}\n");
   if (fclose(f)) {
     seterr(err, errlen, "cannot write %s: %s", tmp, strerror(errno));

@@ -30,6 +30,7 @@ typedef struct {
   double train_seconds, samples_per_s;
   double compile_seconds;     /* kernel/GEMM compilation of the last session, outside train_seconds */
   double launch_us;           /* the device's cost of one kernel launch (launch_probe.h); NaN: unknown */
+  const char *step_kernel;    /* "whole" (the whole-network kernel), "stages", or NULL: unknown */
 } run_summary;
 
 /* Write PATH atomically. 0 or -1 with err. */

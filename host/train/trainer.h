@@ -54,6 +54,7 @@ typedef struct {
   double launch_us;              /* the device's fixed cost of one kernel launch (launch_probe.h),
                                     measured after the warm-up; NaN when not measured */
   double launches_per_step;      /* kernel launches and CLBlast calls per training step; NaN: none */
+  bool whole_net;                /* the steps ran in the whole-network kernel (--whole-net) */
   double wall_seconds;           /* this call, data loading and compilation included */
 } train_result;
 

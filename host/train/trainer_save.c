@@ -63,6 +63,7 @@ void trainer_fill_result(const trainer *t, train_status status, train_result *ou
   out->compile_seconds = t->compile_seconds;
   out->launch_us = t->launch_us;
   out->launches_per_step = t->launches_per_step;
+  out->whole_net = t->net && net_whole_on(t->net);
 }
 
 const char *train_status_name(train_status s) {
@@ -116,6 +117,7 @@ int trainer_write_summary(const trainer *t, const train_result *r, const char *s
   s.samples_per_s = r->samples_per_s;
   s.compile_seconds = r->compile_seconds;
   s.launch_us = r->launch_us;
+  s.step_kernel = t->net ? (r->whole_net ? "whole" : "stages") : NULL;
   char path[RUN_PATH_MAX], msg[RUN_PATH_MAX + 256];
   run_path(path, sizeof path, t->log.dir, "summary.json");
   if (run_summary_write(path, &s, msg, sizeof msg)) return ERR_RUNTIME(err, "%s", msg);
