@@ -91,7 +91,7 @@ void net_free(net *n) {
   net_free_stages(n);
   free(n->sync_host);
   cl_mem *bufs[] = {&n->params, &n->params_t, &n->tmap, &n->grads, &n->optim_state, &n->stats, &n->x,
-                    &n->labels, &n->metrics, &n->confusion};
+                    &n->labels, &n->metrics, &n->metrics_copy, &n->confusion};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) rt_release(bufs[i]);
   ops_free(&n->k);
   free(n);
@@ -161,22 +161,31 @@ int net_read_output(net *n, float *logits, int batch, error *err) {
   return rt_status(n->rt, err);
 }
 
-int net_take_metrics(net *n, net_metrics *out, long *confusion, error *err) {
+/* The metric words W of COUNT samples, the last batch LAST_BATCH rows, as net_metrics. */
+static void metrics_from_words(const uint32_t *w, long count, int last_batch, net_metrics *out) {
   memset(out, 0, sizeof *out);
-  uint32_t w[OPS_METRICS_WORDS];
-  if (rt_read(n->rt, n->metrics, 0, sizeof w, w) != 0) return rt_status(n->rt, err);
   float sum, comp, last;
   memcpy(&sum, &w[OPS_METRIC_LOSS_SUM], sizeof sum);
   memcpy(&comp, &w[OPS_METRIC_LOSS_COMP], sizeof comp);
   memcpy(&last, &w[OPS_METRIC_LAST_LOSS], sizeof last);
   out->loss_sum = (double)sum + (double)comp;
   out->correct = (long)(((uint64_t)w[OPS_METRIC_CORRECT_HI] << 32) | w[OPS_METRIC_CORRECT_LO]);
-  out->count = n->count;
-  out->last_loss = n->last_batch ? (double)last / n->last_batch : 0.0;
-  out->last_acc = n->last_batch ? (double)w[OPS_METRIC_LAST_CORRECT] / n->last_batch : 0.0;
+  out->count = count;
+  out->last_loss = last_batch ? (double)last / last_batch : 0.0;
+  out->last_acc = last_batch ? (double)w[OPS_METRIC_LAST_CORRECT] / last_batch : 0.0;
   out->last_loss_sum = (double)last;
   out->last_correct = (long)w[OPS_METRIC_LAST_CORRECT];
-  out->last_count = n->last_batch;
+  out->last_count = last_batch;
+}
+
+_Static_assert(OPS_METRICS_WORDS == sizeof ((net_metrics_pending *)0)->words / sizeof(uint32_t),
+               "net_metrics_pending holds the metric words");
+
+int net_take_metrics(net *n, net_metrics *out, long *confusion, error *err) {
+  memset(out, 0, sizeof *out);
+  uint32_t w[OPS_METRICS_WORDS];
+  if (rt_read(n->rt, n->metrics, 0, sizeof w, w) != 0) return rt_status(n->rt, err);
+  metrics_from_words(w, n->count, n->last_batch, out);
   const size_t C = (size_t)n->m.output_width;
   if (confusion) {
     uint32_t *c = xmalloc(C * C * sizeof *c);
@@ -189,4 +198,40 @@ int net_take_metrics(net *n, net_metrics *out, long *confusion, error *err) {
   n->count = 0;
   n->last_batch = 0;
   return rt_status(n->rt, err);
+}
+
+void net_metrics_snapshot(net *n, net_metrics_pending *p) {
+  cl_runtime *rt = n->rt;
+  memset(p, 0, sizeof *p);
+  p->active = true;
+  p->count = n->count;
+  p->last_batch = n->last_batch;
+  n->count = 0;
+  n->last_batch = 0;
+  if (rt_failed(rt)) return;
+  const size_t bytes = OPS_METRICS_WORDS * sizeof(uint32_t);
+  if (!n->metrics_copy) n->metrics_copy = rt_alloc(rt, bytes);
+  if (rt_failed(rt) ||
+      CL_CHECK(&rt->err, clEnqueueCopyBuffer(rt->queue, n->metrics, n->metrics_copy, 0, 0, bytes, 0, NULL, NULL)))
+    return;
+  rt_zero(rt, n->metrics, 0, bytes);
+  cl_event ev = NULL;
+  if (!rt_failed(rt) &&
+      CL_CHECK(&rt->err, clEnqueueReadBuffer(rt->queue, n->metrics_copy, CL_FALSE, 0, bytes, p->words, 0, NULL, &ev)) == 0)
+    p->event = ev;
+}
+
+int net_metrics_wait(net *n, net_metrics_pending *p, net_metrics *out, error *err) {
+  memset(out, 0, sizeof *out);
+  if (!p->active) return ERR_RUNTIME(err, "net_metrics_wait: no snapshot was taken");
+  p->active = false;
+  cl_event ev = p->event;
+  p->event = NULL;
+  if (ev) {
+    CL_CHECK(&n->rt->err, clWaitForEvents(1, &ev)); /* the copy's read, not the steps after it */
+    clReleaseEvent(ev); /* fails only for an invalid event */
+  }
+  if (rt_status(n->rt, err) != 0) return -1;
+  metrics_from_words(p->words, p->count, p->last_batch, out);
+  return 0;
 }

@@ -132,6 +132,21 @@ void net_train_step_shard(net *n, int rows, int global_rows, size_t offset, cons
    confusion may be NULL; else n_classes*n_classes counts, also reset. */
 int net_take_metrics(net *n, net_metrics *out, long *confusion, error *err);
 
+/* net_take_metrics in two halves, so the device need not idle while the host writes a
+   log row: net_metrics_snapshot enqueues a copy of the accumulators (the metrics of
+   everything enqueued so far), resets them and starts reading the copy without waiting;
+   more steps can be enqueued at once; net_metrics_wait then waits for the copy only and
+   gives what net_take_metrics would have given at the snapshot. One snapshot at a time. */
+typedef struct {
+  uint32_t words[8];    /* OPS_METRICS_WORDS, read into here */
+  void *event;          /* the read's cl_event */
+  long count;
+  int last_batch;
+  bool active;
+} net_metrics_pending;
+void net_metrics_snapshot(net *n, net_metrics_pending *p);
+int net_metrics_wait(net *n, net_metrics_pending *p, net_metrics *out, error *err);
+
 /* Compile everything before the clock starts: one training step on the first rows of the
    device data set X_ALL/Y_ALL (ROWS rows) at each of TRAIN_BATCHES and one evaluation
    batch at each of EVAL_BATCHES (sizes above ROWS are skipped), then the state

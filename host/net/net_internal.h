@@ -71,6 +71,7 @@ struct net {
   op_rows src_rows;
   bool batch_in_x;
   cl_mem metrics;       /* OPS_METRICS_WORDS words, see ops.h */
+  cl_mem metrics_copy;  /* the same, copied for net_metrics_snapshot (made at its first use) */
   cl_mem confusion;     /* classes x classes uint32 */
   net_stage stages[MODEL_MAX_LAYERS];
   int n_stages;

@@ -47,7 +47,7 @@ int train_resolve_resume(const train_config *cli, const checkpoint *ck, train_co
   if (train_config_from_text(eff, ck->config_text, msg, sizeof msg))
     return ERR_USAGE(err, "checkpoint %s: %s", cli->resume, msg);
   /* A run from before the whole-network kernel trained stage by stage: it continues so. */
-  if (!strstr(ck->config_text, "\nwhole-net ")) eff->whole_net = NET_WHOLE_OFF;
+  if (!strstr(ck->config_text, "\nwhole-net=")) eff->whole_net = NET_WHOLE_OFF;
   /* Data-parallel runs continue over as many ranks as they started with: the rows of each
      batch, and so the sums, are split by the rank count (README "Clusters"). */
   const int stored_ranks = eff->data_parallel > 1 ? eff->data_parallel : 1;

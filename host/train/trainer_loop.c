@@ -12,15 +12,20 @@
 /* What run_epoch returns besides an exit code (>= 0) and -1 (failed, with err). */
 enum { EPOCH_CONTINUE = -2, EPOCH_STOP_EARLY = -3 };
 
+/* Add metrics M to the epoch's sums: 1, or 0 when the loss is NaN or infinite. */
+static int add_metrics(trainer *t, const net_metrics *m) {
+  t->st.epoch_loss_sum += m->loss_sum;
+  t->st.epoch_correct += (uint64_t)m->correct;
+  t->st.epoch_count += (uint64_t)m->count;
+  return isfinite(m->loss_sum) && isfinite(m->last_loss) ? 1 : 0;
+}
+
 /* Read the metrics accumulated on the device since the last read (one blocking read) into
    the epoch's sums: 1, 0 when the loss is NaN or infinite, -1 with ERR when the device
    failed. */
 static int take_metrics(trainer *t, net_metrics *m, error *err) {
   if (trainer_take_metrics(t, m, err) != 0) return -1;
-  t->st.epoch_loss_sum += m->loss_sum;
-  t->st.epoch_correct += (uint64_t)m->correct;
-  t->st.epoch_count += (uint64_t)m->count;
-  return isfinite(m->loss_sum) && isfinite(m->last_loss) ? 1 : 0;
+  return add_metrics(t, m);
 }
 
 static int diverged(trainer *t, const char *what, double value, uint64_t epoch, train_result *out, error *err) {
@@ -145,6 +150,29 @@ static int finish_epoch(trainer *t, uint64_t epoch, double lr, const rng_state *
   return EPOCH_CONTINUE;
 }
 
+/* The metrics row of step t->st.step: from the snapshot ROW (net_metrics_snapshot), or
+   taken now when ROW is NULL; added to the epoch's sums, written to metrics.csv and shown.
+   EPOCH_CONTINUE, an exit code (diverged), or -1 with err. */
+static int metrics_row(trainer *t, net_metrics_pending *row, uint64_t epoch, double lr, train_result *out,
+                       error *err) {
+  net_metrics m;
+  int ok;
+  if (row) {
+    if (net_metrics_wait(t->net, row, &m, err)) return -1;
+    ok = add_metrics(t, &m);
+  } else {
+    ok = take_metrics(t, &m, err);
+    if (ok < 0) return -1;
+  }
+  if (!ok) return diverged(t, "the training loss", m.last_loss, epoch, out, err);
+  int rc = t->writer ? run_log_step(&t->log, t->st.step, epoch, m.last_loss, m.last_acc, lr,
+                                    now_seconds() - t->session_start, err)
+                     : 0;
+  if (trainer_agree(t, rc, err)) return -1;
+  progress_metrics(&t->prog, m.last_loss, m.last_acc);
+  return EPOCH_CONTINUE;
+}
+
 /* How many steps from batch B of the epoch to enqueue at once: one at a time stage by stage
    (a signal is seen after every step), and with the whole-network kernel up to the next
    metrics row, the test hook's step or the epoch's end, at most WHOLE_STEPS_AT_ONCE. */
@@ -175,9 +203,18 @@ static int run_epoch(trainer *t, uint64_t epoch, train_result *out, error *err) 
   progress_epoch_begin(&t->prog, epoch, (uint64_t)cfg->max_epochs, t->steps_per_epoch, t->st.epoch_batches);
   const unsigned long calls_before = t->rt->launches + t->rt->gemm_calls;
   const uint64_t first_batch = t->st.epoch_batches;
+  /* One process writes a metrics row from a snapshot whose values it waits for only after
+     enqueueing the next steps, so the device works on while the host writes (with the
+     whole-network kernel a row's 50 steps can take under a millisecond); data-parallel
+     ranks sum theirs at the row, as before. */
+  net_metrics_pending row = {0};
   for (uint64_t b = t->st.epoch_batches; b < t->steps_per_epoch;) {
     const uint64_t count = steps_at_once(t, b);
     trainer_steps(t, (size_t)b * (size_t)t->batch, (int)count, &opt);
+    if (row.active) {
+      const int rc = metrics_row(t, &row, epoch, lr, out, err);
+      if (rc != EPOCH_CONTINUE) return rc;
+    }
     for (uint64_t k = 0; k < count; k++) {
       size_t start = (size_t)(b + k) * (size_t)t->batch;
       t->st.samples += n - start < (size_t)t->batch ? n - start : (size_t)t->batch;
@@ -185,20 +222,25 @@ static int run_epoch(trainer *t, uint64_t epoch, train_result *out, error *err) 
     t->st.step += count;
     b += count;
     if (t->st.step % (uint64_t)cfg->log_every_n_steps == 0) {
-      net_metrics m;
-      int ok = take_metrics(t, &m, err);
-      if (ok < 0) return -1;
-      if (!ok) return diverged(t, "the training loss", m.last_loss, epoch, out, err);
-      int rc = t->writer ? run_log_step(&t->log, t->st.step, epoch, m.last_loss, m.last_acc, lr,
-                                        now_seconds() - t->session_start, err)
-                         : 0;
-      if (trainer_agree(t, rc, err)) return -1;
-      progress_metrics(&t->prog, m.last_loss, m.last_acc);
+      if (t->ranks < 2) {
+        net_metrics_snapshot(t->net, &row);
+      } else {
+        const int rc = metrics_row(t, NULL, epoch, lr, out, err);
+        if (rc != EPOCH_CONTINUE) return rc;
+      }
     }
     progress_step(&t->prog, b);
     if (t->signal_at_step == t->st.step) raise(t->signal_kind);
     int sig = trainer_signal(t);
+    if (sig && row.active) {
+      const int rc = metrics_row(t, &row, epoch, lr, out, err);
+      if (rc != EPOCH_CONTINUE) return rc;
+    }
     if (sig) return interrupted(t, sig, epoch, b, epoch_start, phase_start, out, err);
+  }
+  if (row.active) {
+    const int rc = metrics_row(t, &row, epoch, lr, out, err);
+    if (rc != EPOCH_CONTINUE) return rc;
   }
   net_metrics m;
   int ok = take_metrics(t, &m, err);
