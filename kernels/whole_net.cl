@@ -229,11 +229,9 @@ inline void epi_backward_inplace(const stage_rec *s, const uint nb, __global flo
     }
 }
 
-/* dW = g^T x, db = sum g, dx = g W: g is zero in dead lanes, so no sum needs a mask. Four
-   weights (inputs) at a time share each load of g; every sum runs over the blocks in order. */
-inline void linear_backward(const stage_rec *s, const uint nb, __global const float *params, __global float *grads,
-                            __global float *work, __global const uchar *mask) {
-  epi_backward_inplace(s, nb, work, mask);
+/* dW = g^T x and db = sum g over the rows: g is zero in dead lanes, so no sum needs a mask.
+   Four weights at a time share each load of g; every sum runs over the blocks in order. */
+inline void linear_weight_grads(const stage_rec *s, const uint nb, __global float *grads, __global const float *work) {
   __global const float *x = work + s->x_off, *g = work + s->g_off;
   const uint I = s->in, O = s->out;
   __global float *dW = grads + s->w_off;
@@ -264,8 +262,12 @@ inline void linear_backward(const stage_rec *s, const uint nb, __global const fl
       grads[s->b_off + o] = lanes_sum(acc);
     }
   }
-  if (s->dx_off == WS_NONE) return;
-  __global const float *W = params + s->w_off;
+}
+
+/* dx = g W, four inputs at a time sharing each load of g; each sums the outputs in order. */
+inline void linear_input_grad(const stage_rec *s, const uint nb, __global const float *params, __global float *work) {
+  __global const float *g = work + s->g_off, *W = params + s->w_off;
+  const uint I = s->in, O = s->out;
   for (uint b = 0; b < nb; b++) {
     uint i = 0;
     for (; i + 4 <= I; i += 4) {
@@ -288,6 +290,13 @@ inline void linear_backward(const stage_rec *s, const uint nb, __global const fl
       vstore16(acc, 0, BLK(work + s->dx_off, I, b, i));
     }
   }
+}
+
+inline void linear_backward(const stage_rec *s, const uint nb, __global const float *params, __global float *grads,
+                            __global float *work, __global const uchar *mask) {
+  epi_backward_inplace(s, nb, work, mask);
+  linear_weight_grads(s, nb, grads, work);
+  if (s->dx_off != WS_NONE) linear_input_grad(s, nb, params, work);
 }
 
 /* As kernels/batchnorm.cl: dgamma = sum(g xhat), dbeta = sum(g), dx = gamma invstd (g -
