@@ -28,13 +28,18 @@
 /* Feature f of row block b of a tensor F wide at region R (a __global float *). */
 #define BLK(R, F, b, f) ((R) + ((b) * (F) + (f)) * LANES)
 
-/* The 16 lanes summed as a fixed tree (halves added lane by lane): the one horizontal sum
-   every row sum ends with. */
+/* The 16 lanes summed as a fixed tree (lane l + lane l + 8, then l + 4, l + 2, l + 1): the
+   one horizontal sum every row sum ends with. Through a private array, not the vectors'
+   .lo/.hi halves, which crash Oclgrind 21.10's uninitialised-value check (the compiler
+   makes the same shuffles of either). */
 inline float lanes_sum(const float16 v) {
-  const float8 a = v.lo + v.hi;
-  const float4 b = a.lo + a.hi;
-  const float2 c = b.lo + b.hi;
-  return c.x + c.y;
+  float a[16];
+  vstore16(v, 0, a);
+  for (uint l = 0; l < 8; l++) a[l] += a[l + 8];
+  for (uint l = 0; l < 4; l++) a[l] += a[l + 4];
+  a[0] += a[2];
+  a[1] += a[3];
+  return a[0] + a[1];
 }
 
 /* One stage's record. */

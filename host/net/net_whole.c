@@ -19,8 +19,8 @@ int net_whole_parse(const char *name, net_whole_mode *out) {
 bool net_whole_fits(const net *n, net_whole_mode mode) {
   if (mode == NET_WHOLE_OFF || n->sharded || n->n_stages == 0) return false;
   if (mode == NET_WHOLE_ON) return true;
-  /* auto: one work-item is one core, so only where a step's work is small against the
-     launches it saves (BENCHMARKS.md "whole-network kernel") and on a CPU; and only when
+  /* auto: one work-item is one core, so only on a CPU and where a step's work is small
+     against the launches it saves (BENCHMARKS.md "The whole-network kernel"); and only when
      every Linear stage took the fused path: a stage on CLBlast (--gemm clblast, or a stored
      `cltrain tune` choice) is a request or a measurement the kernel would override */
   double work = 0; /* multiply-adds of the Linear layers per row, forward */
@@ -30,7 +30,9 @@ bool net_whole_fits(const net *n, net_whole_mode mode) {
     if (!s->fused_on) return false;
     work += (double)s->in * (double)s->out;
   }
-  return (n->rt->info.type & CL_DEVICE_TYPE_CPU) != 0 && n->m.max_width <= NET_WHOLE_AUTO_WIDTH &&
+  /* a CPU: a device that gets the kernels' vector forms (Oclgrind calls itself a CPU and a
+     GPU: the work-group forms, unless CLTRAIN_KERNEL_FORM says vector) */
+  return n->k.vector_form && n->m.max_width <= NET_WHOLE_AUTO_WIDTH &&
          work * n->max_batch <= NET_WHOLE_AUTO_WORK;
 }
 

@@ -60,6 +60,7 @@ typedef struct {
   cl_kernel optimizer_step, optimizer_step_vec;
   optim_kind optimizer;
   bool optimizer_vec; /* the optimizer in float16 vectors, 16 parameters per work-item (CPUs) */
+  bool vector_form;   /* the device gets the vector (CPU) forms: its type, or CLTRAIN_KERNEL_FORM */
   bool col_vec;    /* column kernels in vector form (one work-item per OPS_VEC_GROUP columns,
                       CPUs) rather than one work-group per column (GPUs); kernels/colvec.cl */
   size_t col_wg;   /* per-column reductions (bias gradient, batch norm): local size */

@@ -113,6 +113,7 @@ void ops_init_local(ops_kernels *k, cl_runtime *rt, size_t col_wg, size_t loss_w
   k->softmax_xent_small = checked_kernel(rt, lossp, "softmax_xent_small", k->loss_wg);
   k->softmax_xent_vec = checked_kernel(rt, lossp, "softmax_xent_vec", 1);
   k->optimizer_vec = !gpu;
+  k->vector_form = !gpu;
   k->gather_rows = checked_kernel(rt, ops_program(rt, "gather.cl", ""), "gather_rows", k->ew_wg);
 }
 
