@@ -1,10 +1,15 @@
 /* Training configuration: MASE defaults, strict value checks with one message naming the
    option, the sgd weight-decay rule, the key=value round trip stored in checkpoints, and
-   the effective-configuration table. */
+   the effective-configuration table; --resume keeps the stored --whole-net, and a
+   checkpoint from before that option existed (no whole-net key) continues stage by stage,
+   so its continuation keeps its bits. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "testutil.h"
+#include "train/checkpoint.h"
 #include "train/train_config.h"
+#include "train/trainer.h"
 
 static void expect_bad(const char *name, const char *value, const char *needle) {
   train_config cfg;
@@ -35,7 +40,34 @@ static void set_ok(train_config *cfg, const char *name, const char *value) {
   CHECK(train_config_set(cfg, name, value, err, sizeof err) == 0, "--%s %s: %s", name, value, err);
 }
 
+/* The --whole-net a resumed run takes from a checkpoint whose configuration text is that
+   of STORED ("on", "auto"; NULL: the key removed, as written before the option existed). */
+static net_whole_mode resumed_whole(const char *stored) {
+  train_config run;
+  train_config_default(&run);
+  set_ok(&run, "model", "jsc-tiny");
+  set_ok(&run, "dataset", "jsc-synth");
+  if (stored) set_ok(&run, "whole-net", stored);
+  char *text = train_config_to_text(&run);
+  char *line = strstr(text, "\nwhole-net=");
+  CHECK(line != NULL, "the stored text has no whole-net key");
+  if (!stored && line) memmove(line + 1, strchr(line + 1, '\n') + 1, strlen(strchr(line + 1, '\n') + 1) + 1);
+  checkpoint ck;
+  memset(&ck, 0, sizeof ck);
+  ck.config_text = text;
+  train_config cli, eff;
+  train_config_default(&cli);
+  snprintf(cli.resume, sizeof cli.resume, "old.ckpt");
+  error e = {0};
+  CHECK(train_resolve_resume(&cli, &ck, &eff, &e) == 0, "resume: %s", e.msg);
+  free(text);
+  return eff.whole_net;
+}
+
 int main(void) {
+  CHECK(resumed_whole("on") == NET_WHOLE_ON && resumed_whole("off") == NET_WHOLE_OFF, "stored --whole-net not kept");
+  CHECK(resumed_whole("auto") == NET_WHOLE_AUTO, "stored --whole-net auto not kept");
+  CHECK(resumed_whole(NULL) == NET_WHOLE_OFF, "a checkpoint without whole-net does not continue stage by stage");
   train_config cfg;
   train_config_default(&cfg);
   CHECK(cfg.max_epochs == 20 && cfg.batch_size == 128 && cfg.learning_rate == 1e-5, "MASE defaults");
