@@ -68,7 +68,12 @@ endforeach()
 # form's net path runs in oclgrind_train_zoo; the op tests run every kernel in both forms.
 add_test(NAME oclgrind_net_golden
          COMMAND ${OCLGRIND_RUN} ${OCLGRIND_LOGS}/net_golden.log --
-                 env CLTRAIN_KERNEL_FORM=workgroup $<TARGET_FILE:test_net_golden>)
+                 env CLTRAIN_KERNEL_FORM=workgroup CLTRAIN_GOLDEN_PATHS=clblast,fused $<TARGET_FILE:test_net_golden>)
+# The same replay through the whole-network kernel, as its own test so the two run in
+# parallel (the stage's longest).
+add_test(NAME oclgrind_net_golden_whole
+         COMMAND ${OCLGRIND_RUN} ${OCLGRIND_LOGS}/net_golden_whole.log --
+                 env CLTRAIN_KERNEL_FORM=workgroup CLTRAIN_GOLDEN_PATHS=whole $<TARGET_FILE:test_net_golden>)
 # The whole-network kernel (one work-item, float16 lanes) against the per-stage vector
 # forms, at two batch sizes per model (CLTRAIN_TEST_SMALL).
 add_test(NAME oclgrind_net_whole

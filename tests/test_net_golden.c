@@ -18,6 +18,7 @@
    (--whole-net on, ops/ops_whole.h): the step-1 loss, correct count, gradients and running
    statistics, and the 3 optimizer steps, at the same tolerances (its training logits stay
    inside the kernel, so they are compared on the other two paths only). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "net/net.h"
@@ -332,8 +333,13 @@ int main(void) {
   dev_open(&rt);
   const char *const three[] = {"adam", "adamw", "sgd", NULL};
   const char *const four[] = {"adam", "adamw", "sgd", "rmsprop", NULL};
-  /* CLBlast, fused, then the whole-network kernel (over fused stages) */
+  /* CLBlast, fused, then the whole-network kernel (over fused stages); env
+     CLTRAIN_GOLDEN_PATHS, a list of "clblast", "fused", "whole", runs only those (the
+     Oclgrind stage runs the whole kernel's replay as a test of its own, in parallel) */
+  static const char *const path_names[3] = {"clblast", "fused", "whole"};
+  const char *only = getenv("CLTRAIN_GOLDEN_PATHS");
   for (int path = 0; path < 3; path++) {
+    if (only && !strstr(only, path_names[path])) continue;
     const net_gemm g = path == 0 ? NET_GEMM_CLBLAST : NET_GEMM_FUSED;
     const bool whole = path == 2;
     replay(&rt, "jsc-toy", three, g, whole);
