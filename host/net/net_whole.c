@@ -184,7 +184,13 @@ static void scalar_table(net *n, const optim_config *opt, uint64_t first, uint32
 
 void net_train_steps(net *n, cl_mem x_all, cl_mem y_all, cl_mem perm, size_t start, int batch, size_t total_rows,
                      int n_steps, const optim_config *opt, uint64_t first_step) {
-  if (!net_check_batch(n, batch, "net_train_steps")) return;
+  if (!net_check_batch(n, batch, "net_train_steps") || n_steps < 1) return;
+  if (start + (size_t)(n_steps - 1) * (size_t)batch >= total_rows) {
+    if (!rt_failed(n->rt))
+      ERR_RUNTIME(&n->rt->err, "net_train_steps: %d steps of %d rows from row %zu do not fit %zu rows", n_steps, batch,
+                  start, total_rows);
+    return;
+  }
   if (!n->whole.kernel) {
     for (int k = 0; k < n_steps; k++) {
       const size_t s = start + (size_t)k * (size_t)batch;
