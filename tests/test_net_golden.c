@@ -234,10 +234,10 @@ static void replay(cl_runtime *rt, const char *model_name, const char *const *op
      statistics are those of the forward/backward; the parameters are put back after) */
   cl_mem bx = dev_upload(rt, x, (size_t)B * m.input_width * 4), by = dev_upload(rt, y, (size_t)B * 4);
   if (whole) {
-    optim_config sgd;
-    optim_config_default(&sgd, OPTIM_ADAM, 1e-3f, 0.0f);
+    optim_config adam;
+    optim_config_default(&adam, OPTIM_ADAM, 1e-3f, 0.0f);
     use_whole(n, model_name);
-    net_train_steps(n, bx, by, NULL, 0, B, (size_t)B, 1, &sgd, 1);
+    net_train_steps(n, bx, by, NULL, 0, B, (size_t)B, 1, &adam, 1);
   } else {
     net_forward(n, B, true, 1);
     net_loss(n, B);

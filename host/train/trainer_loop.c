@@ -215,10 +215,8 @@ static int run_epoch(trainer *t, uint64_t epoch, train_result *out, error *err) 
       const int rc = metrics_row(t, &row, epoch, lr, out, err);
       if (rc != EPOCH_CONTINUE) return rc;
     }
-    for (uint64_t k = 0; k < count; k++) {
-      size_t start = (size_t)(b + k) * (size_t)t->batch;
-      t->st.samples += n - start < (size_t)t->batch ? n - start : (size_t)t->batch;
-    }
+    const size_t end = (size_t)(b + count) * (size_t)t->batch; /* only the epoch's last batch is short */
+    t->st.samples += (end < n ? end : n) - (size_t)b * (size_t)t->batch;
     t->st.step += count;
     b += count;
     if (t->st.step % (uint64_t)cfg->log_every_n_steps == 0) {
